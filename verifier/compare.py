@@ -1,0 +1,212 @@
+"""Cross-checking: compare claims about the same thing across documents.
+
+Candidates meet by key (subject and attribute, folded), never all pairs, so the work
+grows with the number of claims, not its square. Figures are compared by code
+(`numbers.compare`); text is compared by an LLM judge when one is configured.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from . import dates
+from .findings import Findings, single_source
+from .keys import KeyMaker, fold
+from .models import Document, GroundedClaim, JudgeVerdict
+from .numbers import Comparison, Quantity, compare, first_quantity
+
+Judge = Callable[[GroundedClaim, GroundedClaim], JudgeVerdict | None]
+
+# Wording that marks a running figure, read at a moment: a toll, a count "so far".
+_RUNNING = re.compile(
+    r"\b(?:toll|so far|as of|at least|rose to|risen|climbed|climbing|has reached|had reached|"
+    r"cumulative|confirmed cases|have died|had died|killed|dead|deaths|missing|still|now stands)\b",
+    re.IGNORECASE,
+)
+NEIGHBOURS_PER_CLAIM = 3
+
+
+@dataclass(frozen=True)
+class _Side:
+    """A claim with what comparison needs: its quantity, periods, moment and other conditions."""
+
+    claim: GroundedClaim
+    quantity: Quantity | None
+    periods: frozenset[str]
+    moment: str | None
+    settings: frozenset[str]
+
+
+def cross_check(
+    documents: list[Document], claims: list[GroundedClaim], keys: KeyMaker, judge: Judge | None = None,
+    concurrency: int = 1,
+) -> Findings:
+    """Contradictions, corroborations and single-source claims of one batch."""
+    sha_of = {d.id: d.sha256 for d in documents}
+    date_of = {d.id: d.date for d in documents}
+    findings = Findings()
+    groups: dict[tuple[str, str], list[_Side]] = defaultdict(list)
+    for claim in claims:
+        groups[keys.pair(claim.subject, claim.attribute)].append(_side(claim, date_of.get(claim.document)))
+    for sides in groups.values():
+        if len({s.claim.document for s in sides}) < 2:
+            continue
+        numeric = [s for s in sides if s.quantity is not None]
+        _check_numeric(numeric, findings, keys, sha_of)
+    if judge is not None:
+        pairs = textual_candidates([c for c in claims if c.number is None], keys)
+        findings.candidate_pairs += len(pairs)
+        with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+            verdicts = list(pool.map(lambda pair: judge(*pair), pairs))
+        for (a, b), verdict in zip(pairs, verdicts, strict=True):
+            _record_verdict(a, b, verdict, findings, keys, sha_of)
+    findings.single_source = single_source(claims, keys)
+    return findings
+
+
+def _side(claim: GroundedClaim, document_date: str | None) -> _Side:
+    text = "; ".join(claim.conditions)
+    points = dates.point_dates(text)
+    moment = points[-1] if points else None
+    if moment is None and document_date and _RUNNING.search(claim.quote):
+        moment = document_date
+    settings = frozenset(
+        " ".join(fold(c).split()) for c in claim.conditions
+        if not dates.periods(c) and not dates.point_dates(c)
+    )
+    return _Side(
+        claim=claim,
+        quantity=first_quantity(claim.value) if claim.number is not None else None,
+        periods=frozenset(dates.periods(text)),
+        moment=moment,
+        settings=settings,
+    )
+
+
+def _comparable(a: _Side, b: _Side) -> bool:
+    """Figures for explicitly different periods, or read at different moments, are not rivals."""
+    if a.periods and b.periods and not (a.periods & b.periods):
+        return False
+    return not (a.moment and b.moment and a.moment != b.moment)
+
+
+def _check_numeric(sides: list[_Side], findings: Findings, keys: KeyMaker, sha_of: dict[str, str]) -> None:
+    """Cluster agreeing figures; flag each other cluster against the best-supported one.
+
+    Comparing each cluster only with the largest keeps pairs linear in the claims while
+    still flagging every figure that disagrees with what most documents say.
+    """
+    clusters: list[list[_Side]] = []
+    for side in sorted(sides, key=lambda s: (s.claim.document, s.claim.start)):
+        for cluster in clusters:
+            head = cluster[0]
+            if _comparable(head, side) and _agrees(head, side):
+                cluster.append(side)
+                break
+        else:
+            clusters.append([side])
+    for cluster in clusters:
+        findings.corroborate([s.claim for s in cluster], keys)
+    clusters.sort(key=lambda c: (-len({s.claim.document for s in c}), c[0].claim.document))
+    anchor = clusters[0]
+    for other in clusters[1:]:
+        pair = _rival_pair(anchor, other)
+        if pair is None:
+            continue
+        a, b = pair
+        findings.candidate_pairs += 1
+        assert a.quantity is not None and b.quantity is not None
+        outcome = compare(a.quantity, b.quantity)
+        if outcome.relation == "differ":
+            _flag_numeric(a, b, outcome, findings, sha_of)
+
+
+def _agrees(a: _Side, b: _Side) -> bool:
+    assert a.quantity is not None and b.quantity is not None
+    return compare(a.quantity, b.quantity).relation == "agree"
+
+
+def _rival_pair(anchor: list[_Side], other: list[_Side]) -> tuple[_Side, _Side] | None:
+    """The first two comparable figures of the two clusters that come from different documents."""
+    for a in anchor:
+        for b in other:
+            if a.claim.document != b.claim.document and _comparable(a, b):
+                return a, b
+    return None
+
+
+def _flag_numeric(a: _Side, b: _Side, outcome: Comparison, findings: Findings, sha_of: dict[str, str]) -> None:
+    conditions_differ = a.settings != b.settings
+    rationale = f"{a.claim.subject}, {a.claim.attribute}: {outcome.rationale}."
+    if conditions_differ:
+        rationale += f" Conditions differ: {_describe(a)} vs {_describe(b)}."
+    hedged = [s.claim.document for s in (a, b) if s.claim.hedged]
+    if hedged:
+        rationale += f" Hedged in {', '.join(hedged)}."
+    findings.flag(
+        a.claim, b.claim, kind="numeric", severity=outcome.severity, rationale=rationale,
+        conditions_differ=conditions_differ, sha_of=sha_of,
+    )
+
+
+def _describe(side: _Side) -> str:
+    return ", ".join(side.claim.conditions) if side.claim.conditions else "none stated"
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+
+def _tokens(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) > 2}
+
+
+def textual_candidates(claims: list[GroundedClaim], keys: KeyMaker) -> list[tuple[GroundedClaim, GroundedClaim]]:
+    """Pairs of non-numeric claims from different documents about the same subject.
+
+    Same key first; then near-duplicate attributes by word overlap through an inverted
+    index, at most NEIGHBOURS_PER_CLAIM per claim, so the pairs stay linear.
+    """
+    pairs: dict[tuple[str, str], tuple[GroundedClaim, GroundedClaim]] = {}
+    by_subject: dict[str, list[GroundedClaim]] = defaultdict(list)
+    for c in claims:
+        by_subject[keys.subject(c.subject)].append(c)
+    for group in by_subject.values():
+        index: dict[str, list[int]] = defaultdict(list)
+        tokens = [_tokens(c.attribute) | _tokens(keys.attribute(c.attribute)) for c in group]
+        for i, toks in enumerate(tokens):
+            for t in toks:
+                index[t].append(i)
+        for i, claim in enumerate(group):
+            overlap: dict[int, int] = defaultdict(int)
+            for t in tokens[i]:
+                for j in index[t][:200]:
+                    if j != i and group[j].document != claim.document:
+                        overlap[j] += 1
+            ranked = sorted(
+                overlap, key=lambda j: (-overlap[j] / max(len(tokens[i] | tokens[j]), 1), j)
+            )
+            for j in ranked[:NEIGHBOURS_PER_CLAIM]:
+                if overlap[j] / max(len(tokens[i] | tokens[j]), 1) < 0.34:
+                    continue
+                a, b = sorted((claim, group[j]), key=lambda c: c.id)
+                pairs.setdefault((a.id, b.id), (a, b))
+    return list(pairs.values())
+
+
+def _record_verdict(
+    a: GroundedClaim, b: GroundedClaim, verdict: JudgeVerdict | None, findings: Findings, keys: KeyMaker,
+    sha_of: dict[str, str],
+) -> None:
+    if verdict is None:
+        return
+    if verdict.relation == "contradicts":
+        findings.flag(
+            a, b, kind="textual", severity="major" if verdict.conditions_match else "minor",
+            rationale=verdict.rationale, conditions_differ=not verdict.conditions_match, sha_of=sha_of,
+        )
+    elif verdict.relation == "agrees":
+        findings.corroborate([a, b], keys)

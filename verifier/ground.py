@@ -1,0 +1,181 @@
+"""Grounding: find every claim's quote in its document, or drop the claim.
+
+Nothing an extractor says is evidence until its quote is located in the source:
+exactly, then after folding whitespace, quotes, dashes and case, then fuzzily. The
+stored quote is always the document's own text at the found offsets, and a figure
+must occur in its quote, so a report never shows words the source does not contain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from .keys import KeyMaker, fold
+from .models import CandidateClaim, Document, GroundedClaim
+from .numbers import Quantity, compatible, first_quantity, parse_quantities
+
+FUZZY_MIN_RATIO = 90.0
+
+
+@dataclass
+class GroundingResult:
+    """Grounded claims, and the count and reasons of those dropped."""
+
+    claims: list[GroundedClaim] = field(default_factory=list)
+    dropped: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def drop(self, reason: str) -> None:
+        self.dropped += 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+
+def ground(documents: list[Document], candidates: list[CandidateClaim], keys: KeyMaker) -> GroundingResult:
+    """Locate every candidate's quote; keep the grounded ones, count the rest."""
+    by_id = {d.id: d for d in documents}
+    folded: dict[str, _Folded] = {}
+    result = GroundingResult()
+    seen: set[str] = set()
+    for candidate in candidates:
+        doc = by_id.get(candidate.document)
+        if doc is None:
+            result.drop("unknown document")
+            continue
+        if doc.id not in folded:
+            folded[doc.id] = _Folded.of(doc.text)
+        grounded = ground_one(doc, candidate, keys, folded[doc.id])
+        if isinstance(grounded, str):
+            result.drop(grounded)
+        elif grounded.id not in seen:
+            seen.add(grounded.id)
+            result.claims.append(grounded)
+    return result
+
+
+def ground_one(doc: Document, candidate: CandidateClaim, keys: KeyMaker, folded: _Folded | None = None) -> GroundedClaim | str:
+    """One claim grounded in `doc`, or the reason it cannot be."""
+    claim = candidate.claim
+    if not claim.quote.strip():
+        return "empty quote"
+    span = locate(doc.text, claim.quote, candidate.hint, folded)
+    if span is None:
+        return "quote not found in document"
+    start, end, how = span
+    quote = doc.text[start:end]
+    quantity = first_quantity(claim.value)
+    number: float | None = None
+    unit: str | None = None
+    if quantity is not None:
+        in_quote = _matching_quantity(quantity, parse_quantities(quote))
+        if in_quote is None:
+            return "number not in quote"
+        number, unit = in_quote.value, in_quote.unit or None
+    subject_key, attribute_key = keys.pair(claim.subject, claim.attribute)
+    if not subject_key or not attribute_key:
+        return "no subject or attribute"
+    digest = hashlib.sha256(
+        f"{doc.sha256}|{start}|{end}|{subject_key}|{attribute_key}|{fold(claim.value)}".encode()
+    ).hexdigest()[:16]
+    conditions = [c.strip() for c in claim.conditions if c.strip()]
+    statement = f"{claim.subject} {claim.attribute}: {claim.value}"
+    if conditions:
+        statement += f" ({', '.join(conditions)})"
+    return GroundedClaim(
+        id=f"c{digest}", document=doc.id, subject=claim.subject.strip(), attribute=claim.attribute.strip(),
+        value=claim.value.strip(), number=number, unit=unit, conditions=conditions,
+        asserted_by=claim.asserted_by.strip(), hedged=claim.hedged, quote=quote, start=start, end=end,
+        match=how, statement=statement,
+    )
+
+
+def _matching_quantity(wanted: Quantity, found: list[Quantity]) -> Quantity | None:
+    """The quantity of the quote that states the claimed value (a model may restate units)."""
+    for q in found:
+        tolerance = max(q.step, wanted.step) / 2 + 1e-9 * max(abs(q.value), 1.0)
+        if compatible(q, wanted) and abs(q.value - wanted.value) <= tolerance:
+            return q
+    return None
+
+
+# --- locating ---------------------------------------------------------------------------------
+
+_FOLD_CHARS = str.maketrans({
+    "’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‑": "-", "‐": "-", "\u00a0": " ",
+})
+
+
+@dataclass
+class _Folded:
+    """A document folded for matching, with a map from folded offsets to original offsets."""
+
+    text: str
+    offsets: list[int]
+
+    @classmethod
+    def of(cls, original: str) -> _Folded:
+        chars: list[str] = []
+        offsets: list[int] = []
+        previous_space = False
+        for i, ch in enumerate(original):
+            ch = ch.translate(_FOLD_CHARS).lower()
+            if ch.isspace():
+                if previous_space:
+                    continue
+                ch, previous_space = " ", True
+            else:
+                previous_space = False
+            chars.append(ch)
+            offsets.append(i)
+        return cls("".join(chars), offsets)
+
+
+def _fold_quote(quote: str) -> str:
+    return re.sub(r"\s+", " ", quote.translate(_FOLD_CHARS).lower()).strip()
+
+
+def locate(text: str, quote: str, hint: int | None = None, folded: _Folded | None = None) -> tuple[int, int, str] | None:
+    """(start, end, how) of `quote` in `text`: exact, normalized or fuzzy; None when absent."""
+    quote = quote.strip()
+    exact = _nearest(text, quote, hint)
+    if exact is not None:
+        return exact, exact + len(quote), "exact"
+    folded = folded or _Folded.of(text)
+    needle = _fold_quote(quote)
+    if not needle:
+        return None
+    at = _nearest(folded.text, needle, hint)
+    if at is not None:
+        return folded.offsets[at], folded.offsets[at + len(needle) - 1] + 1, "normalized"
+    return _fuzzy(folded, needle)
+
+
+def _nearest(haystack: str, needle: str, hint: int | None) -> int | None:
+    """The occurrence of `needle` nearest to `hint` (the first one without a hint)."""
+    first = haystack.find(needle)
+    if first < 0 or hint is None:
+        return first if first >= 0 else None
+    best, at = first, first
+    while at >= 0:
+        if abs(at - hint) < abs(best - hint):
+            best = at
+        if at > hint:
+            break
+        at = haystack.find(needle, at + 1)
+    return best
+
+
+def _fuzzy(folded: _Folded, needle: str) -> tuple[int, int, str] | None:
+    """Best approximate match of at least FUZZY_MIN_RATIO, for quotes a model retyped slightly."""
+    if len(needle) < 12:
+        return None  # a short quote that is not found verbatim is not found
+    alignment = fuzz.partial_ratio_alignment(needle, folded.text, score_cutoff=FUZZY_MIN_RATIO)
+    if alignment is None:
+        return None
+    start, end = alignment.dest_start, alignment.dest_end
+    if end <= start:
+        return None
+    return folded.offsets[start], folded.offsets[end - 1] + 1, "fuzzy"

@@ -1,0 +1,247 @@
+"""Ingest: files and folders on disk into `Document`s with stable ids and offsets.
+
+A bad file never stops a batch: it is skipped with a one-line reason, because a user
+who drops a folder of mixed files wants the readable ones verified, not a traceback.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from . import dates
+from .models import Document, SkippedFile
+
+SUPPORTED = {".txt": "text", ".md": "text", ".markdown": "text", ".html": "html", ".htm": "html"}
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section",
+    "article", "header", "footer", "blockquote", "pre", "table", "tr", "hr", "main", "aside",
+    "figure", "figcaption", "dd", "dt", "dl", "nav", "title",
+}
+_HIDDEN_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
+
+
+class IngestError(Exception):
+    """No document of the batch could be read: the one ingest failure that stops a run."""
+
+
+@dataclass
+class IngestResult:
+    """The readable documents, in sorted path order, and the files skipped with reasons."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def ingest(paths: Iterable[str | Path]) -> IngestResult:
+    """Read every supported file under `paths`; skip (and say why) what cannot be used."""
+    result = IngestResult()
+    seen_ids: set[str] = set()
+    seen_hashes: dict[str, str] = {}
+    for path in _walk(paths, result):
+        doc_or_reason = read_document(path)
+        if isinstance(doc_or_reason, str):
+            result.skipped.append(SkippedFile(path=str(path), reason=doc_or_reason))
+            continue
+        doc = doc_or_reason
+        if doc.sha256 in seen_hashes:
+            reason = f"duplicate of {seen_hashes[doc.sha256]} (same content)"
+            result.skipped.append(SkippedFile(path=str(path), reason=reason))
+            continue
+        doc.id = _unique_id(doc.id, seen_ids)
+        seen_hashes[doc.sha256] = doc.id
+        if doc.replaced_bytes:
+            result.notes.append(
+                f"{path}: {doc.replaced_bytes} undecodable byte(s) replaced with U+FFFD"
+            )
+        result.documents.append(doc)
+    return result
+
+
+def _unique_id(stem: str, seen: set[str]) -> str:
+    """Keep ids unique when two folders hold files with the same stem."""
+    candidate, n = stem, 2
+    while candidate in seen:
+        candidate, n = f"{stem}-{n}", n + 1
+    seen.add(candidate)
+    return candidate
+
+
+def _walk(paths: Iterable[str | Path], result: IngestResult) -> Iterator[Path]:
+    """Yield supported files in sorted order; record missing paths and unsupported files."""
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            result.skipped.append(SkippedFile(path=str(path), reason="no such file or folder"))
+        elif path.is_dir():
+            found = list(_walk_dir(path, result))
+            if not found:
+                result.skipped.append(
+                    SkippedFile(path=str(path), reason="folder holds no .txt, .md or .html file")
+                )
+            yield from found
+        elif path.suffix.lower() in SUPPORTED:
+            yield path
+        else:
+            reason = f"unsupported file type {path.suffix or '(none)'!r}"
+            result.skipped.append(SkippedFile(path=str(path), reason=reason))
+
+
+def _walk_dir(root: Path, result: IngestResult) -> Iterator[Path]:
+    """Walk a folder recursively in sorted order without following symlink loops."""
+    visited: set[tuple[int, int]] = set()
+    stack = [root]
+    files: list[Path] = []
+    while stack:
+        folder = stack.pop()
+        try:
+            stat = folder.stat()
+        except OSError as exc:
+            result.skipped.append(SkippedFile(path=str(folder), reason=exc.strerror or str(exc)))
+            continue
+        if (stat.st_dev, stat.st_ino) in visited:
+            result.skipped.append(SkippedFile(path=str(folder), reason="symlink loop, visited"))
+            continue
+        visited.add((stat.st_dev, stat.st_ino))
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            result.skipped.append(SkippedFile(path=str(folder), reason=exc.strerror or str(exc)))
+            continue
+        for entry in entries:
+            entry_path = Path(entry.path)
+            if entry.is_dir():
+                stack.append(entry_path)
+            elif entry_path.suffix.lower() in SUPPORTED:
+                files.append(entry_path)
+    yield from sorted(files, key=lambda p: str(p))
+
+
+def read_document(path: Path) -> Document | str:
+    """Read one file into a Document, or return the reason it cannot be used."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"
+    text, replaced = decode(data)
+    if text is None:
+        return "binary data, not text"
+    if SUPPORTED.get(path.suffix.lower()) == "html":
+        title, text = html_to_text(text)
+    else:
+        title = ""
+    if not text.strip():
+        return "empty"
+    return Document(
+        id=path.stem,
+        path=str(path),
+        sha256=hashlib.sha256(data).hexdigest(),
+        title=title or first_line(text),
+        text=text,
+        replaced_bytes=replaced,
+        date=dates.document_date(text),
+    )
+
+
+def decode(data: bytes) -> tuple[str | None, int]:
+    """Decode bytes as text, returning (None, 0) for binary data.
+
+    UTF-16 with a BOM is honoured; everything else is UTF-8 with undecodable bytes
+    replaced and counted, so one bad byte costs a character, not the document.
+    """
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), 0
+            except UnicodeDecodeError:
+                return None, 0
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    if _looks_binary(data):
+        return None, 0
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+    return text, max(replaced, 0)
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters mean this is not a text document."""
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return bool(sample) and controls / len(sample) > 0.1
+
+
+def first_line(text: str) -> str:
+    """A document's title when it has no other: its first non-empty line, trimmed."""
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:200]
+    return ""
+
+
+class _VisibleText(HTMLParser):
+    """Collect the visible text of an HTML page; tables become pipe rows for the rules."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self._hidden = 0
+        self._in_title = False
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN_TAGS:
+            self._hidden += 1
+        if tag == "title":
+            self._in_title = True
+        if tag == "tr":
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif tag in _BLOCK_TAGS and self._row is None:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN_TAGS and self._hidden:
+            self._hidden -= 1
+        if tag == "title":
+            self._in_title = False
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.parts.append("\n| " + " | ".join(self._row) + " |\n")
+            self._row = None
+        elif tag in _BLOCK_TAGS and self._row is None:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        if self._hidden:
+            return
+        if self._cell is not None:
+            self._cell.append(data)
+        elif self._row is None:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """Return (title, visible text) of an HTML page, scripts and styles stripped."""
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+    text = "\n".join(line for line in lines if line)
+    return " ".join("".join(parser.title).split()), text

@@ -1,0 +1,355 @@
+"""The one door to an LLM: client, structured output, retries, cache and usage.
+
+Every model call of verifier goes through `LLM.structured`, so the rules that make
+model output safe to use live in one place:
+
+- one retry layer for transport faults (429 honouring Retry-After, 5xx, timeouts,
+  connection errors), bounded in attempts and total time; other 4xx fail at once;
+- bounded re-asks for invalid output (instructor re-asks with the validation error),
+  ending in `LLMOutputError` carrying the attempts and the tokens spent;
+- a disk cache keyed on what determines the answer (model, messages, response schema,
+  prompt hash, temperature, seed) and never on the endpoint or key, storing JSON that
+  is re-validated on read;
+- token usage counted per call and summed per batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+import diskcache  # type: ignore[import-untyped]
+import instructor
+import openai
+from instructor.core import IncompleteOutputException, InstructorRetryException
+from pydantic import BaseModel, ValidationError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+)
+
+T = TypeVar("T", bound=BaseModel)
+
+PROMPTS_DIR = Path(os.environ.get("VERIFIER_PROMPTS", Path(__file__).resolve().parent.parent / "prompts"))
+
+
+class LLMError(Exception):
+    """An LLM call failed for good; the message is one line a user can act on."""
+
+
+class LLMTransportError(LLMError):
+    """The endpoint could not be reached or kept failing after bounded retries."""
+
+
+class LLMOutputError(LLMError):
+    """The model's output stayed invalid after the bounded re-asks."""
+
+    def __init__(self, message: str, attempts: int, usage: dict[str, int]) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.usage = usage
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A prompt file: system and user templates, and the hash of the file's content."""
+
+    name: str
+    system: str
+    user: str
+    hash: str
+
+    def render(self, variables: dict[str, str]) -> list[dict[str, str]]:
+        """Messages with `{{name}}` placeholders filled (braces in JSON examples stay)."""
+        def fill(template: str) -> str:
+            return re.sub(r"\{\{(\w+)\}\}", lambda m: variables[m.group(1)], template)
+
+        return [{"role": "system", "content": fill(self.system).strip()},
+                {"role": "user", "content": fill(self.user).strip()}]
+
+
+def load_prompt(name: str, directory: Path | None = None) -> Prompt:
+    """Read prompts/NAME.md, split at its '<!-- system -->' and '<!-- user -->' markers."""
+    path = (directory or PROMPTS_DIR) / f"{name}.md"
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LLMError(f"prompt {name!r} not found at {path}: {exc.strerror}") from exc
+    parts = re.split(r"<!--\s*(system|user)\s*-->", content)
+    sections = {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+    if "system" not in sections or "user" not in sections:
+        raise LLMError(f"prompt {path} needs '<!-- system -->' and '<!-- user -->' sections")
+    digest = hashlib.sha256(content.encode()).hexdigest()[:16]
+    return Prompt(name=name, system=sections["system"], user=sections["user"], hash=digest)
+
+
+@dataclass
+class LLMSettings:
+    """Where and how to call the model; from flags or the OPENAI_* environment."""
+
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key: str | None = None
+    timeout: float = 120.0
+    temperature: float = 0.0
+    seed: int = 7
+    max_reasks: int = 2
+    max_transport_retries: int = 4
+    max_retry_seconds: float = 120.0
+    max_tokens: int | None = 2048
+    schema_in_response_format: bool | None = None
+    cache_dir: Path | None = None
+
+    def wants_schema_in_response_format(self) -> bool:
+        """llama.cpp and others constrain output by a schema sent in response_format.
+
+        OpenAI's own API takes instructor's JSON mode as is; every other host gets the
+        schema too (servers that do not use it ignore it).
+        """
+        if self.schema_in_response_format is not None:
+            return self.schema_in_response_format
+        host = urlparse(self.base_url or "https://api.openai.com/v1").hostname or ""
+        return not host.endswith("openai.com")
+
+
+@dataclass
+class Usage:
+    """Counters for one batch; shared by worker threads, so guarded by a lock."""
+
+    calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, tokens: dict[str, int], cached: bool) -> None:
+        with self.lock:
+            if cached:
+                self.cache_hits += 1
+            else:
+                self.calls += 1
+                self.prompt_tokens += tokens.get("prompt_tokens", 0)
+                self.completion_tokens += tokens.get("completion_tokens", 0)
+
+
+class _Transient(Exception):
+    """A fault worth retrying, carrying how long the server asked us to wait."""
+
+    def __init__(self, cause: Exception, wait: float | None) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.wait = wait
+
+
+class LLM:
+    """Structured calls to an OpenAI-compatible endpoint, cached and retried."""
+
+    def __init__(self, settings: LLMSettings) -> None:
+        self.settings = settings
+        self.usage = Usage()
+        self._client = openai.OpenAI(
+            base_url=settings.base_url,
+            api_key=settings.api_key or "not-needed",
+            timeout=settings.timeout,
+            max_retries=0,  # transport retries happen once, here, not inside the client
+        )
+        self._instructor = instructor.from_openai(self._client, mode=instructor.Mode.JSON)
+        self._cache = (
+            diskcache.Cache(str(settings.cache_dir), timeout=30) if settings.cache_dir else None
+        )
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+        self._client.close()
+
+    def cache_key(self, prompt: Prompt, messages: list[dict[str, str]], response_model: type[BaseModel]) -> str:
+        """What determines an answer; the endpoint and key do not."""
+        material = {
+            "model": self.settings.model,
+            "messages": messages,
+            "schema": response_model.model_json_schema(),
+            "prompt": prompt.name,
+            "prompt_hash": prompt.hash,
+            "temperature": self.settings.temperature,
+            "seed": self.settings.seed,
+        }
+        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+    def structured(self, prompt: Prompt, variables: dict[str, str], response_model: type[T], use_cache: bool = True) -> T:
+        """Ask the model for a `response_model`, from the cache when the same call was made."""
+        messages = prompt.render(variables)
+        key = self.cache_key(prompt, messages, response_model)
+        if use_cache and self._cache is not None:
+            hit = self._cache.get(key)
+            if isinstance(hit, str):
+                try:
+                    stored = json.loads(hit)
+                    value = response_model.model_validate(stored["response"])
+                except (ValueError, KeyError, ValidationError):
+                    value = None  # an unreadable entry is a miss, never an error
+                if value is not None:
+                    self.usage.add({}, cached=True)
+                    return value
+        value, tokens = self._call_with_retries(messages, response_model)
+        self.usage.add(tokens, cached=False)
+        if self._cache is not None:
+            entry = {"response": value.model_dump(mode="json"), "usage": tokens, "prompt_hash": prompt.hash,
+                     "model": self.settings.model}
+            self._cache.set(key, json.dumps(entry))
+        return value
+
+    # --- the two retry layers ----------------------------------------------------------------
+
+    def _call_with_retries(self, messages: list[dict[str, str]], response_model: type[T]) -> tuple[T, dict[str, int]]:
+        s = self.settings
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Transient),
+            stop=stop_after_attempt(s.max_transport_retries + 1) | stop_after_delay(s.max_retry_seconds),
+            wait=_wait_for,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._call_once(messages, response_model)
+        except _Transient as exc:
+            raise LLMTransportError(f"endpoint failed after retries: {_describe(exc.cause)}") from exc.cause
+        raise LLMTransportError("endpoint failed")  # pragma: no cover - tenacity always raises or returns
+
+    def _call_once(self, messages: list[dict[str, str]], response_model: type[T]) -> tuple[T, dict[str, int]]:
+        s = self.settings
+        reasks = Retrying(
+            stop=stop_after_attempt(s.max_reasks + 1),
+            retry=retry_if_exception(lambda e: isinstance(e, (ValidationError, json.JSONDecodeError))
+                                     or type(e).__name__ in ("ResponseParsingError", "AsyncValidationError")),
+            reraise=True,
+        )
+        extra: dict[str, Any] = {}
+        if s.wants_schema_in_response_format():
+            schema = response_model.model_json_schema()
+            extra["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
+        if s.max_tokens:
+            extra["max_tokens"] = s.max_tokens
+        try:
+            value, completion = self._instructor.chat.completions.create_with_completion(
+                model=s.model,
+                messages=messages,  # type: ignore[arg-type]
+                response_model=response_model,
+                max_retries=reasks,
+                temperature=s.temperature,
+                seed=s.seed,
+                **extra,
+            )
+        except InstructorRetryException as exc:
+            cause = exc.__cause__ or exc
+            _raise_if_transport(cause)
+            raise LLMOutputError(
+                f"invalid output after {exc.n_attempts} attempt(s): {_first_line(str(cause))}",
+                attempts=exc.n_attempts, usage=_usage_dict(exc.total_usage),
+            ) from exc
+        except IncompleteOutputException as exc:
+            raise LLMOutputError("output cut off at the token limit (finish_reason=length)",
+                                 attempts=1, usage=_usage_dict(getattr(exc.last_completion, "usage", None))) from exc
+        except openai.APIError as exc:
+            _raise_if_transport(exc)
+            raise LLMTransportError(f"endpoint refused the request: {_describe(exc)}") from exc
+        total = getattr(value, "_total_usage", None) or getattr(completion, "usage", None)
+        return value, _usage_dict(total)
+
+
+def _raise_if_transport(exc: BaseException) -> None:
+    """Turn retryable endpoint faults into `_Transient`; leave everything else alone."""
+    if isinstance(exc, openai.RateLimitError):
+        body = str(getattr(exc, "body", "") or exc)
+        if "insufficient_quota" in body:
+            raise LLMTransportError("endpoint says the quota is used up (insufficient_quota)") from exc
+        raise _Transient(exc, _retry_after(exc)) from exc
+    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
+        raise _Transient(exc, None) from exc
+    if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+        raise _Transient(exc, _retry_after(exc)) from exc
+    if isinstance(exc, openai.APIStatusError):
+        raise LLMTransportError(f"endpoint refused the request: {_describe(exc)}") from exc
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    """Seconds the server asked for, from retry-after-ms or retry-after."""
+    headers = exc.response.headers if exc.response is not None else {}
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw:
+            try:
+                return max(float(raw) * scale, 0.0)
+            except ValueError:
+                continue
+    return None
+
+
+def _wait_for(state: RetryCallState) -> float:
+    """Retry-After when given (capped at 60 s), else exponential backoff from 0.5 s to 20 s."""
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, _Transient) and exc.wait is not None:
+        return min(exc.wait, 60.0)
+    return float(min(0.5 * 2 ** (state.attempt_number - 1), 20.0))
+
+
+def _usage_dict(usage: Any) -> dict[str, int]:
+    if usage is None:
+        return {}
+    out = {}
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        value = getattr(usage, name, None)
+        if value is None and isinstance(usage, dict):
+            value = usage.get(name)
+        if isinstance(value, int):
+            out[name] = value
+    return out
+
+
+def _describe(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    text = _first_line(str(exc)) or type(exc).__name__
+    return f"HTTP {status}: {text}" if status else f"{type(exc).__name__}: {text}"
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:300]
+
+
+def settings_from_env(
+    model: str | None = None, base_url: str | None = None, api_key: str | None = None,
+    cache_dir: Path | None = None, timeout: float | None = None,
+) -> LLMSettings:
+    """Settings from flags first, then OPENAI_BASE_URL, OPENAI_API_KEY, VERIFIER_MODEL."""
+    settings = LLMSettings(
+        model=model or os.environ.get("VERIFIER_MODEL") or LLMSettings.model,
+        base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
+        api_key=api_key or os.environ.get("OPENAI_API_KEY") or None,
+        cache_dir=cache_dir,
+    )
+    if timeout is not None:
+        settings.timeout = timeout
+    raw = os.environ.get("VERIFIER_SCHEMA_IN_RESPONSE_FORMAT")
+    if raw:
+        settings.schema_in_response_format = raw.lower() in ("1", "true", "yes")
+    return settings
+
+
+def endpoint_configured(base_url: str | None = None) -> bool:
+    """An LLM is configured when a base URL or a key is given by flag or environment."""
+    return bool(base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"))
+
+

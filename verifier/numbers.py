@@ -1,0 +1,254 @@
+"""Quantities: parse them from text and compare them, without an LLM.
+
+Numbers are where documents disagree most often and where a model is least to be
+trusted, so every figure in a finding comes from here: the text is parsed, units and
+scale words are normalised ("$4,200 million" equals "$4.2 billion"), and equality allows
+for the precision the text states ("3 billion" covers 3.3 billion; 80.5 and 80.4 differ).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from . import dates
+
+Bound = Literal["exact", "approx", "at_least", "at_most"]
+
+SCALES = {
+    "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6,
+    "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12,
+}
+_WORD_SCALES = ("thousand", "million", "billion", "trillion", "bn", "mn", "mln", "tn")
+CURRENCIES = {
+    "us$": "USD", "$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", "£": "GBP", "gbp": "GBP",
+    "¥": "JPY", "jpy": "JPY", "cny": "CNY", "yuan": "CNY", "euros": "EUR", "euro": "EUR",
+    "dollars": "USD", "dollar": "USD", "pounds": "GBP",
+}
+# unit word -> (canonical unit, dimension, factor to canonical)
+UNITS: dict[str, tuple[str, str, float]] = {
+    "%": ("%", "percent", 1.0), "percent": ("%", "percent", 1.0), "per cent": ("%", "percent", 1.0),
+    "percentage points": ("pp", "points", 1.0), "percentage point": ("pp", "points", 1.0),
+    "km": ("m", "length", 1000.0), "kilometers": ("m", "length", 1000.0),
+    "kilometres": ("m", "length", 1000.0), "kilometer": ("m", "length", 1000.0),
+    "kilometre": ("m", "length", 1000.0), "miles": ("m", "length", 1609.344),
+    "mile": ("m", "length", 1609.344), "meters": ("m", "length", 1.0), "metres": ("m", "length", 1.0),
+    "meter": ("m", "length", 1.0), "metre": ("m", "length", 1.0), "feet": ("m", "length", 0.3048),
+    "ft": ("m", "length", 0.3048), "kg": ("kg", "mass", 1.0), "kilograms": ("kg", "mass", 1.0),
+    "tonnes": ("kg", "mass", 1000.0), "tons": ("kg", "mass", 907.18474), "lb": ("kg", "mass", 0.45359237),
+    "pounds": ("kg", "mass", 0.45359237), "mg": ("kg", "mass", 1e-6), "g": ("kg", "mass", 1e-3),
+    "seconds": ("s", "time", 1.0), "minutes": ("s", "time", 60.0), "hours": ("s", "time", 3600.0),
+    "days": ("s", "time", 86400.0), "weeks": ("s", "time", 604800.0),
+    "months": ("month", "months", 1.0), "years": ("year", "years", 1.0),
+}
+_APPROX = r"(?:about|around|approximately|roughly|some|an estimated|estimated|nearly|almost|close to|circa|~)"
+_LOWER = r"(?:more than|over|at least|upwards of|in excess of|exceeding|above)"
+_UPPER = r"(?:less than|under|fewer than|up to|at most|below|nearly|almost)"
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+_UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
+_QUANTITY = re.compile(
+    rf"(?P<cur>US\$|[$€£¥]|\b(?:USD|EUR|GBP|JPY|CNY)\s?)?"
+    rf"(?P<num>{_NUM})"
+    rf"(?:\s?(?:-|–|—|to)\s?(?:US\$|[$€£¥])?(?P<num2>{_NUM}))?"
+    rf"(?P<scale>\s?(?:{'|'.join(_WORD_SCALES)})\b|(?:bn|mn|[kKmMbBtT])\b)?"
+    rf"(?P<unit>\s?(?:%|(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b))?"
+    rf"(?P<cur2>\s(?:dollars|dollar|euros|euro|pounds|yuan)\b)?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as the text states it, normalised: value in canonical units, with precision."""
+
+    value: float
+    high: float | None
+    unit: str
+    dimension: str
+    step: float
+    bound: Bound
+    start: int
+    end: int
+    text: str
+
+    @property
+    def low(self) -> float:
+        return self.value
+
+    @property
+    def top(self) -> float:
+        return self.high if self.high is not None else self.value
+
+
+def _to_float(token: str) -> float:
+    return float(token.replace(",", ""))
+
+
+def _step(token: str, approximate: bool) -> float:
+    """One unit in the last stated place: 80.5 -> 0.1; about 1,200 -> 100; 1,200 -> 1."""
+    token = token.replace(",", "")
+    if "." in token:
+        return 10.0 ** -len(token.split(".")[1])
+    if approximate:
+        stripped = token.rstrip("0")
+        return 10.0 ** (len(token) - len(stripped)) if stripped else 1.0
+    return 1.0
+
+
+def _bound_before(text: str, start: int) -> tuple[Bound, bool]:
+    """Read qualifiers such as 'more than' or 'about' just before a number."""
+    before = text[max(0, start - 30):start].lower()
+    if re.search(rf"\b{_LOWER}\s*$", before):
+        return "at_least", False
+    if re.search(rf"\b{_UPPER}\s*$", before):
+        return "at_most", True
+    if re.search(rf"(?:\b{_APPROX}|~)\s*$", before):
+        return "approx", True
+    return "exact", False
+
+
+def _is_name_part(text: str, start: int, end: int, has_unit: bool) -> bool:
+    """Version numbers and names ('GPT-5.4', 'Claude 3.5 Sonnet', 'MATH-500', 'GPT-4o')."""
+    if has_unit:
+        return False
+    before = text[max(0, start - 25):start]
+    after = text[end:end + 2]
+    if re.search(r"[A-Za-z][-‑]$", before) or re.match(r"[A-Za-z]", after):
+        return True
+    if re.search(r"[.\d]$|\d:$", before) or re.match(r"\s?(?:[ap]\.?m\.?\b|:\d)", text[end:end + 5], re.I):
+        return True  # part of a longer token, or a time of day ("7:24 pm")
+    # a capitalised word right before ("Llama 4", "Gemini 3.1", "Phase 3")
+    m = re.search(r"(?:^|[\s(])([A-Z][\w+]*)\s$", before)
+    return bool(m) and m.group(1).lower() not in _NOT_NAMES
+
+
+_NOT_NAMES = {
+    "on", "in", "at", "of", "to", "by", "for", "and", "or", "the", "with", "from", "was", "is",
+    "about", "around", "nearly", "almost", "over", "under", "some", "just", "only", "exactly",
+    "roughly", "approximately", "than", "reached", "scored", "scores", "posted", "hit", "totaled",
+}
+
+
+def parse_quantities(text: str) -> list[Quantity]:
+    """Every quantity in `text`, with dates, years and version numbers left out."""
+    skip = dates.date_spans(text)
+    found = []
+    for m in _QUANTITY.finditer(text):
+        if any(s <= m.start("num") < e for s, e in skip):
+            continue
+        quantity = _quantity_from_match(text, m)
+        if quantity is not None:
+            found.append(quantity)
+    return found
+
+
+def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
+    num, num2 = m.group("num"), m.group("num2")
+    scale_word = (m.group("scale") or "").strip().lower()
+    unit_word = " ".join((m.group("unit") or "").lower().split())
+    currency_token = (m.group("cur") or m.group("cur2") or "").strip().lower()
+    currency = CURRENCIES.get(currency_token)
+    if scale_word in ("m", "b", "t", "k") and not currency and not (m.group("scale") or "").strip():
+        scale_word = ""
+    if scale_word in ("m",) and not currency and unit_word == "":
+        # "10 m" without a currency is metres, not millions
+        scale_word, unit_word = "", "meters"
+    has_unit = bool(unit_word or currency or scale_word)
+    if _is_name_part(text, m.start("num"), m.end("num") if not num2 else m.end("num2"), has_unit):
+        return None
+    if not has_unit and dates.is_year(num) and not num2:
+        return None
+    bound, approx = _bound_before(text, m.start())
+    scale = SCALES.get(scale_word, 1.0)
+    if unit_word in UNITS:
+        unit, dimension, factor = UNITS[unit_word]
+    elif currency:
+        unit, dimension, factor = currency, "money", 1.0
+    else:
+        unit, dimension, factor = "", "number", 1.0
+    approximate = approx or bool(scale_word and "." not in num)
+    step = _step(num, approximate) * scale * factor
+    value = _to_float(num) * scale * factor
+    high = _to_float(num2) * scale * factor if num2 else None
+    if high is not None and high < value:
+        # "$115-135B" scale applies to both ends; "3-4" is a range; anything else is not
+        return None
+    return Quantity(
+        value=value, high=high, unit=unit, dimension=dimension, step=step, bound=bound,
+        start=m.start(), end=m.end(), text=m.group(0).strip(),
+    )
+
+
+def first_quantity(text: str) -> Quantity | None:
+    """The first quantity in a value string such as '$4.2 billion' or '58%'."""
+    found = parse_quantities(text)
+    return found[0] if found else None
+
+
+# --- comparison ----------------------------------------------------------------------------
+
+Relation = Literal["agree", "differ", "incomparable"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of comparing two quantities, with the reason a reviewer will read."""
+
+    relation: Relation
+    severity: Literal["major", "minor"] = "minor"
+    rationale: str = ""
+
+
+def compatible(a: Quantity, b: Quantity) -> bool:
+    """Quantities in one dimension compare; a percentage and a bare score do too (80.5% vs 80.4)."""
+    if a.dimension == b.dimension and a.unit == b.unit:
+        return True
+    scoreish = {"percent", "number"}
+    return {a.dimension, b.dimension} <= scoreish
+
+
+def compare(a: Quantity, b: Quantity) -> Comparison:
+    """Compare two figures for the same thing, allowing for stated precision and bounds."""
+    if not compatible(a, b):
+        return Comparison("incomparable", rationale=f"units differ ({a.unit or 'none'} vs {b.unit or 'none'})")
+    tolerance = max(a.step, b.step) / 2 + 1e-9 * max(abs(a.value), abs(b.value), 1.0)
+    if _consistent(a, b, tolerance):
+        return Comparison("agree", rationale=f"{a.text} and {b.text} agree at the stated precision")
+    gap = _gap(a, b)
+    coarse = max(a.step, b.step)
+    relative = gap / max(abs(a.value), abs(b.value), 1e-12)
+    minor = gap <= coarse + 1e-9 or relative < 0.005
+    severity: Literal["major", "minor"] = "minor" if minor else "major"
+    how = "differ by one unit in the last stated place" if gap <= coarse + 1e-9 else "differ"
+    rationale = f"{a.text} and {b.text} {how} ({_fmt(gap, a)}, {relative:.1%})"
+    return Comparison("differ", severity=severity, rationale=rationale)
+
+
+def _consistent(a: Quantity, b: Quantity, tolerance: float) -> bool:
+    """Intervals overlap, one-sided bounds hold, or the point values match within precision."""
+    lo_a, hi_a = _interval(a)
+    lo_b, hi_b = _interval(b)
+    return lo_a <= hi_b + tolerance and lo_b <= hi_a + tolerance
+
+
+def _interval(q: Quantity) -> tuple[float, float]:
+    if q.bound == "at_least":
+        return q.low, math.inf
+    if q.bound == "at_most":
+        return -math.inf, q.top
+    return q.low, q.top
+
+
+def _gap(a: Quantity, b: Quantity) -> float:
+    lo_a, hi_a = _interval(a)
+    lo_b, hi_b = _interval(b)
+    return max(lo_b - hi_a, lo_a - hi_b, 0.0)
+
+
+def _fmt(gap: float, q: Quantity) -> str:
+    unit = q.unit if q.unit not in ("", "%") else ""
+    text = f"{gap:,.4g}"
+    return f"gap {text} {unit}".strip()

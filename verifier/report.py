@@ -1,0 +1,132 @@
+"""Reports: `report.json` for programs, `report.md` for people, and the public schemas.
+
+`report.json` is validated against `schemas/report.schema.json` before it is written,
+so a consumer can rely on the published schema, not on our code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .models import Contradiction, Gold, GroundedClaim, Report
+
+SCHEMAS: dict[str, type[Report] | type[Gold]] = {"report": Report, "gold": Gold}
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def schema_of(name: str) -> dict[str, Any]:
+    """The JSON Schema of a public format, generated from its pydantic model."""
+    schema = SCHEMAS[name].model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
+    """Regenerate schemas/*.schema.json from the models."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in SCHEMAS:
+        path = directory / f"{name}.schema.json"
+        path.write_text(json.dumps(schema_of(name), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _published_schema(name: str) -> dict[str, Any]:
+    path = SCHEMA_DIR / f"{name}.schema.json"
+    if path.exists():
+        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return loaded
+    return schema_of(name)
+
+
+def write_report(report: Report, out_dir: Path) -> tuple[Path, Path]:
+    """Validate and write report.json and report.md into `out_dir`."""
+    data = json.loads(report.model_dump_json())
+    jsonschema.validate(data, _published_schema("report"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / "report.json", out_dir / "report.md"
+    json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    md_path.write_text(render_markdown(report), encoding="utf-8")
+    return json_path, md_path
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _side(claim: GroundedClaim) -> str:
+    extras = []
+    if claim.conditions:
+        extras.append("conditions: " + ", ".join(claim.conditions))
+    if claim.asserted_by:
+        extras.append("asserted by: " + claim.asserted_by)
+    if claim.hedged:
+        extras.append("hedged")
+    tail = f" <br>_{_cell('; '.join(extras))}_" if extras else ""
+    return f"**{_cell(claim.document)}** ({claim.start}–{claim.end}): “{_cell(claim.quote)}”{tail}"
+
+
+def _contradiction_md(n: int, flag: Contradiction) -> list[str]:
+    a, b = flag.claims
+    title = f"{a.subject} — {a.attribute}" if a.attribute == b.attribute else f"{a.subject} — {a.attribute} / {b.attribute}"
+    lines = [
+        f"### {n}. {_cell(title)}: {_cell(a.value)} vs {_cell(b.value)}",
+        "",
+        f"`{flag.id}` · {flag.kind} · **{flag.severity}**" + (" · conditions differ" if flag.conditions_differ else ""),
+        "",
+        "| | |",
+        "|---|---|",
+        f"| {_side(a)} | {_side(b)} |",
+        "",
+        f"{flag.rationale}",
+        "",
+    ]
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """Contradictions first, with both quotes side by side; then corroborations; then counts."""
+    lines = [f"# Verification report `{report.batch}`", ""]
+    lines += [f"Backend: **{report.backend}**" + (f", model `{report.model}`" if report.model else "")
+              + f" · {report.counts.documents} documents · created {report.created}", ""]
+    lines += [f"## Contradictions ({len(report.contradictions)})", ""]
+    if not report.contradictions:
+        lines += ["None found.", ""]
+    for n, flag in enumerate(report.contradictions, start=1):
+        lines += _contradiction_md(n, flag)
+    lines += [f"## Corroborations ({len(report.corroborations)})", ""]
+    if report.corroborations:
+        lines += ["| Subject | Attribute | Value | Documents |", "|---|---|---|---|"]
+        for c in report.corroborations:
+            values = " / ".join(dict.fromkeys(cl.value for cl in c.claims))
+            lines.append(f"| {_cell(c.subject)} | {_cell(c.attribute)} | {_cell(values)} | {_cell(', '.join(c.documents))} |")
+        lines.append("")
+    else:
+        lines += ["None found.", ""]
+    if report.skipped:
+        lines += ["## Skipped files", ""] + [f"- `{s.path}`: {s.reason}" for s in report.skipped] + [""]
+    if report.failures:
+        lines += ["## Failed chunks", ""] + [f"- {f}" for f in report.failures] + [""]
+    counts, usage = report.counts, report.usage
+    lines += [
+        "## Counts", "",
+        "| | |", "|---|---|",
+        f"| documents | {counts.documents} |",
+        f"| skipped files | {counts.skipped_files} |",
+        f"| claims (grounded) | {counts.claims} |",
+        f"| ungrounded claims dropped | {counts.ungrounded_dropped} |",
+        f"| single-source claims | {counts.single_source} |",
+        f"| candidate pairs compared | {counts.candidate_pairs} |",
+        f"| LLM calls | {usage.llm_calls} |",
+        f"| tokens (prompt + completion) | {usage.total_tokens} ({usage.prompt_tokens} + {usage.completion_tokens}) |",
+        f"| cache hits | {usage.cache_hits} |",
+        f"| failed chunks | {usage.failed_chunks} |",
+        f"| seconds | {usage.seconds:.2f} |",
+        "",
+    ]
+    return "\n".join(lines)

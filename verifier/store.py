@@ -1,0 +1,199 @@
+"""The SQLite store: batches, documents, claims and findings, under numbered migrations.
+
+Only this module touches SQLite. The schema grows by appending to MIGRATIONS; each
+migration runs once, in order, and is recorded in `_migrations`, so an old database is
+upgraded in place and a blank one is created by the same path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .models import Contradiction, Corroboration, Document, GroundedClaim, Report
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "create batches, documents, claims, findings",
+        """
+        CREATE TABLE batches (
+            id TEXT PRIMARY KEY,
+            created TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            model TEXT,
+            inputs TEXT NOT NULL,
+            prompt_hashes TEXT NOT NULL DEFAULT '{}',
+            counts TEXT NOT NULL DEFAULT '{}',
+            usage TEXT NOT NULL DEFAULT '{}',
+            report_dir TEXT
+        );
+        CREATE TABLE documents (
+            batch_id TEXT NOT NULL REFERENCES batches(id),
+            id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            replaced_bytes INTEGER NOT NULL DEFAULT 0,
+            date TEXT,
+            PRIMARY KEY (batch_id, id)
+        );
+        CREATE TABLE claims (
+            batch_id TEXT NOT NULL REFERENCES batches(id),
+            id TEXT NOT NULL,
+            document_id TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            attribute TEXT NOT NULL,
+            value TEXT NOT NULL,
+            number REAL,
+            unit TEXT,
+            conditions TEXT NOT NULL DEFAULT '[]',
+            asserted_by TEXT NOT NULL DEFAULT '',
+            hedged INTEGER NOT NULL DEFAULT 0,
+            quote TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            match TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            prompt_hash TEXT,
+            PRIMARY KEY (batch_id, id)
+        );
+        CREATE TABLE findings (
+            batch_id TEXT NOT NULL REFERENCES batches(id),
+            id TEXT NOT NULL,
+            finding TEXT NOT NULL CHECK (finding IN ('contradiction', 'corroboration')),
+            kind TEXT,
+            severity TEXT,
+            rationale TEXT NOT NULL DEFAULT '',
+            conditions_differ INTEGER NOT NULL DEFAULT 0,
+            claim_ids TEXT NOT NULL,
+            prompt_hash TEXT,
+            PRIMARY KEY (batch_id, id)
+        );
+        CREATE INDEX findings_by_batch ON findings(batch_id, finding);
+        CREATE INDEX claims_by_document ON claims(batch_id, document_id);
+        """,
+    ),
+]
+
+
+def default_home() -> Path:
+    """VERIFIER_HOME, else the user's data directory (XDG on Linux, the platform's elsewhere)."""
+    if os.environ.get("VERIFIER_HOME"):
+        return Path(os.environ["VERIFIER_HOME"])
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "verifier"
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "verifier"
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "verifier"
+
+
+class Store:
+    """A verifier database; open it with `Store.open()` to get the migrated schema."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, home: Path | None = None) -> Store:
+        home = home or default_home()
+        home.mkdir(parents=True, exist_ok=True)
+        path = home / "verifier.db"
+        connection = sqlite3.connect(path, timeout=30)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        store = cls(connection, path)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations this database has not seen; return their numbers."""
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)"
+        )
+        done = {row[0] for row in self.db.execute("SELECT id FROM _migrations")}
+        applied = []
+        for number, (name, sql) in enumerate(MIGRATIONS, start=1):
+            if number in done:
+                continue
+            with self._transaction():
+                for statement in _statements(sql):
+                    self.db.execute(statement)
+                self.db.execute(
+                    "INSERT INTO _migrations (id, name, applied) VALUES (?, ?, datetime('now'))", (number, name)
+                )
+            applied.append(number)
+        return applied
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def save_report(self, report: Report, documents: list[Document], inputs: list[str], report_dir: str) -> None:
+        """Write a whole batch in one transaction: all of it is stored, or none."""
+        prompt_hash = report.prompt_hashes.get("extract")
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO batches (id, created, backend, model, inputs, prompt_hashes, counts, usage, report_dir)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (report.batch, report.created, report.backend, report.model, json.dumps(inputs),
+                 json.dumps(report.prompt_hashes), report.counts.model_dump_json(),
+                 report.usage.model_dump_json(), report_dir),
+            )
+            self.db.executemany(
+                "INSERT INTO documents (batch_id, id, path, sha256, title, text, replaced_bytes, date)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(report.batch, d.id, d.path, d.sha256, d.title, d.text, d.replaced_bytes, d.date) for d in documents],
+            )
+            self.db.executemany(
+                "INSERT INTO claims (batch_id, id, document_id, subject, attribute, value, number, unit, conditions,"
+                " asserted_by, hedged, quote, start, end, match, backend, prompt_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [_claim_row(report, c, prompt_hash) for c in report.claims],
+            )
+            self.db.executemany(
+                "INSERT INTO findings (batch_id, id, finding, kind, severity, rationale, conditions_differ,"
+                " claim_ids, prompt_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [_contradiction_row(report, f) for f in report.contradictions]
+                + [_corroboration_row(report, f) for f in report.corroborations],
+            )
+
+    def batches(self) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM batches ORDER BY created, id"))
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+def _claim_row(report: Report, c: GroundedClaim, prompt_hash: str | None) -> tuple[object, ...]:
+    return (report.batch, c.id, c.document, c.subject, c.attribute, c.value, c.number, c.unit,
+            json.dumps(c.conditions), c.asserted_by, int(c.hedged), c.quote, c.start, c.end, c.match,
+            report.backend, prompt_hash if report.backend == "llm" else None)
+
+
+def _contradiction_row(report: Report, f: Contradiction) -> tuple[object, ...]:
+    judge_hash = report.prompt_hashes.get("judge") if f.kind == "textual" else None
+    return (report.batch, f.id, "contradiction", f.kind, f.severity, f.rationale, int(f.conditions_differ),
+            json.dumps([c.id for c in f.claims]), judge_hash)
+
+
+def _corroboration_row(report: Report, f: Corroboration) -> tuple[object, ...]:
+    return (report.batch, f.id, "corroboration", None, None, f"{len(f.documents)} documents agree", 0,
+            json.dumps([c.id for c in f.claims]), None)
