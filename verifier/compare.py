@@ -56,7 +56,8 @@ def cross_check(
         if len({s.claim.document for s in sides}) < 2:
             continue
         numeric = [s for s in sides if s.quantity is not None]
-        _check_numeric(numeric, findings, keys, sha_of)
+        if numeric:
+            _check_numeric(numeric, findings, keys, sha_of)
     if judge is not None:
         pairs = textual_candidates([c for c in claims if c.number is None], keys)
         findings.candidate_pairs += len(pairs)

@@ -20,6 +20,8 @@ import json
 import os
 import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -158,6 +160,7 @@ class LLM:
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
         self.usage = Usage()
+        self.sleep: Callable[[float], None] = time.sleep  # tests replace it to observe back-off
         self._client = openai.OpenAI(
             base_url=settings.base_url,
             api_key=settings.api_key or "not-needed",
@@ -202,7 +205,11 @@ class LLM:
                 if value is not None:
                     self.usage.add({}, cached=True)
                     return value
-        value, tokens = self._call_with_retries(messages, response_model)
+        try:
+            value, tokens = self._call_with_retries(messages, response_model)
+        except LLMOutputError as exc:
+            self.usage.add(exc.usage, cached=False)  # a failed call still costs its tokens
+            raise
         self.usage.add(tokens, cached=False)
         if self._cache is not None:
             entry = {"response": value.model_dump(mode="json"), "usage": tokens, "prompt_hash": prompt.hash,
@@ -218,6 +225,7 @@ class LLM:
             retry=retry_if_exception_type(_Transient),
             stop=stop_after_attempt(s.max_transport_retries + 1) | stop_after_delay(s.max_retry_seconds),
             wait=_wait_for,
+            sleep=self.sleep,
             reraise=True,
         )
         try:
@@ -266,7 +274,8 @@ class LLM:
             _raise_if_transport(exc)
             raise LLMTransportError(f"endpoint refused the request: {_describe(exc)}") from exc
         total = getattr(value, "_total_usage", None) or getattr(completion, "usage", None)
-        return value, _usage_dict(total)
+        # a clean copy: instructor attaches the raw completion to the object it returns
+        return response_model.model_validate(value.model_dump()), _usage_dict(total)
 
 
 def _raise_if_transport(exc: BaseException) -> None:

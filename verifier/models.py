@@ -54,9 +54,11 @@ class ExtractedClaim(BaseModel):
 
 
 class ExtractedClaims(BaseModel):
-    """The response model of one extraction call."""
+    """The response model of one extraction call; any other shape is rejected and re-asked."""
 
-    claims: list[ExtractedClaim] = Field(default_factory=list)
+    model_config = ConfigDict(extra="forbid")
+
+    claims: list[ExtractedClaim]
 
 
 class CandidateClaim(BaseModel):

@@ -1,0 +1,56 @@
+"""Shared fixtures: a temporary data folder, no ambient endpoint, and vcrpy set up to scrub.
+
+Every test runs with VERIFIER_HOME in a temp dir and without OPENAI_* variables, so a
+developer's own key or database can never leak into a test or change its outcome.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+GOLD = ROOT / "tests" / "gold" / "seeds.json"
+CASSETTES = ROOT / "cassettes"
+# Where recordings are made: llama.cpp's OpenAI-compatible server on loopback (see README).
+RECORD_URL = os.environ.get("VERIFIER_RECORD_URL", "http://127.0.0.1:8765/v1")
+
+_SCRUBBED_RESPONSE_HEADERS = {"set-cookie", "openai-organization", "openai-project", "x-request-id", "cf-ray"}
+
+
+@pytest.fixture(autouse=True)
+def verifier_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("VERIFIER_HOME", str(home))
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "VERIFIER_MODEL", "VERIFIER_SCHEMA_IN_RESPONSE_FORMAT"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in _SCRUBBED_RESPONSE_HEADERS:
+            del headers[name]
+    return response
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    return {
+        "filter_headers": ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project",
+                           "cookie"],
+        "decode_compressed_response": True,
+        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
+        "before_record_response": _scrub_response,
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    """One cassette a test, under the top-level cassettes/<test module>/."""
+    return str(CASSETTES / request.module.__name__.split(".")[-1])

@@ -1,0 +1,82 @@
+"""The LLM door against llama.cpp's server, replayed from cassettes.
+
+Recorded cassettes (cassettes/test_llm/) are real answers of SmolLM2-135M-Instruct
+served by llama-cpp-python on loopback: a tiny model whose poor answers exercise what
+matters here, the wire format, re-asks, and the dropping of quotes it invents.
+Cassettes under cassettes/authored/ were written by hand and say so; see test_llm_faults.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RECORD_URL, SEEDS
+from verifier import pipeline
+from verifier.llm import LLM, LLMOutputError, LLMSettings, load_prompt
+from verifier.models import ExtractedClaims
+
+SEED = SEEDS / "003_2d28a221aafb0824.txt"
+
+
+def _settings(tmp_path: Path, **overrides: object) -> LLMSettings:
+    settings = LLMSettings(model="smollm2", base_url=RECORD_URL, api_key="sk-test-not-a-secret",
+                           cache_dir=tmp_path / "cache", max_tokens=1024)
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    return settings
+
+
+@pytest.mark.vcr
+def test_llm_run_keeps_only_claims_whose_quotes_are_in_the_document(tmp_path: Path, verifier_home: Path) -> None:
+    options = pipeline.RunOptions(
+        paths=[str(SEED)], out_dir=tmp_path / "out", backend="llm", llm=_settings(tmp_path),
+        chunk_tokens=300, concurrency=1,
+    )
+    result = pipeline.run_batch(options)
+    report = result.report
+    text = SEED.read_text(encoding="utf-8")
+    assert report.backend == "llm" and report.model == "smollm2"
+    assert report.usage.llm_calls >= 2 and report.usage.total_tokens > 0
+    # the tiny model invents quotes; those never reach the report
+    assert report.counts.ungrounded_dropped >= 1
+    for claim in report.claims:
+        assert text[claim.start:claim.end] == claim.quote
+    rows = sqlite3.connect(result.database).execute(
+        "SELECT count(*), min(prompt_hash) FROM claims WHERE batch_id = ?", (report.batch,)
+    ).fetchone()
+    assert rows[0] == len(report.claims)
+    saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert saved["usage"]["total_tokens"] == report.usage.total_tokens
+    assert saved["prompt_hashes"]["extract"] == load_prompt("extract").hash
+
+
+@pytest.mark.vcr
+def test_invalid_output_is_reasked_with_the_error_then_given_up(tmp_path: Path, vcr: object) -> None:
+    # Without the schema in response_format the tiny model answers JSON of the wrong shape.
+    llm = LLM(_settings(tmp_path, schema_in_response_format=False, cache_dir=None, max_reasks=2))
+    prompt = load_prompt("extract")
+    with pytest.raises(LLMOutputError) as caught:
+        llm.structured(prompt, {"title": "Muse Spark", "text": "Muse Spark scores 52 on the Index."}, ExtractedClaims)
+    assert caught.value.attempts == 3
+    assert caught.value.usage.get("total_tokens", 0) > 0
+    requests = vcr.requests  # type: ignore[attr-defined]
+    assert len(requests) == 3
+    # the second request carries the validation error back to the model
+    assert "validation error" in requests[1].body.decode().lower() or "error" in requests[1].body.decode().lower()
+
+
+@pytest.mark.vcr
+def test_second_identical_call_is_served_from_the_cache(tmp_path: Path, vcr: object) -> None:
+    llm = LLM(_settings(tmp_path))
+    prompt = load_prompt("extract")
+    variables = {"title": "Muse Spark", "text": "Muse Spark scores 52 on the Intelligence Index."}
+    first = llm.structured(prompt, variables, ExtractedClaims)
+    again = LLM(_settings(tmp_path))
+    second = again.structured(prompt, variables, ExtractedClaims)
+    assert first == second
+    assert len(vcr.requests) == 1  # type: ignore[attr-defined]
+    assert (llm.usage.calls, again.usage.calls, again.usage.cache_hits) == (1, 0, 1)
