@@ -7,7 +7,6 @@ unreadable gold file) end with one line on stderr and a non-zero exit, not a tra
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -112,4 +111,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

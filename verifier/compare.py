@@ -161,41 +161,50 @@ def _describe(side: _Side) -> str:
 # --- text ---------------------------------------------------------------------------------------
 
 
+_STOPWORDS = {"the", "and", "for", "with", "from", "its", "that", "this", "into", "over", "than", "per"}
+
+
 def _tokens(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) > 2}
+    return {w for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) > 2 and w not in _STOPWORDS}
 
 
 def textual_candidates(claims: list[GroundedClaim], keys: KeyMaker) -> list[tuple[GroundedClaim, GroundedClaim]]:
     """Pairs of non-numeric claims from different documents about the same subject.
 
-    Same key first; then near-duplicate attributes by word overlap through an inverted
-    index, at most NEIGHBOURS_PER_CLAIM per claim, so the pairs stay linear.
+    Same attribute key first; then near-duplicate attributes by word overlap found through
+    an inverted index, at most NEIGHBOURS_PER_CLAIM per claim, so the pairs stay linear.
     """
     pairs: dict[tuple[str, str], tuple[GroundedClaim, GroundedClaim]] = {}
     by_subject: dict[str, list[GroundedClaim]] = defaultdict(list)
     for c in claims:
         by_subject[keys.subject(c.subject)].append(c)
     for group in by_subject.values():
+        attribute_keys = [keys.attribute(c.attribute) for c in group]
+        words = [_tokens(c.attribute) for c in group]
         index: dict[str, list[int]] = defaultdict(list)
-        tokens = [_tokens(c.attribute) | _tokens(keys.attribute(c.attribute)) for c in group]
-        for i, toks in enumerate(tokens):
-            for t in toks:
-                index[t].append(i)
+        for i, claim_words in enumerate(words):
+            for token in claim_words | {"=" + attribute_keys[i]}:
+                index[token].append(i)
+
         for i, claim in enumerate(group):
-            overlap: dict[int, int] = defaultdict(int)
-            for t in tokens[i]:
-                for j in index[t][:200]:
-                    if j != i and group[j].document != claim.document:
-                        overlap[j] += 1
-            ranked = sorted(
-                overlap, key=lambda j: (-overlap[j] / max(len(tokens[i] | tokens[j]), 1), j)
-            )
-            for j in ranked[:NEIGHBOURS_PER_CLAIM]:
-                if overlap[j] / max(len(tokens[i] | tokens[j]), 1) < 0.34:
-                    continue
-                a, b = sorted((claim, group[j]), key=lambda c: c.id)
-                pairs.setdefault((a.id, b.id), (a, b))
+            near = {j for t in words[i] | {"=" + attribute_keys[i]} for j in index[t][:200]}
+            scored = {
+                j: _similarity(attribute_keys[i], attribute_keys[j], words[i], words[j])
+                for j in near if group[j].document != claim.document
+            }
+            ranked = sorted(scored, key=lambda j: (-scored[j], j))[:NEIGHBOURS_PER_CLAIM]
+            for j in ranked:
+                if scored[j] >= 0.34:
+                    a, b = sorted((claim, group[j]), key=lambda c: c.id)
+                    pairs.setdefault((a.id, b.id), (a, b))
     return list(pairs.values())
+
+
+def _similarity(key_a: str, key_b: str, words_a: set[str], words_b: set[str]) -> float:
+    """1 for the same attribute key, else the word overlap (Jaccard) of the attributes."""
+    if key_a == key_b:
+        return 1.0
+    return len(words_a & words_b) / max(len(words_a | words_b), 1)
 
 
 def _record_verdict(

@@ -97,7 +97,8 @@ def _flag_view(flag: dict[str, Any]) -> FlagView:
     for c in claims:
         text = " \n ".join(str(c.get(k) or "") for k in ("statement", "value", "quote"))
         views.append((str(c["document"]), text.lower()))
-    label = f"{claims[0].get('subject', '')} / {claims[0].get('attribute', '')}: {claims[0].get('value')} vs {claims[1].get('value')}"
+    first, second = claims
+    label = f"{first.get('subject', '')} / {first.get('attribute', '')}: {first.get('value')} vs {second.get('value')}"
     return FlagView(id=str(flag.get("id", "")), claims=(views[0], views[1]), label=label)
 
 

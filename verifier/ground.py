@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from rapidfuzz import fuzz
 
@@ -56,7 +57,9 @@ def ground(documents: list[Document], candidates: list[CandidateClaim], keys: Ke
     return result
 
 
-def ground_one(doc: Document, candidate: CandidateClaim, keys: KeyMaker, folded: _Folded | None = None) -> GroundedClaim | str:
+def ground_one(
+    doc: Document, candidate: CandidateClaim, keys: KeyMaker, folded: _Folded | None = None
+) -> GroundedClaim | str:
     """One claim grounded in `doc`, or the reason it cannot be."""
     claim = candidate.claim
     if not claim.quote.strip():
@@ -65,6 +68,7 @@ def ground_one(doc: Document, candidate: CandidateClaim, keys: KeyMaker, folded:
     if span is None:
         return "quote not found in document"
     start, end, how = span
+    match: Literal["exact", "normalized", "fuzzy"] = how
     quote = doc.text[start:end]
     quantity = first_quantity(claim.value)
     number: float | None = None
@@ -88,7 +92,7 @@ def ground_one(doc: Document, candidate: CandidateClaim, keys: KeyMaker, folded:
         id=f"c{digest}", document=doc.id, subject=claim.subject.strip(), attribute=claim.attribute.strip(),
         value=claim.value.strip(), number=number, unit=unit, conditions=conditions,
         asserted_by=claim.asserted_by.strip(), hedged=claim.hedged, quote=quote, start=start, end=end,
-        match=how, statement=statement,
+        match=match, statement=statement,
     )
 
 
@@ -137,7 +141,10 @@ def _fold_quote(quote: str) -> str:
     return re.sub(r"\s+", " ", quote.translate(_FOLD_CHARS).lower()).strip()
 
 
-def locate(text: str, quote: str, hint: int | None = None, folded: _Folded | None = None) -> tuple[int, int, str] | None:
+Located = tuple[int, int, Literal["exact", "normalized", "fuzzy"]]
+
+
+def locate(text: str, quote: str, hint: int | None = None, folded: _Folded | None = None) -> Located | None:
     """(start, end, how) of `quote` in `text`: exact, normalized or fuzzy; None when absent."""
     quote = quote.strip()
     exact = _nearest(text, quote, hint)
@@ -168,7 +175,7 @@ def _nearest(haystack: str, needle: str, hint: int | None) -> int | None:
     return best
 
 
-def _fuzzy(folded: _Folded, needle: str) -> tuple[int, int, str] | None:
+def _fuzzy(folded: _Folded, needle: str) -> Located | None:
     """Best approximate match of at least FUZZY_MIN_RATIO, for quotes a model retyped slightly."""
     if len(needle) < 12:
         return None  # a short quote that is not found verbatim is not found

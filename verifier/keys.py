@@ -41,10 +41,13 @@ ATTRIBUTE_SYNONYMS: dict[str, str] = {
 }
 
 
+_PLAIN = str.maketrans("’‘“”–—‑", "''\"\"---")
+
+
 def fold(text: str) -> str:
     """Unicode-fold and lowercase, with curly quotes and dashes made plain."""
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‑": "-"}))
+    text = text.translate(_PLAIN)
     return text.lower()
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-import diskcache  # type: ignore[import-untyped]
+import diskcache
 import instructor
 import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
@@ -190,7 +190,9 @@ class LLM:
         }
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
-    def structured(self, prompt: Prompt, variables: dict[str, str], response_model: type[T], use_cache: bool = True) -> T:
+    def structured(
+        self, prompt: Prompt, variables: dict[str, str], response_model: type[T], use_cache: bool = True
+    ) -> T:
         """Ask the model for a `response_model`, from the cache when the same call was made."""
         messages = prompt.render(variables)
         key = self.cache_key(prompt, messages, response_model)

@@ -50,7 +50,7 @@ _UPPER = r"(?:less than|under|fewer than|up to|at most|below|nearly|almost)"
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
 _QUANTITY = re.compile(
-    rf"(?P<cur>US\$|[$€£¥]|\b(?:USD|EUR|GBP|JPY|CNY)\s?)?"
+    rf"(?P<cur>(?:US\$|[$€£¥])\s?|\b(?:USD|EUR|GBP|JPY|CNY)\s?)?"
     rf"(?P<num>{_NUM})"
     rf"(?:\s?(?:-|–|—|to)\s?(?:US\$|[$€£¥])?(?P<num2>{_NUM}))?"
     rf"(?P<scale>\s?(?:{'|'.join(_WORD_SCALES)})\b|(?:bn|mn|[kKmMbBtT])\b)?"
@@ -122,7 +122,7 @@ def _is_name_part(text: str, start: int, end: int, has_unit: bool) -> bool:
         return True  # part of a longer token, or a time of day ("7:24 pm")
     # a capitalised word right before ("Llama 4", "Gemini 3.1", "Phase 3")
     m = re.search(r"(?:^|[\s(])([A-Z][\w+]*)\s$", before)
-    return bool(m) and m.group(1).lower() not in _NOT_NAMES
+    return m is not None and m.group(1).lower() not in _NOT_NAMES
 
 
 _NOT_NAMES = {

@@ -133,7 +133,7 @@ def _judge_with(llm: LLM, failures: list[str]) -> compare.Judge:
     prompt = load_prompt("judge")
 
     def judge(a: GroundedClaim, b: GroundedClaim) -> JudgeVerdict | None:
-        variables = {}
+        variables: dict[str, str] = {}
         for side, claim in (("a", a), ("b", b)):
             variables |= {
                 f"doc_{side}": claim.document, f"subject_{side}": claim.subject,

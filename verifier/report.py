@@ -73,7 +73,8 @@ def _side(claim: GroundedClaim) -> str:
 
 def _contradiction_md(n: int, flag: Contradiction) -> list[str]:
     a, b = flag.claims
-    title = f"{a.subject} — {a.attribute}" if a.attribute == b.attribute else f"{a.subject} — {a.attribute} / {b.attribute}"
+    attributes = a.attribute if a.attribute == b.attribute else f"{a.attribute} / {b.attribute}"
+    title = f"{a.subject} — {attributes}"
     lines = [
         f"### {n}. {_cell(title)}: {_cell(a.value)} vs {_cell(b.value)}",
         "",
@@ -104,7 +105,8 @@ def render_markdown(report: Report) -> str:
         lines += ["| Subject | Attribute | Value | Documents |", "|---|---|---|---|"]
         for c in report.corroborations:
             values = " / ".join(dict.fromkeys(cl.value for cl in c.claims))
-            lines.append(f"| {_cell(c.subject)} | {_cell(c.attribute)} | {_cell(values)} | {_cell(', '.join(c.documents))} |")
+            documents = ", ".join(c.documents)
+            lines.append(f"| {_cell(c.subject)} | {_cell(c.attribute)} | {_cell(values)} | {_cell(documents)} |")
         lines.append("")
     else:
         lines += ["None found.", ""]

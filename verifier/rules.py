@@ -57,6 +57,7 @@ _LEVEL_VERBS = (
     r"climbs to|reaches|totals|surged to|slipped to|edged up to|edged down to|is now|now stands at)"
 )
 _CHANGE_VERBS = r"(?:rose|fell|grew|increased|decreased|declined|jumped|dropped|climbed|surged|slipped|gained|lost)"
+_QUALIFIER = r"(?:(?:about|around|nearly|some|an estimated|just|roughly|approximately)\s+)?"
 _POSITION_VERBS = r"(?:lands at|landed at|sits at|sat at|comes in at|came in at|stands at|stood at)"
 _MEASURE_NOUNS = {
     "magnitude", "depth", "revenue", "revenues", "sales", "profit", "income", "toll", "score",
@@ -298,7 +299,7 @@ def _mentions(text: str, keys: KeyMaker, common_words: frozenset[str] = frozense
     found = []
     for m in _NAME.finditer(text):
         name, start = m.group(0), m.start()
-        if _ADJECTIVE_COMPOUND.search(name) or dates.periods(name) and len(dates.periods(name)[0]) >= len(name) - 1:
+        if _ADJECTIVE_COMPOUND.search(name) or (dates.periods(name) and len(dates.periods(name)[0]) >= len(name) - 1):
             continue  # "PhD-level" is an adjective, "Q3" a period
         if _inside_closed_parenthesis(text, start):
             continue
@@ -307,8 +308,8 @@ def _mentions(text: str, keys: KeyMaker, common_words: frozenset[str] = frozense
             start += len(words[0]) + 1
             words = words[1:]
             name = " ".join(words)
-        if not words or (start == 0 or text[:start].rstrip().endswith((".", ":"))) and len(words) == 1 \
-                and words[0].lower().endswith("ing"):
+        if not words or ((start == 0 or text[:start].rstrip().endswith((".", ":"))) and len(words) == 1 \
+                and words[0].lower().endswith("ing")):
             continue
         if len(words) == 1 and words[0].lower() in _CALENDAR_WORDS:
             continue
@@ -355,12 +356,12 @@ def _attribute_for(text: str, q: Quantity) -> tuple[str, tuple[int, int] | None]
     before = text[:q.start]
     # "89.5 on GPQA Diamond", "80.5% on the MMMU-Pro benchmark"
     m = re.match(rf"\s*(?:points?\s+)?(?:on|in)\s+(?:the\s+)?(?:[a-z-]+\s+){{0,2}}(?P<name>{_NAME.pattern})", after)
-    if m and not dates.periods(m.group("name")):
+    if m and not _is_calendar(m.group("name")):
         start = q.end + m.start("name")
         return m.group("name"), (start, start + len(m.group("name")))
     # "On the notoriously difficult Humanity's Last Exam, Muse Spark reaches 58%"
     m = re.match(rf"\s*(?:On|In|For)\s+(?:the\s+)?(?:[a-z-]+\s+){{0,3}}(?P<name>{_NAME.pattern}),", text)
-    if m and m.end() <= q.start and not dates.periods(m.group("name")) \
+    if m and m.end() <= q.start and not _is_calendar(m.group("name")) \
             and not CLAUSE_BREAK.search(text, m.end(), q.start):
         return m.group("name"), (m.start("name"), m.end("name"))
     # "Epoch's index assigned X a score of 154": the giver is the scale
@@ -371,17 +372,17 @@ def _attribute_for(text: str, q: Quantity) -> tuple[str, tuple[int, int] | None]
     if m:
         return m.group("name"), (m.start("name"), m.end("name"))
     # "revenue of $4.2 billion", "a depth of 10 km"
-    m = re.search(r"(?P<np>(?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*)\s+of\s+(?:about\s+|around\s+|nearly\s+|some\s+)?$", before)
+    m = re.search(rf"(?P<np>(?:[a-z][\w-]*\s+){{0,2}}[a-z][\w-]*)\s+of\s+{_QUALIFIER}$", before)
     if m:
         phrase = _clean_phrase(m.group("np"))
         if phrase:
             return phrase, None
     # "ARC AGI 2 lands at 42.5": a named test sitting at a score
     m = re.search(rf"(?P<name>{_NAME.pattern})(?:,[^,]{{1,60}},)?\s+{_POSITION_VERBS}\s+(?:just\s+|about\s+)?$", before)
-    if m and not dates.periods(m.group("name")):
+    if m and not _is_calendar(m.group("name")):
         return m.group("name"), (m.start("name"), m.end("name"))
     # "The death toll rose to 1,200", "Acme's revenue was $4.2 billion"
-    m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,3}}[\w’'-]+)\s+{_LEVEL_VERBS}\s+(?:about\s+|nearly\s+|some\s+|an estimated\s+|just\s+)?$", before)
+    m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,3}}[\w’'-]+)\s+{_LEVEL_VERBS}\s+{_QUALIFIER}$", before)
     if m:
         phrase = _clean_phrase(m.group("np"))
         if phrase and not phrase[0].isupper():
@@ -401,6 +402,11 @@ def _attribute_for(text: str, q: Quantity) -> tuple[str, tuple[int, int] | None]
     if m and m.group("noun") in _MEASURE_NOUNS:
         return m.group("noun"), None
     return "", None
+
+
+def _is_calendar(name: str) -> bool:
+    """Weekdays, months, dates and periods name a time, never a measured thing."""
+    return bool(dates.periods(name) or dates.point_dates(name) or name.lower().split()[0] in _CALENDAR_WORDS)
 
 
 def _clean_phrase(phrase: str) -> str:

@@ -1,0 +1,115 @@
+"""`verifier` end to end: the commands, the files they write and the rows they store."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import GOLD, ROOT, SEEDS
+from verifier.cli import RULES_NOTICE, cli
+from verifier.report import schema_of
+from verifier.store import MIGRATIONS, Store
+
+
+@pytest.fixture
+def seed_run(tmp_path: Path, verifier_home: Path) -> tuple[Path, object]:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(SEEDS), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+def test_run_on_the_seeds_writes_a_valid_report_and_stores_the_batch(seed_run: tuple[Path, object],
+                                                                       verifier_home: Path) -> None:
+    out, result = seed_run
+    assert result.stderr.count(RULES_NOTICE) == 1  # type: ignore[attr-defined]
+    report = json.loads((out / "report.json").read_text())
+    jsonschema.validate(report, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
+    assert report["backend"] == "rules" and report["model"] is None
+    assert [d["id"] for d in report["documents"]] == sorted(p.stem for p in SEEDS.glob("*.txt"))
+    for flag in report["contradictions"]:
+        assert {"id", "kind", "severity", "rationale", "claims"} <= flag.keys()
+        for claim in flag["claims"]:
+            text = (SEEDS / f"{claim['document']}.txt").read_text(encoding="utf-8")
+            assert text[claim["start"]:claim["end"]] == claim["quote"]
+    markdown = (out / "report.md").read_text()
+    assert markdown.index("## Contradictions") < markdown.index("## Corroborations") < markdown.index("## Counts")
+
+    db = sqlite3.connect(verifier_home / "verifier.db")
+    [(batch_id, backend)] = db.execute("SELECT id, backend FROM batches").fetchall()
+    assert batch_id == report["batch"] and backend == "rules"
+    assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 5
+    assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == len(report["claims"])
+    stored_flags = {row[0] for row in db.execute("SELECT id FROM findings WHERE finding = 'contradiction'")}
+    assert stored_flags == {f["id"] for f in report["contradictions"]}
+
+
+def test_eval_on_the_seed_report_meets_the_quality_bar(seed_run: tuple[Path, object]) -> None:
+    out, _ = seed_run
+    result = CliRunner().invoke(cli, ["eval", "--gold", str(GOLD), str(out / "report.json"), "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    assert {"gpqa-diamond", "humanitys-last-exam", "mmmu-pro"} <= set(scores["matched"])
+    assert scores["recall"] >= 0.375
+    assert scores["precision"] >= 0.75
+    assert scores["false_alarms"] == 0
+    table = CliRunner().invoke(cli, ["eval", "--gold", str(GOLD), str(out / "report.json")])
+    assert "gpqa-diamond" in table.stdout and "MISSED" in table.stdout
+
+
+def test_flag_ids_are_stable_across_runs(seed_run: tuple[Path, object], tmp_path: Path) -> None:
+    out, _ = seed_run
+    again = tmp_path / "again"
+    assert CliRunner().invoke(cli, ["run", str(SEEDS), "--out", str(again)]).exit_code == 0
+    first = [f["id"] for f in json.loads((out / "report.json").read_text())["contradictions"]]
+    second = [f["id"] for f in json.loads((again / "report.json").read_text())["contradictions"]]
+    assert first == second
+
+
+def test_no_readable_document_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    result = CliRunner().invoke(cli, ["run", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "skipped" in result.stderr and "empty" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: no document could be read")
+    assert "Traceback" not in result.output
+
+
+def test_llm_backend_without_an_endpoint_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", str(SEEDS), "--backend", "llm", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "needs an endpoint" in result.stderr
+
+
+def test_eval_with_unreadable_input_exits_non_zero(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["eval", "--gold", str(GOLD), str(tmp_path / "nope.json")])
+    assert result.exit_code == 1 and "cannot read report" in result.stderr
+
+
+def test_published_schemas_match_the_models() -> None:
+    for name in ("report", "gold"):
+        published = json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text())
+        assert published == schema_of(name), f"run `verifier schemas` to refresh schemas/{name}.schema.json"
+    gold = json.loads(GOLD.read_text())
+    jsonschema.validate(gold, schema_of("gold"))
+
+
+def test_migrations_build_a_blank_database_and_are_not_reapplied(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    assert store.migrate() == []
+    applied = [row[0] for row in store.db.execute("SELECT id FROM _migrations ORDER BY id")]
+    assert applied == list(range(1, len(MIGRATIONS) + 1))
+    tables = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"batches", "documents", "claims", "findings"} <= tables
+
+
+def test_every_command_has_help_and_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name, command in cli.commands.items():
+        assert command.help, f"{name} has no help text"
+        assert re.search(rf"verifier {name}\b", readme), f"README does not show `verifier {name}`"

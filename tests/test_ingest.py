@@ -1,0 +1,74 @@
+"""Ingestion: every readable file becomes a document; every other file is named and skipped."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from pathlib import Path
+
+from verifier.ingest import ingest
+
+
+def test_folders_are_read_recursively_in_sorted_order(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.md").write_text("# Zed\nZed rose 5%.")
+    (tmp_path / "a.txt").write_text("Alpha.")
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
+    result = ingest([tmp_path])
+    assert [d.id for d in result.documents] == ["a", "z"]
+    assert result.documents[1].title == "Zed"
+    assert len(result.documents[0].sha256) == 64
+
+
+def test_bad_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("  \n")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "good.txt").write_text("Good text.")
+    result = ingest([tmp_path, tmp_path / "missing.txt"])
+    assert [d.id for d in result.documents] == ["good"]
+    reasons = {Path(s.path).name: s.reason for s in result.skipped}
+    assert reasons == {"binary.txt": "binary data, not text", "empty.txt": "empty",
+                       "missing.txt": "no such file or folder"}
+
+
+def test_invalid_utf8_is_replaced_and_counted(tmp_path: Path) -> None:
+    (tmp_path / "bad.txt").write_bytes(b"Revenue rose " + b"\xff\xfe" + b" to $5 billion.")
+    [doc] = ingest([tmp_path]).documents
+    assert doc.replaced_bytes == 2
+    assert "\ufffd" in doc.text and doc.text.endswith("$5 billion.")
+
+
+def test_utf16_with_a_bom_is_decoded(tmp_path: Path) -> None:
+    (tmp_path / "wide.txt").write_bytes(codecs.BOM_UTF16_LE + "Toll rose to 120.".encode("utf-16-le"))
+    [doc] = ingest([tmp_path]).documents
+    assert doc.text == "Toll rose to 120."
+
+
+def test_html_keeps_visible_text_and_tables(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>Quake</title><style>p{color:red}</style></head><body>"
+        "<script>var x = 99;</script><p>The toll rose to 120.</p>"
+        "<table><tr><th>Metric</th><th>Value</th></tr><tr><td>Depth</td><td>10 km</td></tr></table>"
+        "</body></html>"
+    )
+    [doc] = ingest([tmp_path]).documents
+    assert doc.title == "Quake"
+    assert "99" not in doc.text and "color" not in doc.text
+    assert "The toll rose to 120." in doc.text
+    assert "| Depth | 10 km |" in doc.text
+
+
+def test_duplicates_and_symlink_loops(tmp_path: Path) -> None:
+    (tmp_path / "one.txt").write_text("Same words.")
+    (tmp_path / "two.txt").write_text("Same words.")
+    os.symlink(tmp_path, tmp_path / "loop")
+    result = ingest([tmp_path])
+    assert [d.id for d in result.documents] == ["one"]
+    assert any("duplicate of one" in s.reason for s in result.skipped)
+
+
+def test_a_folder_with_nothing_to_read_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    result = ingest([tmp_path])
+    assert result.documents == []
+    assert result.skipped[-1].reason == "folder holds no .txt, .md or .html file"

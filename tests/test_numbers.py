@@ -1,0 +1,74 @@
+"""Parsing and comparing figures: what decides whether two documents disagree."""
+
+from __future__ import annotations
+
+import pytest
+
+from verifier.numbers import compare, first_quantity, parse_quantities
+
+
+def q(text: str):  # type: ignore[no-untyped-def]
+    found = first_quantity(text)
+    assert found is not None, text
+    return found
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("$4.2 billion", 4.2e9, "USD"),
+        ("$4,200 million", 4.2e9, "USD"),
+        ("US$ 4.2bn", 4.2e9, "USD"),
+        ("€300m", 3e8, "EUR"),
+        ("58%", 58.0, "%"),
+        ("12 percent", 12.0, "%"),
+        ("10 km", 10_000.0, "m"),
+        ("6 miles", 6 * 1609.344, "m"),
+        ("1,200 people", 1200.0, ""),
+        ("3.3B daily active users", 3.3e9, ""),
+    ],
+)
+def test_units_and_scale_words_are_normalised(text: str, value: float, unit: str) -> None:
+    found = q(text)
+    assert found.value == pytest.approx(value)
+    assert found.unit == unit
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["GPT-5.4 Pro", "Claude 3.5 Sonnet", "Llama 4 Maverick", "MATH-500", "GPT-4o", "in 2023", "on April 8, 2026",
+     "at 7:24 pm", "Q3 2026", "ARC AGI 2"],
+)
+def test_names_versions_dates_and_times_are_not_quantities(text: str) -> None:
+    assert parse_quantities(text) == []
+
+
+def test_ranges_and_bounds() -> None:
+    capex = q("$115-135B annual capex")
+    assert (capex.value, capex.high) == (115e9, 135e9)
+    assert q("more than 1,200 people").bound == "at_least"
+    assert q("up to 88% cost reduction").bound == "at_most"
+
+
+def test_equal_amounts_in_other_units_agree() -> None:
+    assert compare(q("$4,200 million"), q("$4.2 billion")).relation == "agree"
+    assert compare(q("10 km"), q("6 miles")).relation == "agree"
+
+
+def test_precision_is_respected() -> None:
+    assert compare(q("52"), q("52.0")).relation == "agree"
+    assert compare(q("3 billion people"), q("3.3B users")).relation == "agree"
+    close = compare(q("80.5%"), q("80.4"))
+    assert (close.relation, close.severity) == ("differ", "minor")
+    far = compare(q("58%"), q("50.2"))
+    assert (far.relation, far.severity) == ("differ", "major")
+
+
+def test_bounds_agree_with_figures_inside_them() -> None:
+    assert compare(q("more than 1,200 people"), q("1,350 people")).relation == "agree"
+    assert compare(q("at least 1,200 people"), q("900 people")).relation == "differ"
+
+
+def test_different_dimensions_are_not_compared() -> None:
+    assert compare(q("$14 billion"), q("14%")).relation == "incomparable"
+    assert compare(q("10 km"), q("10 kg")).relation == "incomparable"

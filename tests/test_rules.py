@@ -1,0 +1,79 @@
+"""The rules backend: figures with the subject and attribute the text gives them."""
+
+from __future__ import annotations
+
+from tests.conftest import SEEDS
+from verifier.ingest import read_document
+from verifier.keys import KeyMaker
+from verifier.models import Document
+from verifier.rules import RulesExtractor, find_tables
+
+
+def _doc(text: str, doc_id: str = "d") -> Document:
+    return Document(id=doc_id, path=f"{doc_id}.txt", sha256="0" * 64, title=text.splitlines()[0], text=text)
+
+
+def _claims(text: str) -> list[tuple[str, str, str, list[str]]]:
+    found = RulesExtractor().extract(_doc(text))
+    return [(c.claim.subject, c.claim.attribute, c.claim.value, c.claim.conditions) for c in found]
+
+
+def test_pipe_table_with_one_cell_a_line_becomes_row_by_column_claims() -> None:
+    doc = read_document(SEEDS / "002_b578d2187d9a6f5a.txt")
+    assert isinstance(doc, Document)
+    claims = RulesExtractor().extract(doc)
+    by_cell = {(c.claim.subject, c.claim.attribute): c for c in claims if c.claim.quote == c.claim.value}
+    gpqa = by_cell[("Muse Spark", "GPQA Diamond")]
+    assert gpqa.claim.value == "78.4" and gpqa.claim.conditions == ["Contemplating"]
+    assert doc.text[gpqa.hint:gpqa.hint + 4] == "78.4"
+    hle = by_cell[("Muse Spark", "Humanity’s Last Exam")]
+    assert hle.claim.conditions == ["Contemplating", "No Tools"]
+    assert by_cell[("Claude Opus 4.6", "SWE-Bench Verified")].claim.value == "64.8"
+    assert len(by_cell) == 35  # 7 benchmarks x 5 models
+
+
+def test_one_line_markdown_tables_with_period_columns() -> None:
+    text = "Acme results\n| Metric | Q3 2026 | Q3 2025 |\n|---|---|---|\n| Revenue | $4.2 billion | $3.9 billion |\n"
+    _, tables = find_tables(text)
+    assert len(tables) == 1
+    claims = _claims(text)
+    assert ("Acme", "Revenue", "$4.2 billion", ["Q3 2026"]) in claims
+    assert ("Acme", "Revenue", "$3.9 billion", ["Q3 2025"]) in claims
+
+
+def test_pronouns_and_the_model_resolve_to_the_main_entity() -> None:
+    text = (
+        "Muse Spark launches\nMuse Spark is Meta's new model. Muse Spark is fast.\n"
+        "The model posts 89.5 on GPQA Diamond. It scores 80.4 on MMMU Pro.\n"
+    )
+    claims = _claims(text)
+    assert ("Muse Spark", "GPQA Diamond", "89.5", []) in claims
+    assert ("Muse Spark", "MMMU Pro", "80.4", []) in claims
+
+
+def test_figures_of_other_companies_nearby_get_their_own_subject() -> None:
+    text = (
+        "Acme quarterly results\n"
+        "Acme reported revenue of $4.2 billion, while rival Globex, which reported revenue of $3.1 billion, lagged.\n"
+    )
+    subjects = {(s, v) for s, _, v, _ in _claims(text)}
+    assert ("Acme", "$4.2 billion") in subjects
+    assert ("Globex", "$3.1 billion") in subjects
+
+
+def test_counts_are_named_by_what_was_counted() -> None:
+    text = "Quake in Xland\nThe earthquake in Xland killed 1,200 people. The death toll rose to 1,350 on Tuesday.\n"
+    keys = KeyMaker()
+    attributes = {keys.attribute(a) for _, a, _, _ in _claims(text)}
+    assert attributes == {"deaths"}
+
+
+def test_figures_without_a_readable_attribute_are_left_out() -> None:
+    assert _claims("Note\nIt was 42.\n") == []
+
+
+def test_source_and_hedging_are_recorded() -> None:
+    text = "Acme\nAcme's revenue reportedly rose to $5 billion, according to Reuters.\n"
+    found = RulesExtractor().extract(_doc(text))
+    [claim] = [c.claim for c in found]
+    assert claim.asserted_by == "Reuters" and claim.hedged
