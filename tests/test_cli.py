@@ -113,3 +113,18 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
     for name, command in cli.commands.items():
         assert command.help, f"{name} has no help text"
         assert re.search(rf"verifier {name}\b", readme), f"README does not show `verifier {name}`"
+
+
+@pytest.mark.parametrize("batch", ["earnings", "quake", "trial"])
+def test_other_kinds_of_batch_score_like_the_seeds(batch: str, tmp_path: Path) -> None:
+    """Batches unlike the seeds (results, an earthquake, a drug trial), written as stand-ins for
+    the held-out ones: units, rounding, dated tolls, other companies' figures nearby."""
+    folder = ROOT / "tests" / "fixtures" / "batches"
+    out = tmp_path / batch
+    assert CliRunner().invoke(cli, ["run", str(folder / batch), "--out", str(out)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["eval", "--gold", str(folder / f"{batch}.gold.json"),
+                                      str(out / "report.json"), "--json"])
+    scores = json.loads(result.stdout)
+    assert scores["recall"] == 1.0, scores
+    assert scores["precision"] == 1.0, scores
+    assert scores["false_alarms"] == 0, scores

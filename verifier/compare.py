@@ -24,7 +24,8 @@ Judge = Callable[[GroundedClaim, GroundedClaim], JudgeVerdict | None]
 # Wording that marks a running figure, read at a moment: a toll, a count "so far".
 _RUNNING = re.compile(
     r"\b(?:toll|so far|as of|at least|rose to|risen|climbed|climbing|has reached|had reached|"
-    r"cumulative|confirmed cases|have died|had died|killed|dead|deaths|missing|still|now stands)\b",
+    r"cumulative|confirmed cases|have died|had died|killed|dead|deaths|missing|still|now stands|injured|"
+    r"injuries|wounded|displaced|evacuated|evacuees|infected|hospitali[sz]ed|arrested|cases)\b",
     re.IGNORECASE,
 )
 NEIGHBOURS_PER_CLAIM = 3
@@ -36,7 +37,7 @@ class _Side:
 
     claim: GroundedClaim
     quantity: Quantity | None
-    periods: frozenset[str]
+    periods: tuple[dates.Period, ...]
     moment: str | None
     settings: frozenset[str]
 
@@ -71,10 +72,11 @@ def cross_check(
 
 def _side(claim: GroundedClaim, document_date: str | None) -> _Side:
     text = "; ".join(claim.conditions)
-    points = dates.point_dates(text)
-    moment = points[-1] if points else None
-    if moment is None and document_date and _RUNNING.search(claim.quote):
-        moment = document_date
+    moment = None
+    if _RUNNING.search(claim.quote) or _RUNNING.search(claim.attribute) or _RUNNING.search(text):
+        # only a running figure (a toll, a count so far) is read at a moment
+        points = dates.point_dates(text)
+        moment = points[-1] if points else document_date
     settings = frozenset(
         " ".join(fold(c).split()) for c in claim.conditions
         if not dates.periods(c) and not dates.point_dates(c)
@@ -82,16 +84,18 @@ def _side(claim: GroundedClaim, document_date: str | None) -> _Side:
     return _Side(
         claim=claim,
         quantity=first_quantity(claim.value) if claim.number is not None else None,
-        periods=frozenset(dates.periods(text)),
+        periods=tuple(dates.parse_periods(text)),
         moment=moment,
         settings=settings,
     )
 
 
-def _comparable(a: _Side, b: _Side) -> bool:
-    """Figures for explicitly different periods, or read at different moments, are not rivals."""
-    if a.periods and b.periods and not (a.periods & b.periods):
+def _comparable(a: _Side, b: _Side, latest_year: int | None) -> bool:
+    """Figures for different periods, or running figures read at different moments, are not rivals."""
+    if not dates.periods_compatible(list(a.periods), list(b.periods), latest_year):
         return False
+    if {"forecast"} & a.settings != {"forecast"} & b.settings:
+        return False  # a forecast and an outcome are different quantities
     return not (a.moment and b.moment and a.moment != b.moment)
 
 
@@ -101,11 +105,13 @@ def _check_numeric(sides: list[_Side], findings: Findings, keys: KeyMaker, sha_o
     Comparing each cluster only with the largest keeps pairs linear in the claims while
     still flagging every figure that disagrees with what most documents say.
     """
+    years = [p.year for s in sides for p in s.periods if p.year is not None]
+    latest = max(years) if years else None
     clusters: list[list[_Side]] = []
     for side in sorted(sides, key=lambda s: (s.claim.document, s.claim.start)):
         for cluster in clusters:
             head = cluster[0]
-            if _comparable(head, side) and _agrees(head, side):
+            if _comparable(head, side, latest) and _agrees(head, side):
                 cluster.append(side)
                 break
         else:
@@ -115,7 +121,7 @@ def _check_numeric(sides: list[_Side], findings: Findings, keys: KeyMaker, sha_o
     clusters.sort(key=lambda c: (-len({s.claim.document for s in c}), c[0].claim.document))
     anchor = clusters[0]
     for other in clusters[1:]:
-        pair = _rival_pair(anchor, other)
+        pair = _rival_pair(anchor, other, latest)
         if pair is None:
             continue
         a, b = pair
@@ -131,11 +137,11 @@ def _agrees(a: _Side, b: _Side) -> bool:
     return compare(a.quantity, b.quantity).relation == "agree"
 
 
-def _rival_pair(anchor: list[_Side], other: list[_Side]) -> tuple[_Side, _Side] | None:
+def _rival_pair(anchor: list[_Side], other: list[_Side], latest: int | None) -> tuple[_Side, _Side] | None:
     """The first two comparable figures of the two clusters that come from different documents."""
     for a in anchor:
         for b in other:
-            if a.claim.document != b.claim.document and _comparable(a, b):
+            if a.claim.document != b.claim.document and _comparable(a, b, latest):
                 return a, b
     return None
 

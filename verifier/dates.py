@@ -9,6 +9,7 @@ figure was read: a death toll reported on two days may differ without contradict
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 MONTHS = [
     "january", "february", "march", "april", "may", "june",
@@ -21,6 +22,11 @@ _MONTH_RE = (
 )
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
+DATE_PATTERN = (
+    rf"{_MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d\d)?|\d{{1,2}}\s+{_MONTH_RE}(?:,?\s+(?:19|20)\d\d)?"
+    r"|(?:19|20)\d\d-\d\d-\d\d|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    rf"|Q[1-4](?:\s+(?:19|20)\d\d)?|{_MONTH_RE}\s+(?:19|20)\d\d|(?:19|20)\d\d"
+)
 _FULL_DATE = re.compile(
     rf"\b(?P<month>{_MONTH_RE})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>(?:19|20)\d\d))?\b"
     rf"|\b(?P<day2>\d{{1,2}})\s+(?P<month2>{_MONTH_RE})(?:,?\s+(?P<year2>(?:19|20)\d\d))?\b"
@@ -96,3 +102,90 @@ def date_spans(text: str) -> list[tuple[int, int]]:
     spans = [(m.start(), m.end()) for m in _FULL_DATE.finditer(text)]
     spans += [(m.start(), m.end()) for m in _PERIOD.finditer(text)]
     return spans
+
+
+# --- periods as values ---------------------------------------------------------------------------
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_PERIOD_VALUE = re.compile(
+    r"\bQ(?P<q>[1-4])(?:\s?'?(?P<qy>(?:19|20)?\d\d))?\b"
+    r"|\b(?P<qo>first|second|third|fourth)[- ]quarter(?:\s+(?:of\s+)?(?P<qoy>(?:19|20)\d\d))?"
+    r"|\bH(?P<h>[12])(?:\s?'?(?P<hy>(?:19|20)?\d\d))?\b"
+    r"|\b(?P<ho>first|second)[- ]half(?:\s+(?:of\s+)?(?P<hoy>(?:19|20)\d\d))?"
+    r"|\b(?:FY\s?'?(?P<fy>(?:19|20)?\d\d)|fiscal(?:\s+year)?\s+(?P<fy2>(?:19|20)\d\d))\b"
+    rf"|\b(?P<month>{_MONTH_RE})\s+(?P<my>(?:19|20)\d\d)\b"
+    r"|\b(?P<prior>(?:a|one|the)\s+year\s+(?:earlier|ago|before)|year-ago|(?:last|previous|prior)\s+"
+    r"(?:year|quarter)|same (?:quarter|period) (?:of )?last year)\b"
+    r"|\b(?P<year>(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a figure covers: a quarter, half, fiscal year, month or year; or 'prior' (a year earlier)."""
+
+    kind: str
+    index: int | None = None
+    year: int | None = None
+
+
+def _year(token: str | None) -> int | None:
+    if not token:
+        return None
+    value = int(token)
+    return value + 2000 if value < 100 else value
+
+
+def parse_periods(text: str) -> list[Period]:
+    """Periods stated in `text`, as values: 'third-quarter' and 'Q3' are one Period."""
+    found = []
+    for m in _PERIOD_VALUE.finditer(text):
+        g = m.groupdict()
+        if g["q"] or g["qo"]:
+            index = int(g["q"]) if g["q"] else _ORDINALS[g["qo"].lower()]
+            found.append(Period("quarter", index, _year(g["qy"] or g["qoy"])))
+        elif g["h"] or g["ho"]:
+            index = int(g["h"]) if g["h"] else _ORDINALS[g["ho"].lower()]
+            found.append(Period("half", index, _year(g["hy"] or g["hoy"])))
+        elif g["fy"] or g["fy2"]:
+            found.append(Period("fiscal", None, _year(g["fy"] or g["fy2"])))
+        elif g["month"]:
+            found.append(Period("month", _MONTH_ABBR[g["month"].lower()[:3]], _year(g["my"])))
+        elif g["prior"]:
+            found.append(Period("prior"))
+        elif g["year"]:
+            found.append(Period("year", None, _year(g["year"])))
+    return found
+
+
+def periods_compatible(a: list[Period], b: list[Period], latest_year: int | None) -> bool:
+    """Could two figures cover the same period? A figure with no period covers the latest one."""
+    left = [_fill(p, latest_year) for p in a] or [Period("current")]
+    right = [_fill(p, latest_year) for p in b] or [Period("current")]
+    return any(_same_period(x, y, latest_year) for x in left for y in right)
+
+
+def _fill(p: Period, latest: int | None) -> Period:
+    """'Q3' without a year is the latest Q3 the batch talks about."""
+    if p.year is None and latest is not None and p.kind in ("quarter", "half", "month"):
+        return Period(p.kind, p.index, latest)
+    return p
+
+
+def _same_period(x: Period, y: Period, latest: int | None) -> bool:
+    kinds = {x.kind, y.kind}
+    if kinds == {"current"} or kinds == {"prior"}:
+        return True
+    if "current" in kinds or "prior" in kinds:
+        other = y if x.kind in ("current", "prior") else x
+        if other.kind == "prior" or other.kind == "current":
+            return False
+        if other.year is None or latest is None:
+            return "current" in kinds
+        return (other.year == latest) == ("current" in kinds)
+    if "year" in kinds:
+        return x.year is None or y.year is None or x.year == y.year
+    if x.kind != y.kind or (x.index and y.index and x.index != y.index):
+        return False
+    return x.year is None or y.year is None or x.year == y.year

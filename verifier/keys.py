@@ -17,7 +17,10 @@ from pathlib import Path
 _DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
 _ORG_SUFFIXES = {
     "inc", "incorporated", "corp", "corporation", "ltd", "limited", "plc", "llc", "co",
-    "company", "group", "holdings", "sa", "ag", "nv", "se",
+    "company", "group", "holdings", "sa", "ag", "nv", "se", "gmbh", "systems", "technologies",
+    "technology", "therapeutics", "pharmaceuticals", "pharma", "biosciences", "biotech", "labs",
+    "laboratories", "industries", "international", "networks", "software", "solutions", "services",
+    "motors", "airlines", "communications", "semiconductor", "semiconductors", "entertainment",
 }
 _GENERIC_ATTRIBUTE_WORDS = {
     "benchmark", "benchmarks", "score", "scores", "result", "results", "rating", "figure",

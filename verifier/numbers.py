@@ -73,6 +73,13 @@ class Quantity:
     start: int
     end: int
     text: str
+    qualifier: str = ""
+    rounding: float = 1.0
+
+    @property
+    def stated(self) -> str:
+        """The figure as the text states it, with its qualifier: 'more than 1,200 people'."""
+        return f"{self.qualifier} {self.text}".strip()
 
     @property
     def low(self) -> float:
@@ -98,16 +105,26 @@ def _step(token: str, approximate: bool) -> float:
     return 1.0
 
 
-def _bound_before(text: str, start: int) -> tuple[Bound, bool]:
-    """Read qualifiers such as 'more than' or 'about' just before a number."""
-    before = text[max(0, start - 30):start].lower()
-    if re.search(rf"\b{_LOWER}\s*$", before):
-        return "at_least", False
-    if re.search(rf"\b{_UPPER}\s*$", before):
-        return "at_most", True
-    if re.search(rf"(?:\b{_APPROX}|~)\s*$", before):
-        return "approx", True
-    return "exact", False
+def _rounding(token: str) -> float:
+    """How much a round figure may have been rounded: '1,200' -> 100, '1,234' or '12.5' -> 1."""
+    token = token.replace(",", "")
+    if "." in token:
+        return 10.0 ** -len(token.split(".")[1])
+    zeros = len(token) - len(token.rstrip("0"))
+    return 10.0 ** zeros if zeros >= 2 and token.rstrip("0") else 1.0
+
+
+def _bound_before(text: str, start: int) -> tuple[Bound, bool, str]:
+    """Read qualifiers such as 'more than' or 'about' just before a number: (bound, approximate, words)."""
+    before = text[max(0, start - 30):start]
+    qualifiers: tuple[tuple[str, Bound, bool], ...] = (
+        (_LOWER, "at_least", False), (_UPPER, "at_most", True), (_APPROX, "approx", True),
+    )
+    for pattern, bound, approximate in qualifiers:
+        m = re.search(rf"(?:\b|(?<=\s)|^)({pattern})\s*$", before, re.IGNORECASE)
+        if m:
+            return bound, approximate, m.group(1)
+    return "exact", False, ""
 
 
 def _is_name_part(text: str, start: int, end: int, has_unit: bool) -> bool:
@@ -120,11 +137,17 @@ def _is_name_part(text: str, start: int, end: int, has_unit: bool) -> bool:
         return True
     if re.search(r"[.\d]$|\d:$", before) or re.match(r"\s?(?:[ap]\.?m\.?\b|:\d)", text[end:end + 5], re.I):
         return True  # part of a longer token, or a time of day ("7:24 pm")
-    # a capitalised word right before ("Llama 4", "Gemini 3.1", "Phase 3")
+    if re.search(rf"\b(?:{_ORDINAL_NOUNS})\s$", before, re.IGNORECASE):
+        return True  # "phase 3", "stage 2", "article 5"
+    # a capitalised word right before ("Llama 4", "Gemini 3.1")
     m = re.search(r"(?:^|[\s(])([A-Z][\w+]*)\s$", before)
     return m is not None and m.group(1).lower() not in _NOT_NAMES
 
 
+_ORDINAL_NOUNS = (
+    "phase|stage|grade|level|tier|type|version|series|round|class|category|step|article|section|chapter|page|"
+    "line|gate|terminal|flight|route|highway|no\\.|number|week|day|game|match|season|act|paragraph|item|rule"
+)
 _NOT_NAMES = {
     "on", "in", "at", "of", "to", "by", "for", "and", "or", "the", "with", "from", "was", "is",
     "about", "around", "nearly", "almost", "over", "under", "some", "just", "only", "exactly",
@@ -161,7 +184,7 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
         return None
     if not has_unit and dates.is_year(num) and not num2:
         return None
-    bound, approx = _bound_before(text, m.start())
+    bound, approx, qualifier = _bound_before(text, m.start())
     scale = SCALES.get(scale_word, 1.0)
     if unit_word in UNITS:
         unit, dimension, factor = UNITS[unit_word]
@@ -178,7 +201,8 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
         return None
     return Quantity(
         value=value, high=high, unit=unit, dimension=dimension, step=step, bound=bound,
-        start=m.start(), end=m.end(), text=m.group(0).strip(),
+        start=m.start(), end=m.end(), text=m.group(0).strip(), qualifier=qualifier,
+        rounding=_rounding(num) * scale * factor,
     )
 
 
@@ -220,9 +244,12 @@ def compare(a: Quantity, b: Quantity) -> Comparison:
     gap = _gap(a, b)
     coarse = max(a.step, b.step)
     relative = gap / max(abs(a.value), abs(b.value), 1e-12)
-    minor = gap <= coarse + 1e-9 or relative < 0.005
+    # one unit in the last stated place, half the rounding of a round figure, or under 0.5%
+    minor = gap <= coarse + 1e-9 or gap <= max(a.rounding, b.rounding) / 2 + 1e-9 or relative < 0.005
     severity: Literal["major", "minor"] = "minor" if minor else "major"
     how = "differ by one unit in the last stated place" if gap <= coarse + 1e-9 else "differ"
+    if minor and how == "differ":
+        how = "differ by less than the rounding of a round figure"
     rationale = f"{a.text} and {b.text} {how} ({_fmt(gap, a)}, {relative:.1%})"
     return Comparison("differ", severity=severity, rationale=rationale)
 

@@ -41,7 +41,11 @@ _SENTENCE_STARTERS = {
     "perhaps", "still", "yet", "also", "here", "there", "what", "why", "how", "who", "which",
     "initial", "recent", "officials", "analysts", "some", "many", "most", "both", "each", "all",
     "one", "two", "three", "our", "their", "his", "her", "we", "they", "he", "she", "rather",
-    "instead", "over", "under", "up", "down", "last", "first", "new", "early", "late",
+    "instead", "over", "under", "up", "down", "last", "first", "new", "early", "late", "more",
+    "less", "fewer", "about", "around", "nearly", "almost", "only", "just", "rival", "rivals",
+    "neighbouring", "neighboring", "nearby", "fellow", "of", "de", "&", "then", "now", "today",
+    "yesterday", "tonight", "shares", "stock", "stocks", "overall", "indeed", "finally", "second",
+    "third", "similarly", "likely", "separately", "elsewhere", "together", "altogether", "currently",
 }
 
 # --- attributes ------------------------------------------------------------------------------
@@ -77,27 +81,62 @@ _UNIT_NOUN = re.compile(r"\s*(?:-\s*)?(?P<noun>[a-z][a-z-]*(?:\s+[a-z][a-z-]*){0
 _COUNT_VERBS = {
     "deaths": r"\b(?:killed|killing|dead|died|deaths?|death toll|lost their lives|fatalities)\b",
     "injuries": r"\b(?:injured|injuring|wounded|injuries|hurt)\b",
-    "participants": r"\b(?:enroll?ed|enrolling|participants?|randomi[sz]ed|recruited)\b",
+    "participants": r"\b(?:enroll?ed|enrolling|participants?|randomi[sz]ed|recruited|(?:study|trial) (?:of|with|in))\b",
     "employees": r"\b(?:employs|employed|employees|staff|workforce)\b",
     "evacuees": r"\b(?:evacuated|evacuees)\b",
 }
-_GENERIC_NOUNS = {"people", "persons", "residents", "individuals", "patients", "others"}
+_GENERIC_NOUNS = {"people", "persons", "residents", "individuals", "patients", "others", "workers", "adults",
+                  "children", "subjects", "participants", "volunteers"}
+_CONTAINER_NOUNS = {"study", "trial", "survey", "sample", "group", "cohort", "city", "town", "country", "population",
+                    "total", "crowd", "team", "workforce"}
+_REDUCE_VERBS = r"(?:reduc(?:ed|es|e|ing)|cut(?:s|ting)?|lower(?:ed|s|ing)?|decreas(?:ed|es|e|ing)|slash(?:ed|es)?)"
+_RAISE_VERBS = r"(?:increas(?:ed|es|e|ing)|rais(?:ed|es|e|ing)|boost(?:ed|s|ing)?|improv(?:ed|es|e|ing))"
+_DETERMINERS_AND_VERBS = {
+    "the", "a", "an", "reported", "reports", "report", "posted", "posts", "announced", "recorded", "generated",
+    "booked", "logged", "delivered", "had", "has", "have", "saw", "sees", "expects", "expected", "forecast",
+    "estimated", "estimate", "estimates", "its", "their", "total", "overall", "reaching", "hit", "says", "said",
+}
+_PERIOD_ADJECTIVES = {
+    "quarterly", "annual", "annualised", "annualized", "yearly", "monthly", "weekly", "daily-average",
+    "first-quarter", "second-quarter", "third-quarter", "fourth-quarter", "full-year", "half-year",
+    "first-half", "second-half", "year-end", "q1", "q2", "q3", "q4", "fiscal",
+}
+_PHYSICAL_MEASURES = {"depth", "magnitude", "height", "length", "width", "speed", "temperature", "weight",
+                      "altitude", "distance", "diameter"}
+_IRREGULAR_VERBS = {"struck", "hit", "rose", "fell", "grew", "took", "made", "left", "led", "won", "lost", "saw",
+                    "came", "went", "gave", "held", "ran", "sold", "bought", "paid", "spent", "holds", "reads",
+                    "is", "are", "was", "were", "will", "would"}
+_LOCATION_NOUN = re.compile(r"(?:city|town|province|region|state|capital|port)", re.IGNORECASE)
 _HEDGES = re.compile(
-    r"\b(?:reportedly|reported|reports|unconfirmed|unverified|could not (?:be )?(?:independently )?"
-    r"confirm|unable to (?:independently )?confirm|planned|plans? to|expected|expects|estimated|"
-    r"estimates?|projected|forecast|rumou?red|allegedly|may|might|could|preliminary|"
-    r"according to|is said to|claims?|claimed)\b",
+    r"\b(?:reportedly|reported that|reports that|(?:is|are|was|were|has been|have been) reported|unconfirmed|"
+    r"unverified|could not (?:be )?(?:independently )?confirm|unable to (?:independently )?confirm|planned|"
+    r"plans? to|expected|expects|estimated|estimates?|projected|forecast|rumou?red|allegedly|may|might|could|"
+    r"preliminary|is said to|claims?|claimed)\b",
     re.IGNORECASE,
 )
+_WHO = (
+    r"(?P<who>(?:an? |the )?(?:[A-Z][\w’'.&-]*\s?){1,5}|(?:an? |the )?[a-z]+(?: [A-Z][\w’'-]*)? (?:executive|"
+    r"official|spokes(?:wo)?man|spokesperson|analyst|source|researcher|expert|economist|authorit(?:y|ies))s?"
+    r"|[Aa]nalysts at [A-Z][\w&.-]*(?: [A-Z][\w&.-]*)*|[Oo]fficials|[Aa]uthorities)"
+)
+# (pattern, whether the speaker is only a source): "X said ..." reports someone else's figure;
+# "X reported revenue of ..." usually states X's own figure, so X stays a candidate subject.
 _ASSERTERS = [
-    re.compile(r"\baccording to (?P<who>(?:an? |the )?[^,.;]{2,60}?)(?=[,.;]|$)", re.IGNORECASE),
-    re.compile(
-        r"(?P<who>(?:an? |the )?(?:[A-Z][\w’'.&-]*\s?){1,5}|an? [a-z]+(?: [A-Z][\w’'-]*)? (?:executive|"
-        r"official|spokes(?:wo)?man|spokesperson|analyst|source|researcher)s?)\s+"
-        r"(?:said|says|reported|reports|told|tells|claims|claimed|estimated|estimates|noted|notes|"
-        r"announced|announces|stated|confirmed)\b"
-    ),
+    (re.compile(r"\baccording to (?P<who>(?:an? |the )?[^,.;]{2,60}?)(?=[,.;]|$)", re.IGNORECASE), True),
+    (re.compile(rf"{_WHO}\s+(?:said|says|told|tells|claims|claimed|estimated|estimates|estimate|noted|notes|"
+                r"stated|confirmed|believes?|expects?|forecasts?|predicts?|measured)\b"), True),
+    (re.compile(rf"{_WHO}\s+(?:reported|reports|announced|announces|posted|disclosed)\b"), False),
 ]
+_DATED = re.compile(
+    rf"\b(?:as of|by|on|since|through|until)\s+(?:(?:early|late|mid)\s+)?(?:{dates.DATE_PATTERN})"
+    rf"(?:\s+(?:morning|afternoon|evening|night))?",
+    re.IGNORECASE,
+)
+_FORECAST = re.compile(
+    r"\b(?:expected to|expects?|forecasts?|projected|projects|predicts?|estimates?|guidance|outlook|"
+    r"is set to|on track to|aims? to|targets?)\b",
+    re.IGNORECASE,
+)
 _MODE_WORDS = re.compile(
     r"\b(?:no tools|with tools|without tools|zero-shot|few-shot|\d+-shot|pass@\d+|"
     r"[A-Z][a-z]+ mode|[a-z]+ mode)\b"
@@ -144,7 +183,7 @@ class RulesExtractor:
     # --- sentences ---------------------------------------------------------------------------
 
     def _sentence_claims(
-        self, doc: Document, sentence: Span, main: str, previous: str, common: frozenset[str]
+        self, doc: Document, sentence: Span, main: str, previous: str, common: Vocabulary
     ) -> tuple[list[CandidateClaim], str | None]:
         quantities = [q for q in parse_quantities(sentence.text) if not _is_list_number(sentence.text, q)]
         if not quantities:
@@ -156,7 +195,7 @@ class RulesExtractor:
         for q, (attribute, _) in zip(quantities, attributes, strict=True):
             if not attribute or not self.keys.attribute(attribute):
                 continue
-            subject = self._subject_for(sentence.text, q, taken, asserted, main, previous, common)
+            subject = self._subject_for(sentence.text, q, attribute, taken, asserted, main, previous, common)
             if not subject:
                 continue
             clause = clause_at(sentence, sentence.start + q.start)
@@ -167,9 +206,9 @@ class RulesExtractor:
                     claim=ExtractedClaim(
                         subject=subject,
                         attribute=attribute,
-                        value=q.text,
-                        conditions=_conditions(clause.text, attribute, sentence.start + q.start - clause.start),
-                        asserted_by=asserted[0] if asserted else "",
+                        value=q.stated,
+                        conditions=_conditions(sentence.text, q, attribute),
+                        asserted_by=asserted.who if asserted else "",
                         hedged=bool(_HEDGES.search(sentence.text)),
                         quote=clause.text,
                     ),
@@ -180,17 +219,27 @@ class RulesExtractor:
         return claims, _last_subject(sentence, self.keys, common)
 
     def _subject_for(
-        self, text: str, q: Quantity, taken: list[tuple[int, int]], asserted: tuple[str, int, int] | None,
-        main: str, previous: str, common: frozenset[str],
+        self, text: str, q: Quantity, attribute: str, taken: list[tuple[int, int]], asserted: _Source | None,
+        main: str, previous: str, common: Vocabulary,
     ) -> str:
-        """The nearest name before the figure that is not the attribute or the source."""
+        """The name a figure is about: the nearest before it that is not its attribute or source.
+
+        A name right before a figure ("Globex's $3.9 billion", "WhatsApp (2.7 billion users)")
+        wins; a place named as a location ("40 km south-west of Sarn") never does.
+        """
         blocked = list(taken)
-        if asserted:
-            blocked.append((asserted[1], asserted[2]))
-        mentions = [m for m in _mentions(text, self.keys, common) if not _overlaps(m, blocked)]
+        if asserted and asserted.only_source:
+            blocked.append((asserted.start, asserted.end))
+        attribute_words = set(re.findall(r"[a-z0-9]+", attribute.lower()))
+        mentions = [m for m in _mentions(text, self.keys, common)
+                    if not _overlaps(m, blocked) and not _is_location_object(text, m) and not _in_apposition(text, m)
+                    and not (not m.anaphor and set(re.findall(r"[a-z0-9]+", m.text.lower())) <= attribute_words)]
         before = [m for m in mentions if m.end <= q.start]
         after = [m for m in mentions if m.start >= q.end]
-        if before:
+        adjacent = [m for m in before if re.fullmatch(r"(?:['’]s)?\s*[(:]?\s*", text[m.end:q.start])]
+        if adjacent:
+            chosen = adjacent[-1]
+        elif before:
             chosen = before[-1]
         elif after and after[0].anaphor:
             chosen = after[0]  # "Scoring 80.5% on X, it proves ..."
@@ -247,30 +296,55 @@ class RulesExtractor:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def common_words(text: str) -> frozenset[str]:
-    """Words the document also writes in lower case: capitalised, they only open a sentence."""
-    tokens = (t.strip(".,;:!?\"“”‘’'()[]") for t in text.split())
-    return frozenset(t for t in tokens if t.isalpha() and t.islower())
+@dataclass(frozen=True)
+class Vocabulary:
+    """How a document writes its words, to tell a name from a capitalised sentence opener.
+
+    `lower` holds the words it also writes in lower case; `names` the capitalised words it
+    writes mid-sentence or at least twice. "Net income" opening a sentence is not a name;
+    "Zentrava" opening two is.
+    """
+
+    lower: frozenset[str]
+    names: frozenset[str]
+
+    def is_name(self, word: str) -> bool:
+        word = re.sub(r"['’]s$", "", word)
+        return word.lower() not in self.lower and (word in self.names or not word[1:].islower())
 
 
-def main_entity(doc: Document, keys: KeyMaker, common: frozenset[str] = frozenset()) -> str:
+def common_words(text: str) -> Vocabulary:
+    """The document's vocabulary: lower-case words, and capitalised words used as names."""
+    tokens = [t.strip(".,;:!?\"“”‘’'()[]") for t in text.split()]
+    lower = frozenset(t for t in tokens if t.isalpha() and t.islower())
+    counts: Counter[str] = Counter()
+    mid: set[str] = set()
+    previous = "."
+    for raw, token in zip(text.split(), tokens, strict=True):
+        word = re.sub(r"['’]s$", "", token)
+        if word[:1].isupper():
+            counts[word] += 1
+            if not previous.endswith((".", "!", "?", ":", "\n", "-", "•", "#", "|")) and previous:
+                mid.add(word)
+        previous = raw
+    names = frozenset(mid | {w for w, n in counts.items() if n >= 2})
+    return Vocabulary(lower, names)
+
+
+def main_entity(doc: Document, keys: KeyMaker, common: Vocabulary | None = None) -> str:
     """The name a document is mostly about: the most frequent name, the title counting extra."""
     counts: Counter[str] = Counter()
     spelled: dict[str, str] = {}
     title_key = squash(doc.title)
-    for para in paragraphs(doc.text):
-        if is_headline(para.text):
-            continue
-        for sentence in sentences(para):
-            for m in _mentions(sentence.text, keys, common):
-                if m.anaphor:
-                    continue
-                for part in _possessive_parts(m.text):
-                    key = keys.subject(part)
-                    if not key or _is_metric_name(part):
-                        continue
-                    counts[key] += 1
-                    spelled.setdefault(key, split_parenthetical(part)[0])
+    title_mentions = [m for m in _mentions(doc.title, keys) if not m.anaphor]
+    body = [m for para in paragraphs(doc.text) if not is_headline(para.text) and not para.text.startswith("|")
+            for sentence in sentences(para) for m in _mentions(sentence.text, keys, common) if not m.anaphor]
+    for m in title_mentions + body:
+        for part in _possessive_parts(m.text):
+            key = keys.subject(part)
+            if key and not _is_metric_name(part):
+                counts[key] += 1
+                spelled.setdefault(key, split_parenthetical(part)[0])
     for key in counts:
         if key in title_key:
             counts[key] += 2
@@ -294,7 +368,7 @@ def _sentence_start(text: str, start: int) -> int:
     return start if not prefix.strip(" -•*\"“'‘") else -1
 
 
-def _mentions(text: str, keys: KeyMaker, common_words: frozenset[str] = frozenset()) -> list[_Mention]:
+def _mentions(text: str, keys: KeyMaker, vocabulary: Vocabulary | None = None) -> list[_Mention]:
     """Names and anaphors in a sentence, sentence-initial common words left out."""
     found = []
     for m in _NAME.finditer(text):
@@ -304,17 +378,23 @@ def _mentions(text: str, keys: KeyMaker, common_words: frozenset[str] = frozense
         if _inside_closed_parenthesis(text, start):
             continue
         words = name.split()
-        while words and words[0].lower().strip("’'") in _SENTENCE_STARTERS:
+        while words and re.sub(r"['’]s$", "", words[0].lower()) in _SENTENCE_STARTERS:
             start += len(words[0]) + 1
             words = words[1:]
             name = " ".join(words)
         if not words or ((start == 0 or text[:start].rstrip().endswith((".", ":"))) and len(words) == 1 \
                 and words[0].lower().endswith("ing")):
             continue
-        if len(words) == 1 and words[0].lower() in _CALENDAR_WORDS:
-            continue
-        if len(words) == 1 and start == _sentence_start(text, start) and words[0].lower() in common_words:
-            continue  # an imperative or common word that opens the sentence ("Watch also for ...")
+        if words and re.sub(r"['’]s$", "", words[0].lower()).rstrip(".") in _CALENDAR_WORDS:
+            continue  # "Oct 29", "Monday's"
+        while len(words) > 1 and (dates.periods(words[-1]) or words[-1].isdigit()) \
+                and re.search(r"['’]s$", words[-2]):
+            words = words[:-1]  # "Northwind's Q3" is about Northwind
+            words[-1] = re.sub(r"['’]s$", "", words[-1])
+            name = " ".join(words)
+        if len(words) == 1 and start == _sentence_start(text, start) and vocabulary \
+                and not vocabulary.is_name(words[0]) and not re.match(r"(?:['’]s\b|,)", text[start + len(name):]):
+            continue  # a common word that opens the sentence ("Watch also for ...", "Net income rose")
         if words and keys.subject(name):
             found.append(_Mention(name, start, start + len(name)))
     for m in ANAPHORS.finditer(text):
@@ -326,7 +406,9 @@ _ADJECTIVE_COMPOUND = re.compile(
     r"-(?:level|based|style|like|class|grade|scale|size|sized|led|backed|owned|focused|related|"
     r"specific|wide|free|era|year-old|old|made|driven|powered|first|only|native|friendly)\b"
 )
-_CALENDAR_WORDS = set(dates.MONTHS) | set(dates.WEEKDAYS)
+_CALENDAR_WORDS = (
+    set(dates.MONTHS) | set(dates.WEEKDAYS) | {m[:3] for m in dates.MONTHS} | {"sept", "tues", "thurs"}
+)
 
 
 def _inside_closed_parenthesis(text: str, start: int) -> bool:
@@ -335,10 +417,37 @@ def _inside_closed_parenthesis(text: str, start: int) -> bool:
     return open_at >= 0 and text.find(")", open_at) > start and text.rfind(")", 0, start) < open_at
 
 
-def _last_subject(sentence: Span, keys: KeyMaker, common: frozenset[str]) -> str | None:
+def _last_subject(sentence: Span, keys: KeyMaker, common: Vocabulary) -> str | None:
     """The last non-metric name of a sentence: who a following bare figure is about."""
     names = [m for m in _mentions(sentence.text, keys, common) if not m.anaphor and not _is_metric_name(m.text)]
     return split_parenthetical(names[-1].text)[0] if names else None
+
+
+_LOCATION_BEFORE = re.compile(
+    r"(?:(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of|near|off|"
+    r"outside|from|in the (?:city|town|province|region|port|village) of)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_DATELINE = re.compile(r"^[A-Z][A-Z .'-]{2,},")
+
+
+_APPOSITIVE = re.compile(r"(?:(?:a|an|the|its|his|her|their)\s+|[A-Z][\w&.-]*['’]s\s+)[^,]{0,60}")
+
+
+def _in_apposition(text: str, m: _Mention) -> bool:
+    """'Contoso, Northwind's closest competitor, ...': a name inside the aside is not the subject."""
+    opening = text.rfind(",", 0, m.start)
+    closing = text.find(",", m.end)
+    if opening < 1 or closing < 0 or not re.search(r"[\w)’']$", text[:opening]):
+        return False
+    return bool(_APPOSITIVE.fullmatch(text[opening + 1:closing].strip()))
+
+
+def _is_location_object(text: str, m: _Mention) -> bool:
+    """'40 km south-west of Sarn', a dateline 'SEATTLE,': places, not what a figure is about."""
+    if m.anaphor:
+        return False
+    return bool(_LOCATION_BEFORE.search(text[:m.start])) or (m.start == 0 and bool(_DATELINE.match(text)))
 
 
 def _overlaps(m: _Mention, spans: list[tuple[int, int]]) -> bool:
@@ -351,77 +460,166 @@ def _is_list_number(text: str, q: Quantity) -> bool:
 
 
 def _attribute_for(text: str, q: Quantity) -> tuple[str, tuple[int, int] | None]:
-    """What a figure measures, from the patterns news text uses; ('', None) when unclear."""
-    after = text[q.end:]
-    before = text[:q.start]
-    # "89.5 on GPQA Diamond", "80.5% on the MMMU-Pro benchmark"
-    m = re.match(rf"\s*(?:points?\s+)?(?:on|in)\s+(?:the\s+)?(?:[a-z-]+\s+){{0,2}}(?P<name>{_NAME.pattern})", after)
-    if m and not _is_calendar(m.group("name")):
-        start = q.end + m.start("name")
-        return m.group("name"), (start, start + len(m.group("name")))
-    # "On the notoriously difficult Humanity's Last Exam, Muse Spark reaches 58%"
+    """What a figure measures, from the patterns news text uses; ('', None) when unclear.
+
+    Returns the attribute and, when it is a name in the sentence ("GPQA Diamond"), its
+    span, so that the name is not also taken for the subject.
+    """
+    before, after = _window(text, q)
+    before_all = text[:q.start]
+    for finder in (_named_test, _measure_noun_before, _per_share, _counted, _change_by, _noun_of, _level_verb,
+                   _change_verb, _unit_attribute):
+        found = finder(text, q, before, after, before_all)
+        if found is not None:
+            return found
+    return "", None
+
+
+Found = tuple[str, tuple[int, int] | None] | None
+
+
+def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """A named scale: '89.5 on GPQA Diamond', 'On X, S scores N', 'X assigned S a score of N', 'X lands at N'."""
+    m = re.match(rf"\s*(?:points?\s+)?(?:on|in)\s+(?:the\s+)?(?:[a-z-]+\s+){{0,2}}(?P<name>{_NAME.pattern})",
+                 text[q.end:])
+    if m and not _is_calendar(m.group("name")) and not _LOCATION_NOUN.search(text[q.end:q.end + m.start("name")]):
+        begin = q.end + m.start("name")
+        return m.group("name"), (begin, begin + len(m.group("name")))
     m = re.match(rf"\s*(?:On|In|For)\s+(?:the\s+)?(?:[a-z-]+\s+){{0,3}}(?P<name>{_NAME.pattern}),", text)
     if m and m.end() <= q.start and not _is_calendar(m.group("name")) \
             and not CLAUSE_BREAK.search(text, m.end(), q.start):
         return m.group("name"), (m.start("name"), m.end("name"))
-    # "Epoch's index assigned X a score of 154": the giver is the scale
-    m = re.search(
-        rf"(?P<name>{_NAME.pattern})\s+(?:assigned|gave|awarded|rated)\s+.{{1,60}}?(?:score|rating)\s+of\s*$",
-        before,
-    )
+    m = re.search(rf"(?P<name>{_NAME.pattern})\s+(?:assigned|gave|awarded|rated)\s+.{{1,60}}?(?:score|rating)\s+of\s*$",
+                  before_all)
     if m:
         return m.group("name"), (m.start("name"), m.end("name"))
-    # "revenue of $4.2 billion", "a depth of 10 km"
-    m = re.search(rf"(?P<np>(?:[a-z][\w-]*\s+){{0,2}}[a-z][\w-]*)\s+of\s+{_QUALIFIER}$", before)
-    if m:
-        phrase = _clean_phrase(m.group("np"))
-        if phrase:
-            return phrase, None
-    # "ARC AGI 2 lands at 42.5": a named test sitting at a score
-    m = re.search(rf"(?P<name>{_NAME.pattern})(?:,[^,]{{1,60}},)?\s+{_POSITION_VERBS}\s+(?:just\s+|about\s+)?$", before)
-    if m and not _is_calendar(m.group("name")):
+    m = re.search(rf"(?P<name>{_NAME.pattern})(?:,[^,]{{1,60}},)?\s+{_POSITION_VERBS}\s+{_QUALIFIER}$", before_all)
+    if m and not _is_calendar(m.group("name")) and _is_metric_like(m.group("name"), text):
         return m.group("name"), (m.start("name"), m.end("name"))
-    # "The death toll rose to 1,200", "Acme's revenue was $4.2 billion"
-    m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,3}}[\w’'-]+)\s+{_LEVEL_VERBS}\s+{_QUALIFIER}$", before)
-    if m:
-        phrase = _clean_phrase(m.group("np"))
-        if phrase and not phrase[0].isupper():
-            return phrase, None
-    # "Meta's stock rose 9%": a change, not a level
-    m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,2}}[\w’'-]+)\s+{_CHANGE_VERBS}\s+(?:by\s+)?$", before)
-    if m and q.dimension == "percent":
-        phrase = _clean_phrase(m.group("np"))
-        if phrase and not phrase[0].isupper():
-            return f"{phrase} change", None
-    # "1,200 people were killed", "3.3B daily active users", "a 7.1-magnitude quake"
-    noun = _unit_noun(after)
-    if noun:
-        return _count_attribute(noun, text), None
-    # "magnitude 7.1", "revenue $4.2 billion"
-    m = re.search(r"\b(?P<noun>[a-z]{3,})\s+$", before)
+    return None
+
+
+def _measure_noun_before(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """'magnitude 7.1', 'revenue $4.2 billion': a measure named right before its figure."""
+    m = re.search(r"\b(?P<noun>[a-z]{3,})\s+(?:of\s+)?$", before)
     if m and m.group("noun") in _MEASURE_NOUNS:
         return m.group("noun"), None
-    return "", None
+    return None
+
+
+def _per_share(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """'$1.52 per share' is earnings per share, whatever the sentence is about."""
+    if q.dimension == "money" and re.match(r"\s*(?:a|per)\s+(?:diluted\s+)?share\b", after):
+        return "earnings per share", None
+    return None
+
+
+def _counted(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """'killed 1,200 people', '900 people injured', 'enrolled 1,200 patients': what was counted."""
+    noun = _unit_noun(after)
+    if not noun:
+        return None
+    mapped = _count_attribute(noun, before[-40:] + " " + after[:60])
+    return (mapped, None) if mapped in _COUNT_VERBS else None
+
+
+def _change_by(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """'reduced the risk of hospitalization by 34%': the change in what was reduced or raised."""
+    m = re.search(
+        rf"\b(?P<verb>{_REDUCE_VERBS}|{_RAISE_VERBS})\s+(?:the\s+)?(?:(?:risk|rate|number|odds|incidence)\s+of\s+)?"
+        rf"(?P<np>[a-z][\w-]*(?:\s+[a-z][\w-]*){{0,2}}?)\s+by\s+{_QUALIFIER}$",
+        before,
+    )
+    if not m or q.dimension not in ("percent", "points"):
+        return None
+    direction = "reduction" if re.fullmatch(_REDUCE_VERBS, m.group("verb")) else "increase"
+    phrase = _clean_phrase(m.group("np"))
+    return (f"{phrase} {direction}", None) if phrase else None
+
+
+def _noun_of(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """'revenue of $4.2 billion', 'a depth of 10 km'."""
+    m = re.search(rf"(?P<np>(?:[a-z][\w-]*\s+){{0,2}}[a-z][\w-]*)\s+of\s+{_QUALIFIER}$", before)
+    if not m:
+        return None
+    phrase = _clean_phrase(m.group("np"))
+    if not phrase or phrase.split()[-1] in _CONTAINER_NOUNS:
+        return None  # "a study of 1,200 patients": the container is not what was measured
+    return phrase, None
+
+
+def _level_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """'The death toll rose to 1,200', "Acme's revenue was $4.2 billion"."""
+    m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,3}}[\w’'-]+)\s+{_LEVEL_VERBS}\s+{_QUALIFIER}$", before)
+    if not m:
+        return None
+    phrase = _clean_phrase(m.group("np"))
+    if not phrase or any(w[:1].isupper() for w in phrase.split()[1:]) or _is_proper(phrase):
+        # "The death toll from Monday's earthquake in Veloria has risen to": the head comes first
+        phrase = _clean_phrase(_clause_head(before[:m.end("np")]))
+    return (phrase, None) if phrase and not _is_proper(phrase) else None
+
+
+def _change_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """"Meta's stock rose 9%": a change, not a level."""
+    m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,2}}[\w’'-]+)\s+{_CHANGE_VERBS}\s+(?:by\s+)?$", before)
+    if not m or q.dimension != "percent":
+        return None
+    phrase = _clean_phrase(m.group("np"))
+    return (f"{phrase} change", None) if phrase and not _is_proper(phrase) else None
+
+
+def _unit_attribute(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """'3.3B daily active users', 'a 7.1-magnitude quake': the noun after the figure."""
+    noun = _unit_noun(after)
+    return (_count_attribute(noun, before[-40:] + " " + after[:60]), None) if noun else None
 
 
 def _is_calendar(name: str) -> bool:
     """Weekdays, months, dates and periods name a time, never a measured thing."""
-    return bool(dates.periods(name) or dates.point_dates(name) or name.lower().split()[0] in _CALENDAR_WORDS)
+    first = re.sub(r"['’]s$", "", name.lower().split()[0]).rstrip(".")
+    return bool(dates.periods(name) or dates.point_dates(name) or first in _CALENDAR_WORDS)
+
+
+def _is_proper(phrase: str) -> bool:
+    """Every word capitalised: a name ('Northwind Systems'), not a measured thing."""
+    return all(w[:1].isupper() or w[:1].isdigit() for w in phrase.split())
+
+
+def _is_metric_like(name: str, text: str) -> bool:
+    """A name that reads as a test or index rather than an organisation."""
+    return _is_metric_name(name) or not re.search(rf"\b{re.escape(name)}\s+(?:said|says|reported)", text)
+
+
+def _clause_head(before: str) -> str:
+    """The noun phrase that opens a clause, up to its first preposition."""
+    start = max(before.rfind(", "), before.rfind("; "))
+    clause = before[start + 2:] if start >= 0 else before
+    words: list[str] = []
+    for w in clause.split():
+        if w.lower() in _STOP_PHRASE and words:
+            break
+        words.append(w)
+    return " ".join(words[:4])
 
 
 def _clean_phrase(phrase: str) -> str:
-    """Trim a noun phrase to its head words, leaving out function words and possessors."""
+    """Trim a noun phrase to its head: no function words, possessors, verbs or period words.
+
+    "reported third-quarter revenue" -> "revenue"; "The quake's shallow depth" -> "depth".
+    """
     words = phrase.split()
-    for i, w in enumerate(words):
-        if w.lower() in _STOP_PHRASE:
-            words = words[i + 1:] if i + 1 < len(words) else []
-    words = [w for w in words if w.lower() not in {"the", "a", "an"}]
-    if words and re.search(r"['’]s$", words[0]):
+    cut = max((i for i, w in enumerate(words) if w.lower() in _STOP_PHRASE), default=-1)
+    words = words[cut + 1:]
+    while words and (words[0].lower() in _DETERMINERS_AND_VERBS or re.search(r"['’]s$", words[0])):
         words = words[1:]
+    words = [w for w in words if not dates.periods(w) and w.lower() not in _PERIOD_ADJECTIVES]
     if not words or any(re.fullmatch(_SCORE_VERBS, w.lower()) for w in words):
         return ""
     if not all(re.fullmatch(r"[A-Za-z][\w’'-]*", w) for w in words):
         return ""  # digits or symbols are not a measured thing
+    if words[-1].lower() in _PHYSICAL_MEASURES:
+        return words[-1].lower()  # "shallow depth" and "depth" are one measure
     return " ".join(words)
 
 
@@ -433,52 +631,65 @@ def _unit_noun(after: str) -> str:
     m = _UNIT_NOUN.match(after)
     if not m:
         return ""
-    words = []
+    words: list[str] = []
     for w in m.group("noun").split():
-        if w in _STOP_PHRASE or w in {"the", "a", "an"} or w.endswith(("ing", "ed")):
+        if w in _STOP_PHRASE or w in {"the", "a", "an"} or w.endswith(("ing", "ed")) or w in _IRREGULAR_VERBS:
             break
         words.append(w)
+        if w in _GENERIC_NOUNS:
+            break  # "people worldwide": the count is of people
     return " ".join(words)
 
 
-def _count_attribute(noun: str, text: str) -> str:
+def _count_attribute(noun: str, context: str) -> str:
     """Map generic counted nouns to what was counted, from the verbs around them."""
     head = noun.split()[-1]
     if head in _GENERIC_NOUNS or noun in _GENERIC_NOUNS:
         for attribute, pattern in _COUNT_VERBS.items():
-            if re.search(pattern, text, re.IGNORECASE):
+            if re.search(pattern, context, re.IGNORECASE):
                 return attribute
     return noun
 
 
-def _asserted_by(text: str) -> tuple[str, int, int] | None:
-    """Who the sentence says asserts its figures ('according to X', 'X told Y')."""
-    for pattern in _ASSERTERS:
+@dataclass(frozen=True)
+class _Source:
+    """Who a sentence says asserts its figures, where, and whether they are only the source."""
+
+    who: str
+    start: int
+    end: int
+    only_source: bool
+
+
+def _asserted_by(text: str) -> _Source | None:
+    """Who the sentence says asserts its figures ('according to X', 'X told Y', 'X reported')."""
+    for pattern, only_source in _ASSERTERS:
         m = pattern.search(text)
         if m:
             who = m.group("who").strip()
-            if who and who.lower() not in {"it", "he", "she", "they", "the company"}:
-                return who, m.start("who"), m.end("who")
+            if who and who.lower() not in {"it", "he", "she", "they", "the company", "the firm", "we", "i"}:
+                return _Source(who, m.start("who"), m.start("who") + len(who), only_source)
     return None
 
 
-def _window(clause: str, value_at: int) -> tuple[str, str]:
-    """The clause around one figure, cut at its neighbouring figures: (before, after)."""
-    figures = parse_quantities(clause)
-    begin = max((q.end for q in figures if q.end <= value_at), default=0)
-    end = min((q.start for q in figures if q.start > value_at), default=len(clause))
-    return clause[begin:value_at], clause[value_at:end]
+def _window(text: str, q: Quantity) -> tuple[str, str]:
+    """The text around one figure, cut at its neighbouring figures: (before it, after it)."""
+    figures = parse_quantities(text)
+    begin = max((f.end for f in figures if f.end <= q.start), default=0)
+    end = min((f.start for f in figures if f.start >= q.end), default=len(text))
+    return text[begin:q.start], text[q.end:end]
 
 
-def _conditions(clause: str, attribute: str, value_at: int) -> list[str]:
+def _conditions(sentence: str, q: Quantity, attribute: str) -> list[str]:
     """Modes, settings, periods and dates stated around a figure, not around its neighbours."""
-    before, after = _window(clause, value_at)
-    around = before + after
+    before, after = _window(sentence, q)
+    around = before + " " + after
     found = [m.group(0) for m in _MODE_WORDS.finditer(around)]
     found += [m.strip() for m in re.findall(r"\(([^()]*)\)", after)
               if m.strip() and not parse_quantities(m) and m not in attribute]
-    found += [m.group(0) for m in re.finditer(r"\b(?:as of|by|on|since)\s+[^,;.]{2,30}", around)
-              if dates.point_dates(m.group(0)) or dates.periods(m.group(0))]
+    found += [m.group(0) for m in _DATED.finditer(around)]
+    if _FORECAST.search(before):
+        found.append("forecast")
     found += [p for p in dates.periods(around) if not any(p in f.lower() for f in found)]
     unique: list[str] = []
     for c in found:
