@@ -77,3 +77,23 @@ def test_source_and_hedging_are_recorded() -> None:
     found = RulesExtractor().extract(_doc(text))
     [claim] = [c.claim for c in found]
     assert claim.asserted_by == "Reuters" and claim.hedged
+
+
+def test_levels_after_a_change_and_secondary_events() -> None:
+    text = (
+        "Acme results\nAcme's revenue rose 12% to $4.2 billion, beating Globex's $3.9 billion.\n"
+        "A 6.1-magnitude aftershock hit on Tuesday. The quake had a magnitude of 7.0. Efficacy was 91%.\n"
+        "The company expects full-year revenue of $17 billion.\n"
+    )
+    keys = KeyMaker()
+    claims = {(keys.attribute(a), v): c for _, a, v, c in _claims(text)}
+    assert ("revenue", "$4.2 billion") in claims and ("revenuechange", "12%") in claims
+    assert ("aftershockmagnitude", "6.1") in claims and ("magnitude", "7.0") in claims
+    assert ("efficacy", "91%") in claims
+    assert claims[("revenue", "$17 billion")] == ["forecast"]
+
+
+def test_qualifiers_stay_with_the_value() -> None:
+    assert ("Xland", "deaths", "at least 1,300", []) in _claims(
+        "Xland quake\nThe quake in Xland killed at least 1,300 people.\n"
+    )

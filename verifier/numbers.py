@@ -149,7 +149,7 @@ _ORDINAL_NOUNS = (
     "line|gate|terminal|flight|route|highway|no\\.|number|week|day|game|match|season|act|paragraph|item|rule"
 )
 _NOT_NAMES = {
-    "on", "in", "at", "of", "to", "by", "for", "and", "or", "the", "with", "from", "was", "is",
+    "a", "an", "on", "in", "at", "of", "to", "by", "for", "and", "or", "the", "with", "from", "was", "is",
     "about", "around", "nearly", "almost", "over", "under", "some", "just", "only", "exactly",
     "roughly", "approximately", "than", "reached", "scored", "scores", "posted", "hit", "totaled",
 }

@@ -60,14 +60,15 @@ def _cell(text: str) -> str:
 
 
 def _side(claim: GroundedClaim) -> str:
-    extras = []
+    """One side of a flag: document, offsets, the quote, and what the claim says."""
+    extras = [f"{claim.subject} — {claim.attribute}: {claim.value}"]
     if claim.conditions:
         extras.append("conditions: " + ", ".join(claim.conditions))
     if claim.asserted_by:
         extras.append("asserted by: " + claim.asserted_by)
     if claim.hedged:
         extras.append("hedged")
-    tail = f" <br>_{_cell('; '.join(extras))}_" if extras else ""
+    tail = f" <br>_{_cell('; '.join(extras))}_"
     return f"**{_cell(claim.document)}** ({claim.start}–{claim.end}): “{_cell(claim.quote)}”{tail}"
 
 

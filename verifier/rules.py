@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from . import dates
-from .keys import KeyMaker, split_parenthetical, squash
+from .keys import ATTRIBUTE_SYNONYMS, KeyMaker, split_parenthetical, squash
 from .models import CandidateClaim, Document, ExtractedClaim
 from .numbers import Quantity, parse_quantities
 from .text import CLAUSE_BREAK, Span, clause_at, is_headline, paragraphs, sentences
@@ -500,11 +500,26 @@ def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str
 
 
 def _measure_noun_before(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'magnitude 7.1', 'revenue $4.2 billion': a measure named right before its figure."""
+    """'magnitude 7.1', 'revenue $4.2 billion': a measure named right before its figure.
+
+    A following noun that names a secondary event keeps it apart: 'a magnitude 5.9
+    aftershock' is not the quake's magnitude.
+    """
     m = re.search(r"\b(?P<noun>[a-z]{3,})\s+(?:of\s+)?$", before)
     if m and m.group("noun") in _MEASURE_NOUNS:
-        return m.group("noun"), None
+        return _qualified(m.group("noun"), after), None
+    m = re.match(r"-(?P<noun>[a-z]{3,})\b", after)
+    if m and m.group("noun") in _MEASURE_NOUNS:
+        return _qualified(m.group("noun"), after[m.end():]), None
     return None
+
+
+_SECONDARY_EVENTS = re.compile(r"\s*(?P<event>aftershocks?|foreshocks?|tremors?)\b", re.IGNORECASE)
+
+
+def _qualified(measure: str, after: str) -> str:
+    m = _SECONDARY_EVENTS.match(after)
+    return f"{m.group('event').lower().rstrip('s')} {measure}" if m else measure
 
 
 def _per_share(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
@@ -549,8 +564,12 @@ def _noun_of(text: str, q: Quantity, before: str, after: str, before_all: str) -
 
 
 def _level_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'The death toll rose to 1,200', "Acme's revenue was $4.2 billion"."""
+    """'The death toll rose to 1,200', "Acme's revenue was $4.2 billion", 'revenue rose 12% to $4.2 billion'."""
     m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,3}}[\w’'-]+)\s+{_LEVEL_VERBS}\s+{_QUALIFIER}$", before)
+    if not m:
+        m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,3}}[\w’'-]+)\s+{_CHANGE_VERBS}\s+(?:by\s+)?[\d.,]+\s?"
+                      rf"(?:%|percent|per cent)\s+to\s+{_QUALIFIER}$", before_all)
+        before = before_all
     if not m:
         return None
     phrase = _clean_phrase(m.group("np"))
@@ -582,7 +601,9 @@ def _is_calendar(name: str) -> bool:
 
 
 def _is_proper(phrase: str) -> bool:
-    """Every word capitalised: a name ('Northwind Systems'), not a measured thing."""
+    """Every word capitalised: a name ('Northwind Systems'), not a measured thing ('Efficacy')."""
+    if phrase.lower() in _MEASURE_NOUNS or phrase.lower() in ATTRIBUTE_SYNONYMS:
+        return False
     return all(w[:1].isupper() or w[:1].isdigit() for w in phrase.split())
 
 
