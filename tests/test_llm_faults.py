@@ -97,3 +97,37 @@ def test_llm_batch_flags_a_textual_contradiction_judged_by_the_model(tmp_path: P
     assert {c.document for c in flag.claims} == {"orbis", "skyline"}
     assert "Lyra" in flag.rationale
     assert report.usage.llm_calls == 3 and report.usage.total_tokens == 360
+
+
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+def test_an_unreachable_endpoint_stops_the_run_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from verifier import llm as llm_module
+    from verifier.cli import cli
+
+    monkeypatch.setattr(llm_module.LLM, "__init__", _fast_init(llm_module.LLM.__init__))
+    port = _closed_port()
+    result = CliRunner().invoke(cli, ["run", str(ROOT / "tests" / "fixtures" / "lineage"), "--base-url",
+                                      f"http://127.0.0.1:{port}/v1", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: endpoint failed after retries")
+    assert not (tmp_path / "out" / "report.json").exists()
+
+
+def _fast_init(original: Any) -> Any:
+    def init(self: LLM, settings: LLMSettings) -> None:
+        settings.max_transport_retries = 1
+        original(self, settings)
+        self.sleep = lambda seconds: None
+
+    return init
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port

@@ -68,6 +68,8 @@ def run(
         result = pipeline.run_batch(options)
     except (IngestError, LLMError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"{exc.filename or out_dir}: {exc.strerror or exc}") from exc
     counts = result.report.counts
     click.echo(
         f"batch {result.report.batch}: {counts.documents} documents, {counts.claims} claims "

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .keys import KeyMaker
-from .llm import LLM, LLMError, Prompt, load_prompt
+from .llm import LLM, LLMOutputError, LLMTransportError, Prompt, load_prompt
 from .models import CandidateClaim, Document, ExtractedClaims
 from .rules import RulesExtractor
 from .text import Span, chunk_paragraphs
@@ -46,8 +46,13 @@ def extract_with_llm(
     prompt = load_prompt("extract")
     jobs = [(doc, chunk) for doc in documents for chunk in chunk_paragraphs(doc.text, chunk_tokens)]
     result = Extraction(prompt_hash=prompt.hash)
-    with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(concurrency, 1))
+    try:
         outcomes = list(pool.map(lambda job: _extract_chunk(llm, prompt, *job), jobs))
+    except LLMTransportError:
+        pool.shutdown(wait=True, cancel_futures=True)  # the endpoint is down: stop, do not queue more calls
+        raise
+    pool.shutdown()
     for (doc, chunk), outcome in zip(jobs, outcomes, strict=True):
         if isinstance(outcome, str):
             result.failures.append(f"{doc.id} chars {chunk.start}-{chunk.end}: {outcome}")
@@ -62,6 +67,6 @@ def _extract_chunk(llm: LLM, prompt: Prompt, doc: Document, chunk: Span) -> list
     """One chunk's claims, or the one-line reason the chunk failed."""
     try:
         response = llm.structured(prompt, {"title": doc.title, "text": chunk.text}, ExtractedClaims)
-    except LLMError as exc:
-        return str(exc)
+    except LLMOutputError as exc:
+        return str(exc)  # this chunk's output stayed invalid; the batch goes on
     return [CandidateClaim(document=doc.id, claim=claim, hint=chunk.start, origin="llm") for claim in response.claims]
