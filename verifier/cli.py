@@ -7,11 +7,14 @@ unreadable gold file) end with one line on stderr and a non-zero exit, not a tra
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
-from . import __version__, evaluate, pipeline
+from . import __version__, evaluate, pipeline, review
 from .ingest import IngestError
 from .llm import LLMError, endpoint_configured, settings_from_env
 from .report import write_schemas
@@ -96,6 +99,109 @@ def eval_command(gold_path: Path, report_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(result.as_json(), indent=2))
     else:
         click.echo(evaluate.render_table(gold, flags, result))
+
+
+@cli.command()
+@click.option("--batch", default=None, help="Batch id (default: the latest).")
+@click.option("--status", type=click.Choice(["all", *review.STATUSES]), default="all", show_default=True)
+@click.option("--severity", type=click.Choice(["major", "minor"]), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def flags(batch: str | None, status: str, severity: str | None, as_json: bool) -> None:
+    """List a batch's flagged contradictions with their review status."""
+    found = _review(lambda: review.list_flags(None, batch, status, severity))
+    if as_json:
+        click.echo(json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no flags match")
+        return
+    click.echo(f"{'id':14} {'severity':8} {'status':10} {'subject / attribute':40} {'values':24} documents")
+    for f in found:
+        what = f"{f.subject} / {f.attribute}"[:40]
+        values = " vs ".join(f.values)[:24]
+        click.echo(f"{f.id:14} {f.severity:8} {f.status:10} {what:40} {values:24} {' vs '.join(f.documents)}")
+
+
+@cli.command()
+@click.argument("flag_id")
+@click.option("--batch", default=None, help="Batch id (default: the latest).")
+def show(flag_id: str, batch: str | None) -> None:
+    """Show a flag: both quotes in their passages, conditions, sources, rationale and decisions."""
+    detail = _review(lambda: review.show_flag(flag_id, None, batch))
+    click.echo(f"{detail.id}  {detail.severity} {detail.kind}  status: {detail.status}  batch: {detail.batch}")
+    click.echo(f"{detail.subject} — {detail.attribute}: {' vs '.join(detail.values)}")
+    for n, side in enumerate(detail.claims, start=1):
+        click.echo("")
+        click.echo(click.style(f"[{n}] {side.document}", bold=True) + f"  {side.title}")
+        quote = click.style(f"»{side.quote}«", bold=True, underline=True)
+        click.echo("    " + " ".join(f"{side.before}{quote}{side.after}".split()))
+        extras = [f"conditions: {', '.join(side.conditions) or 'none stated'}",
+                  f"asserted by: {side.asserted_by or 'the author'}"]
+        if side.hedged:
+            extras.append("hedged")
+        click.echo("    " + "; ".join(extras))
+    click.echo("")
+    click.echo(f"rationale: {detail.rationale}")
+    click.echo("decisions:" if detail.history else "decisions: none yet")
+    for h in detail.history:
+        click.echo(f"  {h.decided_at}  {h.decision:10} {h.reviewer or '-'}  {h.note}")
+
+
+@cli.command()
+@click.argument("flag_id")
+@click.argument("decision", type=click.Choice(["confirmed", "dismissed", "needs-info"]))
+@click.option("--note", default="", help="Why; shown in the history and exports.")
+@click.option("--reviewer", default=lambda: os.environ.get("USER", ""), help="Who decides (default: $USER).")
+def decide(flag_id: str, decision: str, note: str, reviewer: str) -> None:
+    """Record a decision on a flag; the latest decision is its status."""
+    record = _review(lambda: review.decide(flag_id, decision, note, reviewer))  # type: ignore[arg-type]
+    click.echo(f"{flag_id}: {record.decision} at {record.decided_at}" + (f" by {reviewer}" if reviewer else ""))
+
+
+@cli.command(name="export")
+@click.option("--batch", default=None, help="Batch id (default: the latest).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "claimreview"]), required=True,
+              help="csv or jsonl of every flag; claimreview: schema.org JSON-LD of confirmed flags.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: standard output).")
+def export_command(batch: str | None, fmt: str, out_file: Path | None) -> None:
+    """Export a batch's flags and decisions."""
+    text = _review(lambda: review.export(None, batch, fmt))
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out_file}", err=True)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--token", default=lambda: os.environ.get("VERIFIER_TOKEN"),
+              help="Required on every request when set (default: $VERIFIER_TOKEN); needed off loopback.")
+def serve(host: str, port: int, token: str | None) -> None:
+    """Serve the review queue in the browser, with a JSON API (/api/flags, /openapi.json)."""
+    from . import web
+
+    try:
+        web.check_binding(host, token)
+    except web.BindingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    import uvicorn
+
+    click.echo(f"reviewing at http://{host}:{port}/" + (f"?token={token}" if token else ""), err=True)
+    uvicorn.run(web.create_app(token=token), host=host, port=port, log_level="warning")
+
+
+T = TypeVar("T")
+
+
+def _review(action: Callable[[], T]) -> T:
+    """Run a review action, turning a missing batch or flag into a one-line error."""
+    try:
+        return action()
+    except review.ReviewError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.command()

@@ -183,8 +183,11 @@ def first_line(text: str) -> str:
     """A document's title when it has no other: its first non-empty line, trimmed."""
     for line in text.splitlines():
         line = line.strip().lstrip("#").strip()
+        if len(line) > 120:
+            end = line.find(". ", 40, 120)
+            line = line[:end + 1] if end > 0 else line[:120].rsplit(" ", 1)[0] + "…"
         if line:
-            return line[:200]
+            return line
     return ""
 
 

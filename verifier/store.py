@@ -7,6 +7,7 @@ upgraded in place and a blank one is created by the same path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -77,6 +78,22 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         CREATE INDEX findings_by_batch ON findings(batch_id, finding);
         CREATE INDEX claims_by_document ON claims(batch_id, document_id);
+        """,
+    ),
+    (
+        "review decisions, append-only; batch lineage for re-runs",
+        """
+        ALTER TABLE batches ADD COLUMN lineage TEXT;
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            flag_id TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('confirmed', 'dismissed', 'needs-info')),
+            note TEXT NOT NULL DEFAULT '',
+            reviewer TEXT NOT NULL DEFAULT '',
+            decided_at TEXT NOT NULL
+        );
+        CREATE INDEX decisions_by_flag ON decisions(flag_id, id);
+        CREATE INDEX batches_by_lineage ON batches(lineage);
         """,
     ),
 ]
@@ -150,11 +167,11 @@ class Store:
         prompt_hash = report.prompt_hashes.get("extract")
         with self._transaction():
             self.db.execute(
-                "INSERT INTO batches (id, created, backend, model, inputs, prompt_hashes, counts, usage, report_dir)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO batches (id, created, backend, model, inputs, prompt_hashes, counts, usage, report_dir,"
+                " lineage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (report.batch, report.created, report.backend, report.model, json.dumps(inputs),
                  json.dumps(report.prompt_hashes), report.counts.model_dump_json(),
-                 report.usage.model_dump_json(), report_dir),
+                 report.usage.model_dump_json(), report_dir, lineage_of(inputs)),
             )
             self.db.executemany(
                 "INSERT INTO documents (batch_id, id, path, sha256, title, text, replaced_bytes, date)"
@@ -175,7 +192,83 @@ class Store:
             )
 
     def batches(self) -> list[sqlite3.Row]:
-        return list(self.db.execute("SELECT * FROM batches ORDER BY created, id"))
+        """Every batch, oldest first (insertion order, which a clock cannot reorder)."""
+        return list(self.db.execute("SELECT * FROM batches ORDER BY rowid"))
+
+    def batch(self, batch_id: str | None) -> sqlite3.Row | None:
+        """One batch by id, or the latest when `batch_id` is None."""
+        if batch_id is None:
+            cursor = self.db.execute("SELECT * FROM batches ORDER BY rowid DESC LIMIT 1")
+        else:
+            cursor = self.db.execute("SELECT * FROM batches WHERE id = ?", (batch_id,))
+        row: sqlite3.Row | None = cursor.fetchone()
+        return row
+
+    def contradictions(self, batch_id: str) -> list[sqlite3.Row]:
+        """A batch's flags in report order."""
+        return list(self.db.execute(
+            "SELECT * FROM findings WHERE batch_id = ? AND finding = 'contradiction' ORDER BY rowid", (batch_id,)
+        ))
+
+    def earlier_contradictions(self, batch_id: str) -> list[sqlite3.Row]:
+        """Flags of earlier runs of the same inputs (same lineage), newest occurrence of each first."""
+        return list(self.db.execute(
+            """
+            SELECT f.* FROM findings f JOIN batches b ON b.id = f.batch_id
+            WHERE f.finding = 'contradiction'
+              AND b.lineage = (SELECT lineage FROM batches WHERE id = ?)
+              AND b.rowid < (SELECT rowid FROM batches WHERE id = ?)
+            ORDER BY b.rowid DESC, f.rowid
+            """,
+            (batch_id, batch_id),
+        ))
+
+    def finding(self, flag_id: str) -> sqlite3.Row | None:
+        """The latest stored occurrence of a flag, in whatever batch."""
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT f.* FROM findings f JOIN batches b ON b.id = f.batch_id WHERE f.id = ?"
+            " AND f.finding = 'contradiction' ORDER BY b.rowid DESC LIMIT 1",
+            (flag_id,),
+        ).fetchone()
+        return row
+
+    def claims(self, batch_id: str, claim_ids: list[str]) -> list[sqlite3.Row]:
+        """Claims with their document's title, path and text, in the order asked."""
+        rows = {
+            row["id"]: row for row in self.db.execute(
+                f"SELECT c.*, d.title, d.path, d.text AS document_text FROM claims c JOIN documents d"
+                f" ON d.batch_id = c.batch_id AND d.id = c.document_id"
+                f" WHERE c.batch_id = ? AND c.id IN ({','.join('?' * len(claim_ids))})",
+                (batch_id, *claim_ids),
+            )
+        }
+        return [rows[i] for i in claim_ids if i in rows]
+
+    def add_decision(self, flag_id: str, decision: str, note: str, reviewer: str, decided_at: str) -> int:
+        """Append a decision; history is never rewritten. Returns the decision's id."""
+        with self._transaction():
+            cursor = self.db.execute(
+                "INSERT INTO decisions (flag_id, decision, note, reviewer, decided_at) VALUES (?, ?, ?, ?, ?)",
+                (flag_id, decision, note, reviewer, decided_at),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def decisions(self, flag_ids: list[str]) -> dict[str, list[sqlite3.Row]]:
+        """Decision history per flag, oldest first."""
+        history: dict[str, list[sqlite3.Row]] = {i: [] for i in flag_ids}
+        for start in range(0, len(flag_ids), 500):
+            part = flag_ids[start:start + 500]
+            for row in self.db.execute(
+                f"SELECT * FROM decisions WHERE flag_id IN ({','.join('?' * len(part))}) ORDER BY id", part
+            ):
+                history[row["flag_id"]].append(row)
+        return history
+
+
+def lineage_of(inputs: list[str]) -> str:
+    """Runs of the same inputs share a lineage, so a re-run can carry decisions and mark stale flags."""
+    resolved = sorted(str(Path(p).resolve()) for p in inputs)
+    return hashlib.sha256("\n".join(resolved).encode()).hexdigest()[:16]
 
 
 def _statements(sql: str) -> list[str]:

@@ -1,0 +1,272 @@
+"""The review queue: flags with their status, both passages in context, and decisions.
+
+A flag's status is its latest decision (append-only history), or "open". Decisions hang
+on the flag's id, which comes from its two claims, so a re-run that finds the same pair
+carries them over; a flag an earlier run of the same inputs found and the latest run
+did not is "stale", shown with the decision it had, never deleted.
+
+The CLI and the web app both call these functions; neither touches SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from .store import Store
+from .text import paragraphs
+
+Decision = Literal["confirmed", "dismissed", "needs-info"]
+Status = Literal["open", "confirmed", "dismissed", "needs-info", "stale"]
+STATUSES: tuple[Status, ...] = ("open", "confirmed", "dismissed", "needs-info", "stale")
+
+
+class ReviewError(Exception):
+    """Something a reviewer asked for does not exist (no batch, unknown flag)."""
+
+
+class DecisionRecord(BaseModel):
+    """One entry of a flag's decision history."""
+
+    id: int
+    decision: Decision
+    note: str
+    reviewer: str
+    decided_at: str
+
+
+class ClaimSide(BaseModel):
+    """One side of a flag, with the passage around its quote."""
+
+    document: str
+    title: str
+    path: str
+    subject: str
+    attribute: str
+    value: str
+    quote: str
+    start: int
+    end: int
+    conditions: list[str]
+    asserted_by: str
+    hedged: bool
+    before: str
+    after: str
+
+
+class FlagSummary(BaseModel):
+    """A row of the queue."""
+
+    id: str
+    batch: str
+    status: Status
+    decision: Decision | None
+    severity: str
+    kind: str
+    subject: str
+    attribute: str
+    values: list[str]
+    documents: list[str]
+    rationale: str
+
+
+class FlagDetail(FlagSummary):
+    """A flag with both claims in context and its decision history."""
+
+    claims: list[ClaimSide]
+    history: list[DecisionRecord]
+
+
+def _open(home: Path | None) -> Store:
+    return Store.open(home)
+
+
+def resolve_batch(store: Store, batch_id: str | None) -> str:
+    """The batch asked for, or the latest; a clear error when there is none."""
+    row = store.batch(batch_id)
+    if row is None:
+        raise ReviewError(f"no batch {batch_id!r}" if batch_id else "no batch yet: run `verifier run PATH` first")
+    return str(row["id"])
+
+
+def list_flags(
+    home: Path | None = None, batch: str | None = None, status: str = "all", severity: str | None = None
+) -> list[FlagSummary]:
+    """The queue of a batch (default: the latest): its flags, then stale ones from earlier runs."""
+    store = _open(home)
+    try:
+        batch_id = resolve_batch(store, batch)
+        rows = [(row, False) for row in store.contradictions(batch_id)]
+        current = {row["id"] for row, _ in rows}
+        seen = set(current)
+        for row in store.earlier_contradictions(batch_id):
+            if row["id"] not in seen:
+                seen.add(row["id"])
+                rows.append((row, True))
+        history = store.decisions([row["id"] for row, _ in rows])
+        flags = [_summary(store, row, stale, history[row["id"]]) for row, stale in rows]
+    finally:
+        store.close()
+    return [f for f in flags
+            if (status == "all" or f.status == status) and (severity is None or f.severity == severity)]
+
+
+def _summary(store: Store, row: sqlite3.Row, stale: bool, history: list[sqlite3.Row]) -> FlagSummary:
+    claims = store.claims(row["batch_id"], json.loads(row["claim_ids"]))
+    latest: Decision | None = history[-1]["decision"] if history else None
+    status: Status = "stale" if stale else (latest or "open")
+    return FlagSummary(
+        id=row["id"], batch=row["batch_id"], status=status, decision=latest, severity=row["severity"] or "",
+        kind=row["kind"] or "", subject=claims[0]["subject"] if claims else "",
+        attribute=claims[0]["attribute"] if claims else "", values=[c["value"] for c in claims],
+        documents=[c["document_id"] for c in claims], rationale=row["rationale"],
+    )
+
+
+def show_flag(flag_id: str, home: Path | None = None, batch: str | None = None) -> FlagDetail:
+    """A flag with both passages in context, as the latest batch (or `batch`) sees it."""
+    store = _open(home)
+    try:
+        flags = {f.id: f for f in list_flags(home, batch)} if store.batch(batch) is not None else {}
+        row = store.finding(flag_id)
+        if row is None:
+            raise ReviewError(f"no flag {flag_id!r}")
+        history = store.decisions([flag_id])[flag_id]
+        summary = flags.get(flag_id) or _summary(store, row, True, history)
+        claims = [_side(c) for c in store.claims(row["batch_id"], json.loads(row["claim_ids"]))]
+    finally:
+        store.close()
+    records = [DecisionRecord(**{k: h[k] for k in ("id", "decision", "note", "reviewer", "decided_at")})
+               for h in history]
+    return FlagDetail(**summary.model_dump(), claims=claims, history=records)
+
+
+def _side(row: sqlite3.Row) -> ClaimSide:
+    before, after = context(row["document_text"], row["start"], row["end"])
+    return ClaimSide(
+        document=row["document_id"], title=row["title"], path=row["path"], subject=row["subject"],
+        attribute=row["attribute"], value=row["value"], quote=row["quote"], start=row["start"], end=row["end"],
+        conditions=json.loads(row["conditions"]), asserted_by=row["asserted_by"], hedged=bool(row["hedged"]),
+        before=before, after=after,
+    )
+
+
+def context(text: str, start: int, end: int, reach: int = 320) -> tuple[str, str]:
+    """The passage around a quote: its paragraph, or the lines around a short one (a table cell)."""
+    paras = paragraphs(text)
+    index = next((i for i, p in enumerate(paras) if p.start <= start < p.end + 1), None)
+    if index is None:
+        return text[max(0, start - reach):start], text[end:end + reach]
+    first = last = index
+    while first > 0 and sum(len(p.text) for p in paras[first:last + 1]) < 160 and index - first < 8:
+        first -= 1
+    while last + 1 < len(paras) and sum(len(p.text) for p in paras[first:last + 1]) < 240 and last - index < 8:
+        last += 1
+    begin, finish = paras[first].start, paras[last].end
+    before, after = text[begin:start], text[end:finish]
+    if len(before) > reach:
+        before = "…" + before[-reach:].split(" ", 1)[-1]
+    if len(after) > reach:
+        after = after[:reach].rsplit(" ", 1)[0] + "…"
+    return before, after
+
+
+def decide(
+    flag_id: str, decision: Decision, note: str = "", reviewer: str = "", home: Path | None = None
+) -> DecisionRecord:
+    """Record a decision with a UTC timestamp; the latest decision is the flag's status."""
+    store = _open(home)
+    try:
+        if store.finding(flag_id) is None:
+            raise ReviewError(f"no flag {flag_id!r}")
+        decided_at = datetime.now(UTC).isoformat(timespec="microseconds")
+        record_id = store.add_decision(flag_id, decision, note, reviewer, decided_at)
+    finally:
+        store.close()
+    return DecisionRecord(id=record_id, decision=decision, note=note, reviewer=reviewer, decided_at=decided_at)
+
+
+def next_open(flag_id: str, home: Path | None = None, batch: str | None = None) -> str | None:
+    """The next open flag after `flag_id` in queue order, wrapping round; None when all are decided."""
+    queue = list_flags(home, batch)
+    ids = [f.id for f in queue]
+    position = ids.index(flag_id) if flag_id in ids else -1
+    ordered = queue[position + 1:] + queue[:position + 1]
+    return next((f.id for f in ordered if f.status == "open" and f.id != flag_id), None)
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+def export(home: Path | None, batch: str | None, fmt: str) -> str:
+    """The batch's flags as CSV or JSON lines, or confirmed ones as schema.org ClaimReview JSON-LD."""
+    flags = list_flags(home, batch)
+    if fmt == "csv":
+        return _csv(flags)
+    if fmt == "jsonl":
+        return "".join(json.dumps(f.model_dump()) + "\n" for f in flags)
+    if fmt == "claimreview":
+        details = [show_flag(f.id, home, batch) for f in flags if f.status == "confirmed"]
+        return json.dumps(claim_reviews(details), indent=2, ensure_ascii=False) + "\n"
+    raise ReviewError(f"unknown export format {fmt!r}")
+
+
+def _csv(flags: Iterable[FlagSummary]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "batch", "status", "severity", "kind", "subject", "attribute", "value_a", "value_b",
+                     "document_a", "document_b", "rationale"])
+    for f in flags:
+        values = ([*f.values, "", ""])[:2]
+        documents = ([*f.documents, "", ""])[:2]
+        writer.writerow([f.id, f.batch, f.status, f.severity, f.kind, f.subject, f.attribute, *values, *documents,
+                         f.rationale])
+    return out.getvalue()
+
+
+def claim_reviews(details: list[FlagDetail]) -> dict[str, Any]:
+    """One schema.org ClaimReview per confirmed flag, in a JSON-LD @graph.
+
+    The reviewed claim is the first side's; the second side is the evidence it was
+    checked against. The context is inline (@vocab), so the document expands offline.
+    """
+    graph = []
+    for flag in details:
+        confirmed = [h for h in flag.history if h.decision == "confirmed"]
+        last = confirmed[-1] if confirmed else None
+        claim, other = flag.claims[0], flag.claims[1]
+        graph.append({
+            "@type": "ClaimReview",
+            "@id": f"urn:verifier:flag:{flag.id}",
+            "claimReviewed": f"{claim.subject} — {claim.attribute}: {claim.value}",
+            "reviewBody": f"{flag.rationale} Contradicted by {other.document}: “{other.quote}”",
+            "datePublished": last.decided_at if last else None,
+            "author": {"@type": "Person", "name": (last.reviewer if last else "") or "unknown reviewer"},
+            "itemReviewed": {
+                "@type": "Claim",
+                "text": claim.quote,
+                "appearance": {
+                    "@type": "CreativeWork", "name": claim.title, "url": Path(claim.path).resolve().as_uri(),
+                },
+                "author": {"@type": "Organization", "name": claim.asserted_by} if claim.asserted_by else None,
+            },
+            "reviewRating": {
+                "@type": "Rating", "ratingValue": 1, "worstRating": 1, "bestRating": 5,
+                "alternateName": "Contradicted by another source",
+            },
+        })
+    return {"@context": {"@vocab": "https://schema.org/"}, "@graph": [_drop_none(g) for g in graph]}
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    return value
