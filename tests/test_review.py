@@ -119,6 +119,8 @@ def test_pages_render_and_form_decisions_move_to_the_next_open_flag(seeds_copy: 
     client = TestClient(create_app())
     queue = client.get("/")
     assert queue.status_code == 200 and "open (3)" in queue.text
+    assert queue.text.count('<tr data-flag=') == 3
+    assert client.get("/", params={"severity": "minor"}).text.count('<tr data-flag=') == 1
     first, second = [f["id"] for f in client.get("/api/flags").json()][:2]
     page = client.get(f"/flags/{first}")
     assert "<mark>" in page.text and "Rationale" in page.text

@@ -89,6 +89,26 @@ def _open(home: Path | None) -> Store:
     return Store.open(home)
 
 
+class BatchSummary(BaseModel):
+    """A batch as the queue's batch filter lists it."""
+
+    id: str
+    created: str
+    backend: str
+    inputs: list[str]
+
+
+def list_batches(home: Path | None = None) -> list[BatchSummary]:
+    """Every stored batch, newest first."""
+    store = _open(home)
+    try:
+        rows = store.batches()
+    finally:
+        store.close()
+    return [BatchSummary(id=r["id"], created=r["created"], backend=r["backend"], inputs=json.loads(r["inputs"]))
+            for r in reversed(rows)]
+
+
 def resolve_batch(store: Store, batch_id: str | None) -> str:
     """The batch asked for, or the latest; a clear error when there is none."""
     row = store.batch(batch_id)

@@ -120,8 +120,9 @@ def create_app(home: Path | None = None, token: str | None = None) -> FastAPI:
         counts = {s: sum(1 for f in everything if f.status == s) for s in review.STATUSES}
         shown = [f for f in everything
                  if (status == "all" or f.status == status) and (not severity or f.severity == severity)]
+        batches = review.list_batches(home)
         context = {"flags": shown, "counts": counts, "status": status, "severity": severity or "",
-                   "batch": everything[0].batch if everything else (batch or ""), "statuses": review.STATUSES}
+                   "batch": batch or batches[0].id, "batches": batches, "statuses": review.STATUSES}
         return TEMPLATES.TemplateResponse(request, "queue.html", context)
 
     @app.get("/flags/{flag_id}", response_class=HTMLResponse, include_in_schema=False)
