@@ -97,3 +97,16 @@ def test_qualifiers_stay_with_the_value() -> None:
     assert ("Xland", "deaths", "at least 1,300", []) in _claims(
         "Xland quake\nThe quake in Xland killed at least 1,300 people.\n"
     )
+
+
+def test_a_possessive_opening_a_sentence_is_a_name_not_the_previous_subject() -> None:
+    text = "Fabrikam results\nFabrikam posted net sales of €2.3bn.\nInitech's sales were €2.0 billion.\n"
+    assert ("Initech's", "sales", "€2.0 billion", []) in _claims(text)
+
+
+def test_the_time_a_running_figure_was_read_covers_the_sentence() -> None:
+    text = ("Ardan quake\nAt least 61 people died and 300 were hurt when a quake hit Ardan late on Friday, "
+            "officials said Sunday.\nThe death toll from Friday's quake in the Ardan region rose to 58 on Saturday.\n")
+    claims = {v: (a, c) for _, a, v, c in _claims(text)}
+    assert claims["At least 61"] == ("deaths", ["said Sunday"])
+    assert claims["58"] == ("death toll", ["on Saturday"])

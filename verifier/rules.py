@@ -128,8 +128,14 @@ _ASSERTERS = [
     (re.compile(rf"{_WHO}\s+(?:reported|reports|announced|announces|posted|disclosed)\b"), False),
 ]
 _DATED = re.compile(
-    rf"\b(?:as of|by|on|since|through|until)\s+(?:(?:early|late|mid)\s+)?(?:{dates.DATE_PATTERN})"
+    rf"\b(?:by|on|since|through|until)\s+(?:(?:early|late|mid)\s+)?(?:{dates.DATE_PATTERN})"
     rf"(?:\s+(?:morning|afternoon|evening|night))?",
+    re.IGNORECASE,
+)
+# when a sentence's figures were read: it covers every figure of the sentence
+_READ_AT = re.compile(
+    rf"\b(?:as of|(?:said|reported|announced|confirmed|added)(?:\s+on)?)\s+(?:(?:early|late|mid)\s+)?"
+    rf"(?:{dates.DATE_PATTERN})(?:\s+(?:morning|afternoon|evening|night))?",
     re.IGNORECASE,
 )
 _FORECAST = re.compile(
@@ -393,7 +399,8 @@ def _mentions(text: str, keys: KeyMaker, vocabulary: Vocabulary | None = None) -
             words[-1] = re.sub(r"['’]s$", "", words[-1])
             name = " ".join(words)
         if len(words) == 1 and start == _sentence_start(text, start) and vocabulary \
-                and not vocabulary.is_name(words[0]) and not re.match(r"(?:['’]s\b|,)", text[start + len(name):]):
+                and not vocabulary.is_name(words[0]) and not re.search(r"['’]s$", words[0]) \
+                and not text[start + len(name):].startswith(","):
             continue  # a common word that opens the sentence ("Watch also for ...", "Net income rose")
         if words and keys.subject(name):
             found.append(_Mention(name, start, start + len(name)))
@@ -573,9 +580,12 @@ def _level_verb(text: str, q: Quantity, before: str, after: str, before_all: str
     if not m:
         return None
     phrase = _clean_phrase(m.group("np"))
-    if not phrase or any(w[:1].isupper() for w in phrase.split()[1:]) or _is_proper(phrase):
+    np_at = len(before_all) - len(before) + m.start("np")  # where the phrase starts in the sentence
+    opens_sentence = not before_all[:np_at].strip()
+    named = [w for w in phrase.split()[1 if opens_sentence else 0:] if w[:1].isupper()]
+    if not phrase or named or _is_proper(phrase):
         # "The death toll from Monday's earthquake in Veloria has risen to": the head comes first
-        phrase = _clean_phrase(_clause_head(before[:m.end("np")]))
+        phrase = _clean_phrase(_clause_head(before_all[:np_at + len(m.group("np"))]))
     return (phrase, None) if phrase and not _is_proper(phrase) else None
 
 
@@ -709,6 +719,7 @@ def _conditions(sentence: str, q: Quantity, attribute: str) -> list[str]:
     found += [m.strip() for m in re.findall(r"\(([^()]*)\)", after)
               if m.strip() and not parse_quantities(m) and m not in attribute]
     found += [m.group(0) for m in _DATED.finditer(around)]
+    found += [m.group(0) for m in _READ_AT.finditer(sentence)]
     if _FORECAST.search(before):
         found.append("forecast")
     found += [p for p in dates.periods(around) if not any(p in f.lower() for f in found)]
