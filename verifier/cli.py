@@ -14,7 +14,8 @@ from typing import TypeVar
 
 import click
 
-from . import __version__, evaluate, pipeline, review
+from . import __version__, evaluate, pipeline, progress, review
+from .budget import BudgetError
 from .ingest import IngestError
 from .llm import LLMError, endpoint_configured, settings_from_env
 from .report import write_schemas
@@ -51,9 +52,19 @@ def cli() -> None:
 @click.option("--aliases", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help='JSON object of name aliases, e.g. {"MuseSpark": "Muse Spark"}.')
 @click.option("--no-cache", is_flag=True, help="Ask the model again instead of using cached answers.")
+@click.option("--resume", "resume", default=None, metavar="BATCH",
+              help="Finish an interrupted batch (the same command resumes the latest unfinished one anyway).")
+@click.option("--max-cost", type=click.FloatRange(0), default=None, metavar="USD",
+              help="Stop cleanly before the LLM spend would pass this many US dollars.")
+@click.option("--prices", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="JSON price table per model (USD per million input/output tokens).")
+@click.option("--rpm", type=click.IntRange(1), default=None, help="At most this many requests per minute.")
+@click.option("--tpm", type=click.IntRange(1), default=None, help="At most this many tokens per minute.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
     paths: tuple[str, ...], out_dir: Path, backend: str | None, model: str | None, base_url: str | None,
     concurrency: int, chunk_tokens: int, timeout: float | None, aliases: Path | None, no_cache: bool,
+    resume: str | None, max_cost: float | None, prices: Path | None, rpm: int | None, tpm: int | None, quiet: bool,
 ) -> None:
     """Verify the documents under PATHS (.txt, .md, .html files or folders) and write a report."""
     chosen = backend or ("llm" if endpoint_configured(base_url) else "rules")
@@ -62,14 +73,17 @@ def run(
                                    "or OPENAI_API_KEY")
     if chosen == "rules":
         click.echo(RULES_NOTICE, err=True)
+    settings = settings_from_env(model=model, base_url=base_url, timeout=timeout) if chosen == "llm" else None
+    if settings is not None:
+        settings.requests_per_minute, settings.tokens_per_minute = rpm, tpm
     options = pipeline.RunOptions(
-        paths=list(paths), out_dir=out_dir, backend="llm" if chosen == "llm" else "rules",
-        llm=settings_from_env(model=model, base_url=base_url, timeout=timeout) if chosen == "llm" else None,
+        paths=list(paths), out_dir=out_dir, backend="llm" if chosen == "llm" else "rules", llm=settings,
         concurrency=concurrency, chunk_tokens=chunk_tokens, use_cache=not no_cache, aliases=aliases, warn=_warn,
+        resume=resume, max_cost=max_cost, prices=prices, progress=progress.for_terminal(quiet),
     )
     try:
         result = pipeline.run_batch(options)
-    except (IngestError, LLMError, ValueError) as exc:
+    except (IngestError, LLMError, ValueError, pipeline.RunError, BudgetError) as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"{exc.filename or out_dir}: {exc.strerror or exc}") from exc

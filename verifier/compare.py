@@ -44,12 +44,16 @@ class _Side:
 
 def cross_check(
     documents: list[Document], claims: list[GroundedClaim], keys: KeyMaker, judge: Judge | None = None,
-    concurrency: int = 1,
+    concurrency: int = 1, independent: dict[str, str] | None = None,
 ) -> Findings:
-    """Contradictions, corroborations and single-source claims of one batch."""
+    """Contradictions, corroborations and single-source claims of one batch.
+
+    `independent` maps each document to its source (a syndicated copy to its original):
+    corroboration needs two independent sources, not two copies.
+    """
     sha_of = {d.id: d.sha256 for d in documents}
     date_of = {d.id: d.date for d in documents}
-    findings = Findings()
+    findings = Findings(source_of=independent or {})
     groups: dict[tuple[str, str], list[_Side]] = defaultdict(list)
     for claim in claims:
         groups[keys.pair(claim.subject, claim.attribute)].append(_side(claim, date_of.get(claim.document)))

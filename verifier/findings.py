@@ -33,6 +33,7 @@ class Findings:
     corroborations: list[Corroboration] = field(default_factory=list)
     single_source: list[str] = field(default_factory=list)
     candidate_pairs: int = 0
+    source_of: dict[str, str] = field(default_factory=dict)
 
     def flag(
         self, a: GroundedClaim, b: GroundedClaim, *, kind: Literal["numeric", "textual"],
@@ -52,9 +53,9 @@ class Findings:
         )
 
     def corroborate(self, claims: list[GroundedClaim], keys: KeyMaker) -> None:
-        """Record agreement among claims from two or more documents."""
+        """Record agreement among claims from two or more independent sources."""
         documents = sorted({c.document for c in claims})
-        if len(documents) < 2:
+        if len({self.source_of.get(d, d) for d in documents}) < 2:
             return
         head = claims[0]
         cid = "k" + hashlib.sha256("\n".join(sorted(c.id for c in claims)).encode()).hexdigest()[:12]

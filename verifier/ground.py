@@ -16,7 +16,7 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from .keys import KeyMaker, fold
-from .models import CandidateClaim, Document, GroundedClaim
+from .models import CandidateClaim, Document, GroundedClaim, statement_of
 from .numbers import Quantity, compatible, first_quantity, parse_quantities
 
 FUZZY_MIN_RATIO = 90.0
@@ -85,9 +85,7 @@ def ground_one(
         f"{doc.sha256}|{start}|{end}|{subject_key}|{attribute_key}|{fold(claim.value)}".encode()
     ).hexdigest()[:16]
     conditions = [c.strip() for c in claim.conditions if c.strip()]
-    statement = f"{claim.subject} {claim.attribute}: {claim.value}"
-    if conditions:
-        statement += f" ({', '.join(conditions)})"
+    statement = statement_of(claim.subject, claim.attribute, claim.value, conditions)
     return GroundedClaim(
         id=f"c{digest}", document=doc.id, subject=claim.subject.strip(), attribute=claim.attribute.strip(),
         value=claim.value.strip(), number=number, unit=unit, conditions=conditions,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import threading
@@ -43,6 +44,10 @@ from tenacity import (
 
 T = TypeVar("T", bound=BaseModel)
 
+# instructor logs every failed attempt at ERROR; verifier reports failures itself, once
+for _name in ("instructor", "instructor.v2.retry", "instructor.v2", "instructor.core"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+
 PROMPTS_DIR = Path(os.environ.get("VERIFIER_PROMPTS", Path(__file__).resolve().parent.parent / "prompts"))
 
 
@@ -55,12 +60,19 @@ class LLMTransportError(LLMError):
 
 
 class LLMOutputError(LLMError):
-    """The model's output stayed invalid after the bounded re-asks."""
+    """The model's output stayed invalid after the bounded re-asks.
 
-    def __init__(self, message: str, attempts: int, usage: dict[str, int]) -> None:
+    `truncated` is set when the output was cut at the token limit: the caller can retry
+    with less input (a smaller chunk) rather than ask the same thing again.
+    """
+
+    def __init__(self, message: str, attempts: int, usage: dict[str, int], truncated: bool = False,
+                 empty: bool = False) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.usage = usage
+        self.truncated = truncated
+        self.empty = empty
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,9 @@ class LLMSettings:
     max_tokens: int | None = 2048
     schema_in_response_format: bool | None = None
     cache_dir: Path | None = None
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    backoff_seconds: float = 0.5
 
     def wants_schema_in_response_format(self) -> bool:
         """llama.cpp and others constrain output by a schema sent in response_format.
@@ -145,6 +160,36 @@ class Usage:
                 self.completion_tokens += tokens.get("completion_tokens", 0)
 
 
+class RateLimiter:
+    """Requests and tokens per minute, over a sliding window, shared by all worker threads.
+
+    Every HTTP request (re-asks included) waits here first; tokens are estimated from
+    the request (its characters / 4 plus the completion allowance).
+    """
+
+    def __init__(self, rpm: int | None, tpm: int | None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rpm, self.tpm = rpm, tpm
+        self.clock, self.sleep = clock, sleep
+        self.sent: list[tuple[float, int]] = []
+        self.lock = threading.Lock()
+
+    def acquire(self, tokens: int) -> None:
+        if not self.rpm and not self.tpm:
+            return
+        while True:
+            with self.lock:
+                now = self.clock()
+                self.sent = [(t, n) for t, n in self.sent if now - t < 60.0]
+                requests_ok = not self.rpm or len(self.sent) < self.rpm
+                tokens_ok = not self.tpm or not self.sent or sum(n for _, n in self.sent) + tokens <= self.tpm
+                if requests_ok and tokens_ok:
+                    self.sent.append((now, tokens))
+                    return
+                wait = 60.0 - (now - self.sent[0][0])
+            self.sleep(max(wait, 0.01))
+
+
 class _Transient(Exception):
     """A fault worth retrying, carrying how long the server asked us to wait."""
 
@@ -168,9 +213,16 @@ class LLM:
             max_retries=0,  # transport retries happen once, here, not inside the client
         )
         self._instructor = instructor.from_openai(self._client, mode=instructor.Mode.JSON)
+        self.limiter = RateLimiter(settings.requests_per_minute, settings.tokens_per_minute)
+        self._instructor.on("completion:kwargs", self._before_request)
         self._cache = (
             diskcache.Cache(str(settings.cache_dir), timeout=30) if settings.cache_dir else None
         )
+
+    def _before_request(self, *args: Any, **kwargs: Any) -> None:
+        """Wait for the rate limits before every request, re-asks included."""
+        characters = sum(len(str(m.get("content", ""))) for m in kwargs.get("messages", []) if isinstance(m, dict))
+        self.limiter.acquire(characters // 4 + (self.settings.max_tokens or 0))
 
     def close(self) -> None:
         if self._cache is not None:
@@ -226,17 +278,34 @@ class LLM:
         retrying = Retrying(
             retry=retry_if_exception_type(_Transient),
             stop=stop_after_attempt(s.max_transport_retries + 1) | stop_after_delay(s.max_retry_seconds),
-            wait=_wait_for,
+            wait=_wait_for(s.backoff_seconds),
             sleep=self.sleep,
             reraise=True,
         )
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._call_once(messages, response_model)
+                    return self._call_asking_again_on_empty(messages, response_model)
         except _Transient as exc:
             raise LLMTransportError(f"endpoint failed after retries: {_describe(exc.cause)}") from exc.cause
         raise LLMTransportError("endpoint failed")  # pragma: no cover - tenacity always raises or returns
+
+    def _call_asking_again_on_empty(
+        self, messages: list[dict[str, str]], response_model: type[T]
+    ) -> tuple[T, dict[str, int]]:
+        """A response without choices says nothing to re-ask about: ask the same again, as often as re-asks."""
+        spent: dict[str, int] = {}
+        for attempt in range(1, self.settings.max_reasks + 2):
+            try:
+                return self._call_once(messages, response_model)
+            except LLMOutputError as exc:
+                if not exc.empty:
+                    raise
+                spent = {k: spent.get(k, 0) + v for k, v in exc.usage.items()}
+                if attempt > self.settings.max_reasks:
+                    raise LLMOutputError(f"invalid output after {attempt} attempt(s): {NO_CHOICES}",
+                                         attempts=attempt, usage=spent, empty=True) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _call_once(self, messages: list[dict[str, str]], response_model: type[T]) -> tuple[T, dict[str, int]]:
         s = self.settings
@@ -265,19 +334,38 @@ class LLM:
         except InstructorRetryException as exc:
             cause = exc.__cause__ or exc
             _raise_if_transport(cause)
+            reason = _explain(cause, exc.last_completion)
             raise LLMOutputError(
-                f"invalid output after {exc.n_attempts} attempt(s): {_first_line(str(cause))}",
-                attempts=exc.n_attempts, usage=_usage_dict(exc.total_usage),
+                f"invalid output after {exc.n_attempts} attempt(s): {reason}",
+                attempts=exc.n_attempts, usage=_usage_dict(exc.total_usage), empty=reason == NO_CHOICES,
             ) from exc
         except IncompleteOutputException as exc:
-            raise LLMOutputError("output cut off at the token limit (finish_reason=length)",
-                                 attempts=1, usage=_usage_dict(getattr(exc.last_completion, "usage", None))) from exc
+            raise LLMOutputError("output cut off at the token limit (finish_reason=length)", attempts=1,
+                                 usage=_usage_dict(getattr(exc.last_completion, "usage", None)),
+                                 truncated=True) from exc
         except openai.APIError as exc:
             _raise_if_transport(exc)
             raise LLMTransportError(f"endpoint refused the request: {_describe(exc)}") from exc
         total = getattr(value, "_total_usage", None) or getattr(completion, "usage", None)
         # a clean copy: instructor attaches the raw completion to the object it returns
         return response_model.model_validate(value.model_dump()), _usage_dict(total)
+
+
+NO_CHOICES = "the response had no choices"
+
+
+def _explain(cause: BaseException, completion: Any) -> str:
+    """Say what was wrong with the output in words a user can act on."""
+    choices = getattr(completion, "choices", None)
+    if isinstance(cause, IndexError) or choices == []:
+        return NO_CHOICES
+    message = getattr(choices[0], "message", None) if choices else None
+    refusal = getattr(message, "refusal", None)
+    if refusal:
+        return f"the model refused: {_first_line(str(refusal))}"
+    if message is not None and not getattr(message, "content", None) and not getattr(message, "tool_calls", None):
+        return "the response had no content and no tool call"
+    return _first_line(str(cause))
 
 
 def _raise_if_transport(exc: BaseException) -> None:
@@ -308,12 +396,16 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
     return None
 
 
-def _wait_for(state: RetryCallState) -> float:
-    """Retry-After when given (capped at 60 s), else exponential backoff from 0.5 s to 20 s."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, _Transient) and exc.wait is not None:
-        return min(exc.wait, 60.0)
-    return float(min(0.5 * 2 ** (state.attempt_number - 1), 20.0))
+def _wait_for(backoff: float) -> Callable[[RetryCallState], float]:
+    """Retry-After when given (capped at 60 s), else exponential backoff from `backoff` to 20 s."""
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Transient) and exc.wait is not None:
+            return min(exc.wait, 60.0)
+        return float(min(backoff * 2 ** (state.attempt_number - 1), 20.0))
+
+    return wait
 
 
 def _usage_dict(usage: Any) -> dict[str, int]:

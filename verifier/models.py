@@ -22,6 +22,7 @@ class Document(BaseModel):
     text: str
     replaced_bytes: int = 0
     date: str | None = None
+    copy_of: str | None = None
 
 
 class SkippedFile(BaseModel):
@@ -72,6 +73,12 @@ class CandidateClaim(BaseModel):
     claim: ExtractedClaim
     hint: int | None = None
     origin: Literal["llm", "rules"] = "rules"
+
+
+def statement_of(subject: str, attribute: str, value: str, conditions: list[str]) -> str:
+    """A claim in one line of words: what gold terms and reviewers read."""
+    statement = f"{subject} {attribute}: {value}"
+    return statement + (f" ({', '.join(conditions)})" if conditions else "")
 
 
 class GroundedClaim(BaseModel):
@@ -137,6 +144,7 @@ class Usage(BaseModel):
     total_tokens: int = 0
     failed_chunks: int = 0
     seconds: float = 0.0
+    cost_usd: float | None = Field(default=None, description="From the price table, when --max-cost is used.")
 
 
 class Counts(BaseModel):
@@ -161,6 +169,9 @@ class ReportDocument(BaseModel):
     title: str
     replaced_bytes: int = 0
     date: str | None = None
+    copy_of: str | None = Field(
+        default=None, description="A near-identical earlier document (a syndicated copy): not an independent source."
+    )
 
 
 class Report(BaseModel):
@@ -175,6 +186,9 @@ class Report(BaseModel):
     model: str | None
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
     documents: list[ReportDocument]
+    unprocessed: list[str] = Field(
+        default_factory=list, description="Documents not processed because the budget would have been exceeded."
+    )
     skipped: list[SkippedFile] = Field(default_factory=list)
     claims: list[GroundedClaim]
     contradictions: list[Contradiction]

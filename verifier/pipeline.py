@@ -3,6 +3,12 @@
 `run_batch` is what `verifier run` calls; tests and other programs call it directly.
 Data flows one way through the stages; only `llm` reaches the network and only
 `store` touches SQLite.
+
+A batch survives being killed: it is recorded as running before any work, each
+document is committed with its claims in one transaction as soon as it is done, and
+every finished LLM call is in the cache. Started again with the same command (or
+`--resume BATCH`), it skips the committed documents, and the calls of the others come
+from the cache, so nothing completed is paid for twice.
 """
 
 from __future__ import annotations
@@ -15,13 +21,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from . import compare, extract, ground, ingest, report
+from . import compare, copies, extract, ground, ingest, report
+from .budget import Budget
+from .findings import Findings
 from .keys import KeyMaker
 from .llm import LLM, LLMError, LLMSettings, load_prompt
-from .models import Counts, GroundedClaim, JudgeVerdict, Report, ReportDocument, Usage
+from .models import (
+    CandidateClaim,
+    Counts,
+    Document,
+    GroundedClaim,
+    JudgeVerdict,
+    Report,
+    ReportDocument,
+    SkippedFile,
+    Usage,
+)
+from .progress import Progress, silent
 from .store import Store, default_home
 
 Backend = Literal["llm", "rules"]
+
+
+class RunError(Exception):
+    """A run cannot start as asked (a batch to resume that does not exist or is finished)."""
 
 
 @dataclass
@@ -37,7 +60,11 @@ class RunOptions:
     use_cache: bool = True
     home: Path | None = None
     aliases: Path | None = None
+    resume: str | None = None
+    max_cost: float | None = None
+    prices: Path | None = None
     warn: Callable[[str], None] = field(default=lambda message: None)
+    progress: Progress = field(default_factory=silent)
 
 
 @dataclass
@@ -49,7 +76,7 @@ class RunResult:
 
 
 def run_batch(options: RunOptions) -> RunResult:
-    """Verify one batch of documents and store and write its report."""
+    """Verify one batch of documents (or finish an interrupted one) and store and write its report."""
     started = time.monotonic()
     home = options.home or default_home()
     keys = KeyMaker.from_file(options.aliases)
@@ -60,72 +87,141 @@ def run_batch(options: RunOptions) -> RunResult:
         options.warn(note)
     if not ingested.documents:
         raise ingest.IngestError("no document could be read from " + ", ".join(options.paths))
-    documents = ingested.documents
+    documents = copies.mark_copies(ingested.documents)
 
-    llm: LLM | None = None
-    prompt_hashes: dict[str, str] = {}
-    if options.backend == "llm":
-        settings = options.llm or LLMSettings()
-        if options.use_cache and settings.cache_dir is None:
-            settings.cache_dir = home / "cache"
-        if not options.use_cache:
-            settings.cache_dir = None
-        llm = LLM(settings)
-        extraction = extract.extract_with_llm(
-            documents, llm, chunk_tokens=options.chunk_tokens, concurrency=options.concurrency, progress=options.warn
-        )
-        prompt_hashes = {"extract": load_prompt("extract").hash, "judge": load_prompt("judge").hash}
-    else:
-        extraction = extract.extract_with_rules(documents, keys)
-
-    try:
-        grounded = ground.ground(documents, extraction.candidates, keys)
-        failures = list(extraction.failures)
-        judge = _judge_with(llm, failures) if llm is not None else None
-        findings = compare.cross_check(documents, grounded.claims, keys, judge, options.concurrency)
-    finally:
-        if llm is not None:
-            llm.close()
-
-    usage = Usage(failed_chunks=len(extraction.failures), seconds=round(time.monotonic() - started, 3))
-    if llm is not None:
-        u = llm.usage
-        usage.llm_calls, usage.cache_hits = u.calls, u.cache_hits
-        usage.prompt_tokens, usage.completion_tokens = u.prompt_tokens, u.completion_tokens
-        usage.total_tokens = u.prompt_tokens + u.completion_tokens
-    batch_report = Report(
-        batch=_batch_id(),
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-        backend=options.backend,
-        model=(options.llm or LLMSettings()).model if options.backend == "llm" else None,
-        prompt_hashes=prompt_hashes,
-        documents=[ReportDocument(**d.model_dump(exclude={"text"})) for d in documents],
-        skipped=ingested.skipped,
-        claims=grounded.claims,
-        contradictions=findings.contradictions,
-        corroborations=findings.corroborations,
-        single_source=findings.single_source,
-        failures=failures,
-        counts=Counts(
-            documents=len(documents), skipped_files=len(ingested.skipped), claims=len(grounded.claims),
-            ungrounded_dropped=grounded.dropped, candidate_pairs=findings.candidate_pairs,
-            contradictions=len(findings.contradictions), corroborations=len(findings.corroborations),
-            single_source=len(findings.single_source),
-        ),
-        usage=usage,
-    )
-    json_path, md_path = report.write_report(batch_report, options.out_dir)
+    llm = _llm(options, home) if options.backend == "llm" else None
+    prompt_hashes = {"extract": load_prompt("extract").hash, "judge": load_prompt("judge").hash} if llm else {}
+    model = llm.settings.model if llm else None
+    budget = Budget.for_run(options.max_cost, model, options.prices, llm.usage if llm else None,
+                            options.chunk_tokens)
     store = Store.open(home)
     try:
-        store.save_report(batch_report, documents, [str(p) for p in options.paths], str(options.out_dir))
+        inputs = [str(p) for p in options.paths]
+        settings: dict[str, object] = {"backend": options.backend, "model": model, "chunk_tokens": options.chunk_tokens,
+                                       "prompts": prompt_hashes}
+        batch_id = _batch_to_run(store, options, inputs, settings, prompt_hashes)
+        earlier_usage = store.stored_usage(batch_id)
+        done = store.done_documents(batch_id)
+        todo = [d for d in documents if done.get(d.id) != d.sha256]
+        if done and len(todo) < len(documents):
+            options.warn(f"resuming batch {batch_id}: {len(documents) - len(todo)} of {len(documents)} documents "
+                         "already done")
+        if budget is not None and todo:
+            options.warn(budget.announce(todo))
+        options.progress.start(total=len(documents), done=len(documents) - len(todo))
+
+        def commit(doc: Document, candidates: list[CandidateClaim], failures: list[str]) -> None:
+            grounded = ground.ground([doc], candidates, keys)
+            if budget is not None:
+                budget.settle(doc)
+            usage = _usage(llm, earlier_usage, started, budget=budget)
+            store.save_document(batch_id, doc, grounded.claims, grounded.dropped, failures, options.backend,
+                                prompt_hashes.get("extract"), usage.model_dump_json())
+            options.progress.document_done(usage)
+
+        try:
+            unprocessed = extract.extract_documents(
+                todo, keys=keys, on_document=commit, llm=llm, chunk_tokens=options.chunk_tokens,
+                concurrency=options.concurrency, admit=budget.admit if budget else None,
+            )
+            if unprocessed:
+                options.warn(f"stopped before the budget of ${options.max_cost:.2f} ran out; "
+                             f"{len(unprocessed)} document(s) not processed (see the report)")
+            processed = [d for d in documents if d not in unprocessed]
+            claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
+            judge = _judge_with(llm, failures) if llm is not None else None
+            findings = compare.cross_check(processed, claims, keys, judge, options.concurrency,
+                                           independent=copies.independence(processed))
+        finally:
+            options.progress.stop()
+            if llm is not None:
+                llm.close()
+        usage = _usage(llm, earlier_usage, started, failed_chunks=len(failures), budget=budget)
+        batch_report = _report(store, batch_id, options, model, prompt_hashes, processed, unprocessed,
+                               ingested.skipped, claims, dropped, failures, findings, usage)
+        json_path, md_path = report.write_report(batch_report, options.out_dir)
+        store.finish_batch(batch_report, str(options.out_dir))
     finally:
         store.close()
     return RunResult(batch_report, json_path, md_path, store.path)
 
 
-def _batch_id() -> str:
-    """Sortable and unique: UTC time, then random bits."""
-    return "b" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
+def _llm(options: RunOptions, home: Path) -> LLM:
+    settings = options.llm or LLMSettings()
+    if options.use_cache and settings.cache_dir is None:
+        settings.cache_dir = home / "cache"
+    if not options.use_cache:
+        settings.cache_dir = None
+    return LLM(settings)
+
+
+def _batch_to_run(store: Store, options: RunOptions, inputs: list[str], settings: dict[str, object],
+                  prompt_hashes: dict[str, str]) -> str:
+    """The batch asked to resume, an unfinished run of the same inputs and settings, or a new one."""
+    if options.resume:
+        row = store.batch(options.resume)
+        if row is None:
+            raise RunError(f"no batch {options.resume!r} to resume")
+        if row["status"] == "done":
+            raise RunError(f"batch {options.resume} is already finished")
+        return options.resume
+    unfinished = store.unfinished_batch(inputs, settings)
+    if unfinished:
+        return unfinished
+    batch_id = "b" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
+    store.begin_batch(batch_id, datetime.now(UTC).isoformat(timespec="seconds"), options.backend,
+                      str(settings["model"]) if settings["model"] else None, inputs, settings, prompt_hashes)
+    return batch_id
+
+
+def _usage(llm: LLM | None, earlier: dict[str, object], started: float, failed_chunks: int = 0,
+           budget: Budget | None = None) -> Usage:
+    """This run's usage added to what earlier runs of the same batch spent."""
+    base = Usage.model_validate(earlier) if earlier else Usage()
+    usage = Usage(
+        llm_calls=base.llm_calls, cache_hits=base.cache_hits, prompt_tokens=base.prompt_tokens,
+        completion_tokens=base.completion_tokens, failed_chunks=failed_chunks,
+        seconds=round(time.monotonic() - started, 3), cost_usd=base.cost_usd,
+    )
+    if llm is not None:
+        u = llm.usage
+        usage.llm_calls += u.calls
+        usage.cache_hits += u.cache_hits
+        usage.prompt_tokens += u.prompt_tokens
+        usage.completion_tokens += u.completion_tokens
+        if budget is not None:
+            usage.cost_usd = round((base.cost_usd or 0.0) + budget.spent(), 6)
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
+    return usage
+
+
+def _report(
+    store: Store, batch_id: str, options: RunOptions, model: str | None, prompt_hashes: dict[str, str],
+    processed: list[Document], unprocessed: list[Document], skipped: list[SkippedFile],
+    claims: list[GroundedClaim], dropped: int, failures: list[str], findings: Findings, usage: Usage,
+) -> Report:
+    row = store.batch(batch_id)
+    return Report(
+        batch=batch_id,
+        created=row["created"] if row else datetime.now(UTC).isoformat(timespec="seconds"),
+        backend=options.backend,
+        model=model,
+        prompt_hashes=prompt_hashes,
+        documents=[ReportDocument(**d.model_dump(exclude={"text"})) for d in processed],
+        unprocessed=[d.id for d in unprocessed],
+        skipped=skipped,
+        claims=claims,
+        contradictions=findings.contradictions,
+        corroborations=findings.corroborations,
+        single_source=findings.single_source,
+        failures=failures,
+        counts=Counts(
+            documents=len(processed), skipped_files=len(skipped), claims=len(claims), ungrounded_dropped=dropped,
+            candidate_pairs=findings.candidate_pairs, contradictions=len(findings.contradictions),
+            corroborations=len(findings.corroborations), single_source=len(findings.single_source),
+        ),
+        usage=usage,
+    )
 
 
 def _judge_with(llm: LLM, failures: list[str]) -> compare.Judge:
@@ -148,3 +244,4 @@ def _judge_with(llm: LLM, failures: list[str]) -> compare.Judge:
             return None
 
     return judge
+

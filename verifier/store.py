@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .models import Contradiction, Corroboration, Document, GroundedClaim, Report
+from .models import Contradiction, Corroboration, Document, GroundedClaim, Report, statement_of
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -96,6 +96,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX batches_by_lineage ON batches(lineage);
         """,
     ),
+    (
+        "resumable batches: status and settings; per-document progress",
+        """
+        ALTER TABLE batches ADD COLUMN status TEXT NOT NULL DEFAULT 'done';
+        ALTER TABLE batches ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE documents ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE documents ADD COLUMN failures TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE documents ADD COLUMN copy_of TEXT;
+        """,
+    ),
 ]
 
 
@@ -162,33 +172,86 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
-    def save_report(self, report: Report, documents: list[Document], inputs: list[str], report_dir: str) -> None:
-        """Write a whole batch in one transaction: all of it is stored, or none."""
-        prompt_hash = report.prompt_hashes.get("extract")
+    def begin_batch(self, batch_id: str, created: str, backend: str, model: str | None, inputs: list[str],
+                    settings: dict[str, object], prompt_hashes: dict[str, str]) -> None:
+        """Record a batch as running, before any document is processed."""
         with self._transaction():
             self.db.execute(
-                "INSERT INTO batches (id, created, backend, model, inputs, prompt_hashes, counts, usage, report_dir,"
-                " lineage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (report.batch, report.created, report.backend, report.model, json.dumps(inputs),
-                 json.dumps(report.prompt_hashes), report.counts.model_dump_json(),
-                 report.usage.model_dump_json(), report_dir, lineage_of(inputs)),
+                "INSERT INTO batches (id, created, backend, model, inputs, prompt_hashes, lineage, status, settings)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+                (batch_id, created, backend, model, json.dumps(inputs), json.dumps(prompt_hashes),
+                 lineage_of(inputs), json.dumps(settings, sort_keys=True)),
+            )
+
+    def unfinished_batch(self, inputs: list[str], settings: dict[str, object]) -> str | None:
+        """The latest batch of the same inputs and settings that did not finish: the one to resume."""
+        row = self.db.execute(
+            "SELECT id FROM batches WHERE lineage = ? AND settings = ? AND status != 'done' ORDER BY rowid DESC",
+            (lineage_of(inputs), json.dumps(settings, sort_keys=True)),
+        ).fetchone()
+        return str(row["id"]) if row else None
+
+    def done_documents(self, batch_id: str) -> dict[str, str]:
+        """Documents already committed to a batch: id -> sha256."""
+        return {r["id"]: r["sha256"] for r in self.db.execute(
+            "SELECT id, sha256 FROM documents WHERE batch_id = ?", (batch_id,))}
+
+    def save_document(self, batch_id: str, document: Document, claims: list[GroundedClaim], dropped: int,
+                      failures: list[str], backend: str, prompt_hash: str | None, usage: str) -> None:
+        """Commit one document and its claims in one transaction: all of it, or none of it."""
+        with self._transaction():
+            self.db.execute("DELETE FROM claims WHERE batch_id = ? AND document_id = ?", (batch_id, document.id))
+            self.db.execute("DELETE FROM documents WHERE batch_id = ? AND id = ?", (batch_id, document.id))
+            self.db.execute(
+                "INSERT INTO documents (batch_id, id, path, sha256, title, text, replaced_bytes, date, dropped,"
+                " failures, copy_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (batch_id, document.id, document.path, document.sha256, document.title, document.text,
+                 document.replaced_bytes, document.date, dropped, json.dumps(failures), document.copy_of),
             )
             self.db.executemany(
-                "INSERT INTO documents (batch_id, id, path, sha256, title, text, replaced_bytes, date)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(report.batch, d.id, d.path, d.sha256, d.title, d.text, d.replaced_bytes, d.date) for d in documents],
-            )
-            self.db.executemany(
-                "INSERT INTO claims (batch_id, id, document_id, subject, attribute, value, number, unit, conditions,"
-                " asserted_by, hedged, quote, start, end, match, backend, prompt_hash)"
+                "INSERT OR IGNORE INTO claims (batch_id, id, document_id, subject, attribute, value, number, unit,"
+                " conditions, asserted_by, hedged, quote, start, end, match, backend, prompt_hash)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [_claim_row(report, c, prompt_hash) for c in report.claims],
+                [_claim_row(batch_id, c, backend, prompt_hash) for c in claims],
             )
+            self.db.execute("UPDATE batches SET usage = ? WHERE id = ?", (usage, batch_id))
+
+    def batch_claims(self, batch_id: str, document_ids: list[str]) -> tuple[list[GroundedClaim], int, list[str]]:
+        """The committed claims of these documents, their dropped count and their failed chunks."""
+        wanted = set(document_ids)
+        claims = [
+            _claim_of(row) for row in self.db.execute(
+                "SELECT * FROM claims WHERE batch_id = ? ORDER BY document_id, start, id", (batch_id,))
+            if row["document_id"] in wanted
+        ]
+        dropped, failures = 0, []
+        for row in self.db.execute("SELECT id, dropped, failures FROM documents WHERE batch_id = ? ORDER BY id",
+                                   (batch_id,)):
+            if row["id"] in wanted:
+                dropped += row["dropped"]
+                failures += json.loads(row["failures"])
+        return claims, dropped, failures
+
+    def stored_usage(self, batch_id: str) -> dict[str, object]:
+        row = self.db.execute("SELECT usage FROM batches WHERE id = ?", (batch_id,)).fetchone()
+        loaded: dict[str, object] = json.loads(row["usage"]) if row and row["usage"] else {}
+        return loaded
+
+    def finish_batch(self, report: Report, report_dir: str) -> None:
+        """Store the findings and mark the batch done, in one transaction."""
+        with self._transaction():
+            self.db.execute("DELETE FROM findings WHERE batch_id = ?", (report.batch,))
             self.db.executemany(
                 "INSERT INTO findings (batch_id, id, finding, kind, severity, rationale, conditions_differ,"
                 " claim_ids, prompt_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [_contradiction_row(report, f) for f in report.contradictions]
                 + [_corroboration_row(report, f) for f in report.corroborations],
+            )
+            self.db.execute(
+                "UPDATE batches SET status = 'done', counts = ?, usage = ?, prompt_hashes = ?, report_dir = ?"
+                " WHERE id = ?",
+                (report.counts.model_dump_json(), report.usage.model_dump_json(), json.dumps(report.prompt_hashes),
+                 report_dir, report.batch),
             )
 
     def batches(self) -> list[sqlite3.Row]:
@@ -275,10 +338,21 @@ def _statements(sql: str) -> list[str]:
     return [s.strip() for s in sql.split(";") if s.strip()]
 
 
-def _claim_row(report: Report, c: GroundedClaim, prompt_hash: str | None) -> tuple[object, ...]:
-    return (report.batch, c.id, c.document, c.subject, c.attribute, c.value, c.number, c.unit,
+def _claim_row(batch_id: str, c: GroundedClaim, backend: str, prompt_hash: str | None) -> tuple[object, ...]:
+    return (batch_id, c.id, c.document, c.subject, c.attribute, c.value, c.number, c.unit,
             json.dumps(c.conditions), c.asserted_by, int(c.hedged), c.quote, c.start, c.end, c.match,
-            report.backend, prompt_hash if report.backend == "llm" else None)
+            backend, prompt_hash if backend == "llm" else None)
+
+
+def _claim_of(row: sqlite3.Row) -> GroundedClaim:
+    conditions = json.loads(row["conditions"])
+    statement = statement_of(row["subject"], row["attribute"], row["value"], conditions)
+    return GroundedClaim(
+        id=row["id"], document=row["document_id"], subject=row["subject"], attribute=row["attribute"],
+        value=row["value"], number=row["number"], unit=row["unit"], conditions=conditions,
+        asserted_by=row["asserted_by"], hedged=bool(row["hedged"]), quote=row["quote"], start=row["start"],
+        end=row["end"], match=row["match"], statement=statement,
+    )
 
 
 def _contradiction_row(report: Report, f: Contradiction) -> tuple[object, ...]:

@@ -1,0 +1,101 @@
+"""Cost: a price table per model, an estimate before the run, and a budget it stops within.
+
+Documents are admitted one at a time against the budget: what was spent (from the token
+usage the endpoint reports) plus what is reserved for documents in flight plus the
+estimate of the next one must stay within `--max-cost`, or the run stops cleanly and
+the report lists the documents it did not process. Judge calls are counted in what was
+spent but not reserved ahead.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from .llm import Usage as LLMUsage
+from .models import Document
+from .store import default_home
+from .text import chunk_paragraphs
+
+PRICES = Path(__file__).with_name("prices.json")
+PROMPT_OVERHEAD_TOKENS = 900  # the extraction prompt and schema sent with every chunk
+
+
+class BudgetError(Exception):
+    """No price is known for the model, so a budget cannot be kept."""
+
+
+def load_prices(extra: Path | None = None) -> dict[str, tuple[float, float]]:
+    """Shipped prices, then $VERIFIER_HOME/prices.json, then --prices FILE (later wins)."""
+    table: dict[str, tuple[float, float]] = {}
+    for path in (PRICES, default_home() / "prices.json", extra):
+        if path is None or not path.exists():
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for model, price in data.items():
+            if isinstance(price, dict):
+                table[model] = (float(price["input"]), float(price["output"]))
+    return table
+
+
+def price_of(model: str, table: dict[str, tuple[float, float]]) -> tuple[float, float] | None:
+    """The model's price, by exact name or the longest known prefix ('gpt-4o-mini-2024-07-18')."""
+    if model in table:
+        return table[model]
+    prefixes = [m for m in table if model.startswith(m)]
+    return table[max(prefixes, key=len)] if prefixes else None
+
+
+class Budget:
+    """Admits documents while the spend stays within `limit` US dollars."""
+
+    def __init__(self, limit: float, price: tuple[float, float], usage: LLMUsage, chunk_tokens: int) -> None:
+        self.limit = limit
+        self.price = price
+        self.usage = usage
+        self.chunk_tokens = chunk_tokens
+        self.reserved: dict[str, float] = {}
+        self.stopped = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_run(cls, limit: float | None, model: str | None, prices: Path | None, usage: LLMUsage | None,
+                chunk_tokens: int) -> Budget | None:
+        if limit is None or usage is None or model is None:
+            return None
+        price = price_of(model, load_prices(prices))
+        if price is None:
+            raise BudgetError(f"no price known for model {model!r}: add it to a prices file (--prices FILE)")
+        return cls(limit, price, usage, chunk_tokens)
+
+    def estimate(self, doc: Document) -> float:
+        """Dollars one document should cost: its chunks' prompt tokens and a share for the answers."""
+        chunks = max(len(chunk_paragraphs(doc.text, self.chunk_tokens)), 1)
+        passage = len(doc.text) / 4
+        prompt = passage + PROMPT_OVERHEAD_TOKENS * chunks
+        completion = passage * 0.5 + 100 * chunks
+        return (prompt * self.price[0] + completion * self.price[1]) / 1_000_000
+
+    def spent(self) -> float:
+        return (self.usage.prompt_tokens * self.price[0] + self.usage.completion_tokens * self.price[1]) / 1_000_000
+
+    def admit(self, doc: Document) -> bool:
+        """Reserve the document's estimate if it fits; once one does not, admit no more."""
+        cost = self.estimate(doc)
+        with self._lock:
+            if self.stopped or self.spent() + sum(self.reserved.values()) + cost > self.limit:
+                self.stopped = True
+                return False
+            self.reserved[doc.id] = cost
+            return True
+
+    def settle(self, doc: Document) -> None:
+        """The document is done: its real cost is in `spent` now."""
+        with self._lock:
+            self.reserved.pop(doc.id, None)
+
+    def announce(self, documents: list[Document]) -> str:
+        total = sum(self.estimate(d) for d in documents)
+        return (f"estimated cost ${total:.4f} for {len(documents)} document(s) at ${self.price[0]}/"
+                f"${self.price[1]} per million input/output tokens; budget ${self.limit:.4f}")

@@ -1,0 +1,191 @@
+"""A fake OpenAI-compatible endpoint on loopback, for tests and benchmarks.
+
+It speaks real HTTP, so the whole client stack (openai, instructor, retries, timeouts)
+is exercised, not mocked. It answers extraction requests deterministically from the
+passage it is sent (every sentence with a figure becomes a claim quoting that sentence),
+judges by a fixed rule, and can be told to misbehave: refuse, hang, fail with 500 or 429,
+drop the connection mid-body, or answer with invalid JSON, a schema violation, empty
+choices, a truncated output, a refusal or no content. It counts every request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Behaviour = str  # "ok", "500", "429", "hang", "drop", "invalid_json", "schema", "empty_choices", "length",
+#                  "refusal", "no_content", "wrong_quote"
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_SUBJECT = re.compile(r"\b([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)")
+_FIGURE = re.compile(r"(?:[$€£])?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|billion|million|km))?")
+_ATTRIBUTE = re.compile(r"\b(?:reported|posted|has|had|scored|recorded)\s+(?P<attr>[a-z][a-z ]*?)\s+of\s", re.I)
+
+
+@dataclass
+class FakeEndpoint:
+    """A loopback server; use as a context manager. `script` is consumed first, then `default`."""
+
+    latency: float = 0.0
+    default: Behaviour = "ok"
+    script: deque[Behaviour] = field(default_factory=deque)
+    hang_seconds: float = 30.0
+    retry_after: str = "1"
+    answer: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    requests: int = 0
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> FakeEndpoint:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                behaviour = endpoint._next(body)
+                if endpoint.latency:
+                    time.sleep(endpoint.latency)
+                endpoint._serve(self, behaviour, body)
+
+            def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self._server.request_queue_size = 256
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening: later connections are refused."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _next(self, body: dict[str, Any]) -> Behaviour:
+        with self._lock:
+            self.requests += 1
+            self.bodies.append(body)
+            return self.script.popleft() if self.script else self.default
+
+    def _serve(self, handler: Any, behaviour: Behaviour, body: dict[str, Any]) -> None:
+        if behaviour == "500":
+            handler._send(500, {"error": {"message": "injected failure", "type": "server_error"}})
+        elif behaviour == "429":
+            handler._send(429, {"error": {"message": "slow down", "type": "requests"}},
+                          {"retry-after": self.retry_after})
+        elif behaviour == "hang":
+            time.sleep(self.hang_seconds)
+            handler.close_connection = True
+        elif behaviour == "drop":
+            handler.send_response(200)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", "5000")
+            handler.end_headers()
+            handler.wfile.write(b'{"id": "chatcmpl-drop", "choices": [{"mess')
+            handler.wfile.flush()
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            handler.close_connection = True
+        else:
+            handler._send(200, self._completion(behaviour, body))
+
+    def _completion(self, behaviour: Behaviour, body: dict[str, Any]) -> dict[str, Any]:
+        content: str | None
+        finish = "stop"
+        refusal = None
+        if behaviour == "invalid_json":
+            content = '{"claims": [{"subject": "unterminated'
+        elif behaviour == "schema":
+            content = json.dumps({"claims": [{"subject": "x"}]})
+        elif behaviour == "length" or (behaviour == "length_if_long" and len(passage_of(body)) > 400):
+            content, finish = '{"claims": [{"subject": "Acme", "attribute": "rev', "length"
+        elif behaviour == "refusal":
+            content, refusal = None, "I can't help with that."
+        elif behaviour == "no_content":
+            content = None
+        elif behaviour == "wrong_quote":
+            content = json.dumps({"claims": [{"subject": "Acme", "attribute": "revenue", "value": "9",
+                                              "quote": "a sentence that is nowhere in the passage"}]})
+        else:
+            answer = (self.answer or default_answer)(body)
+            content = json.dumps(answer)
+        prompt_tokens = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
+        completion_tokens = len(content or "") // 4
+        choices = [] if behaviour == "empty_choices" else [{
+            "index": 0, "finish_reason": finish,
+            "message": {"role": "assistant", "content": content, "refusal": refusal},
+        }]
+        return {
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": body.get("model", "fake"),
+            "choices": choices,
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
+        }
+
+
+def passage_of(body: dict[str, Any]) -> str:
+    """The passage of an extraction request (between the triple quotes of the user message)."""
+    user = next((m["content"] for m in body.get("messages", []) if m.get("role") == "user"), "")
+    m = re.search(r'"""\n(.*)\n"""', str(user), re.S)
+    return m.group(1) if m else ""
+
+
+def default_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """Claims for every sentence with a figure; a judge request gets 'unrelated'."""
+    user = next((m["content"] for m in body.get("messages", []) if m.get("role") == "user"), "")
+    if "Claim A" in str(user):
+        return {"relation": "unrelated", "conditions_match": True, "rationale": "The fake judge relates nothing."}
+    claims: list[dict[str, Any]] = []
+    for sentence in _SENTENCE_END.split(passage_of(body)):
+        sentence = sentence.strip()
+        figure = _FIGURE.search(sentence)
+        subject = _SUBJECT.search(sentence)
+        if not figure or not subject:
+            continue
+        attribute = _ATTRIBUTE.search(sentence)
+        claims.append({
+            "subject": subject.group(1), "attribute": attribute.group("attr") if attribute else "figure",
+            "value": figure.group(0), "conditions": [], "asserted_by": "", "hedged": False,
+            "quote": sentence.rstrip(".!?"),
+        })
+    return {"claims": claims}
