@@ -20,9 +20,12 @@ COPY_SIMILARITY = 0.8
 _COMMON_BUCKET = 50  # a sketch value shared by more documents is boilerplate, not a sign of copying
 
 
+SKETCH_CHARS = 200_000  # copies share their opening; a long document is judged by it
+
+
 def sketch(text: str) -> list[int]:
-    """The SKETCH_SIZE smallest hashes of the text's word 5-grams."""
-    words = re.findall(r"\w+", text.lower())
+    """The SKETCH_SIZE smallest hashes of the word 5-grams of the text's first SKETCH_CHARS."""
+    words = re.findall(r"\w+", text[:SKETCH_CHARS].lower())
     hashes = {zlib.crc32(" ".join(words[i:i + SHINGLE_WORDS]).encode())
               for i in range(max(len(words) - SHINGLE_WORDS + 1, 1))}
     return sorted(hashes)[:SKETCH_SIZE]

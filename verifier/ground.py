@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -38,7 +39,7 @@ class GroundingResult:
 def ground(documents: list[Document], candidates: list[CandidateClaim], keys: KeyMaker) -> GroundingResult:
     """Locate every candidate's quote; keep the grounded ones, count the rest."""
     by_id = {d.id: d for d in documents}
-    folded: dict[str, _Folded] = {}
+    folded = {d.id: _LazyFolded(d.text) for d in documents}
     result = GroundingResult()
     seen: set[str] = set()
     for candidate in candidates:
@@ -46,8 +47,6 @@ def ground(documents: list[Document], candidates: list[CandidateClaim], keys: Ke
         if doc is None:
             result.drop("unknown document")
             continue
-        if doc.id not in folded:
-            folded[doc.id] = _Folded.of(doc.text)
         grounded = ground_one(doc, candidate, keys, folded[doc.id])
         if isinstance(grounded, str):
             result.drop(grounded)
@@ -58,7 +57,7 @@ def ground(documents: list[Document], candidates: list[CandidateClaim], keys: Ke
 
 
 def ground_one(
-    doc: Document, candidate: CandidateClaim, keys: KeyMaker, folded: _Folded | None = None
+    doc: Document, candidate: CandidateClaim, keys: KeyMaker, folded: _LazyFolded | None = None
 ) -> GroundedClaim | str:
     """One claim grounded in `doc`, or the reason it cannot be."""
     claim = candidate.claim
@@ -115,12 +114,12 @@ class _Folded:
     """A document folded for matching, with a map from folded offsets to original offsets."""
 
     text: str
-    offsets: list[int]
+    offsets: array[int]
 
     @classmethod
     def of(cls, original: str) -> _Folded:
         chars: list[str] = []
-        offsets: list[int] = []
+        offsets = array("l")
         previous_space = False
         for i, ch in enumerate(original):
             ch = ch.translate(_FOLD_CHARS).lower()
@@ -135,6 +134,19 @@ class _Folded:
         return cls("".join(chars), offsets)
 
 
+class _LazyFolded:
+    """The folded text, built only when a quote is not found verbatim (it costs memory)."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self._folded: _Folded | None = None
+
+    def get(self) -> _Folded:
+        if self._folded is None:
+            self._folded = _Folded.of(self.original)
+        return self._folded
+
+
 def _fold_quote(quote: str) -> str:
     return re.sub(r"\s+", " ", quote.translate(_FOLD_CHARS).lower()).strip()
 
@@ -142,20 +154,20 @@ def _fold_quote(quote: str) -> str:
 Located = tuple[int, int, Literal["exact", "normalized", "fuzzy"]]
 
 
-def locate(text: str, quote: str, hint: int | None = None, folded: _Folded | None = None) -> Located | None:
+def locate(text: str, quote: str, hint: int | None = None, folded: _LazyFolded | None = None) -> Located | None:
     """(start, end, how) of `quote` in `text`: exact, normalized or fuzzy; None when absent."""
     quote = quote.strip()
     exact = _nearest(text, quote, hint)
     if exact is not None:
         return exact, exact + len(quote), "exact"
-    folded = folded or _Folded.of(text)
+    view = (folded or _LazyFolded(text)).get()
     needle = _fold_quote(quote)
     if not needle:
         return None
-    at = _nearest(folded.text, needle, hint)
+    at = _nearest(view.text, needle, hint)
     if at is not None:
-        return folded.offsets[at], folded.offsets[at + len(needle) - 1] + 1, "normalized"
-    return _fuzzy(folded, needle)
+        return view.offsets[at], view.offsets[at + len(needle) - 1] + 1, "normalized"
+    return _fuzzy(view, needle)
 
 
 def _nearest(haystack: str, needle: str, hint: int | None) -> int | None:

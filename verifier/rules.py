@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import dates
@@ -154,6 +155,34 @@ _ROW_DIMENSION_WORDS = {
 }
 
 
+class _Context:
+    """Who the sentences of a paragraph are about, worked out only when a figure needs it."""
+
+    def __init__(self, main: str, keys: KeyMaker, vocabulary: Vocabulary) -> None:
+        self.main, self.keys, self.vocabulary = main, keys, vocabulary
+        self._previous: Span | None = None
+        self._subject: str | None = None
+
+    def follow(self, sentence: Span) -> None:
+        """Move on to `sentence`; the one before it becomes the previous sentence."""
+        self._previous, self._subject = sentence, None
+
+    def subject_was(self, subject: str) -> None:
+        self._subject = subject
+
+    def previous_subject(self) -> Callable[[], str]:
+        """Who the previous sentence was about (its last figure's subject, else its last name,
+        else the main entity), worked out only if asked."""
+        sentence, subject = self._previous, self._subject
+
+        def ask() -> str:
+            if subject is None and sentence is not None:
+                return _last_subject(sentence, self.keys, self.vocabulary) or self.main
+            return subject or self.main
+
+        return ask
+
+
 @dataclass
 class _Mention:
     text: str
@@ -173,28 +202,30 @@ class RulesExtractor:
         common = common_words(doc.text)
         main = main_entity(doc, self.keys, common)
         table_lines, tables = find_tables(doc.text)
-        found: list[CandidateClaim] = []
+        found = _Unique(self.keys)
         for table in tables:
             found.extend(self._table_claims(doc, table, main))
         for para in paragraphs(doc.text):
             if para.start in table_lines:
                 continue
-            previous_subject = main
+            context = _Context(main, self.keys, common)
             for sentence in sentences(para):
-                claims, last = self._sentence_claims(doc, sentence, main, previous_subject, common)
-                found.extend(claims)
-                previous_subject = last or previous_subject
-        return _dedupe(found, self.keys)
+                found.extend(self._sentence_claims(doc, sentence, context))
+        return found.claims
 
     # --- sentences ---------------------------------------------------------------------------
 
-    def _sentence_claims(
-        self, doc: Document, sentence: Span, main: str, previous: str, common: Vocabulary
-    ) -> tuple[list[CandidateClaim], str | None]:
-        quantities = [q for q in parse_quantities(sentence.text) if not _is_list_number(sentence.text, q)]
+    def _sentence_claims(self, doc: Document, sentence: Span, context: _Context) -> list[CandidateClaim]:
+        main, common = context.main, context.vocabulary
+        previous = context.previous_subject()
+        context.follow(sentence)
+        if not any(ch.isdigit() for ch in sentence.text):
+            return []
+        figures = parse_quantities(sentence.text)
+        quantities = [q for q in figures if not _is_list_number(sentence.text, q)]
         if not quantities:
-            return [], _last_subject(sentence, self.keys, common)
-        attributes = [_attribute_for(sentence.text, q) for q in quantities]
+            return []
+        attributes = [_attribute_for(sentence.text, q, figures) for q in quantities]
         taken = [span for _, span in attributes if span]
         asserted = _asserted_by(sentence.text)
         claims: list[CandidateClaim] = []
@@ -213,7 +244,7 @@ class RulesExtractor:
                         subject=subject,
                         attribute=attribute,
                         value=q.stated,
-                        conditions=_conditions(sentence.text, q, attribute),
+                        conditions=_conditions(sentence.text, q, attribute, figures),
                         asserted_by=asserted.who if asserted else "",
                         hedged=bool(_HEDGES.search(sentence.text)),
                         quote=clause.text,
@@ -221,12 +252,12 @@ class RulesExtractor:
                 )
             )
         if claims:
-            return claims, claims[-1].claim.subject
-        return claims, _last_subject(sentence, self.keys, common)
+            context.subject_was(claims[-1].claim.subject)
+        return claims
 
     def _subject_for(
         self, text: str, q: Quantity, attribute: str, taken: list[tuple[int, int]], asserted: _Source | None,
-        main: str, previous: str, common: Vocabulary,
+        main: str, previous: Callable[[], str], common: Vocabulary,
     ) -> str:
         """The name a figure is about: the nearest before it that is not its attribute or source.
 
@@ -250,7 +281,7 @@ class RulesExtractor:
         elif after and after[0].anaphor:
             chosen = after[0]  # "Scoring 80.5% on X, it proves ..."
         else:
-            return previous or main
+            return previous()
         if chosen.anaphor:
             return main
         name, _ = split_parenthetical(chosen.text)
@@ -319,8 +350,12 @@ class Vocabulary:
         return word.lower() not in self.lower and (word in self.names or not word[1:].islower())
 
 
+SCAN_CHARS = 200_000  # how much of a long document tells its vocabulary and main entity
+
+
 def common_words(text: str) -> Vocabulary:
-    """The document's vocabulary: lower-case words, and capitalised words used as names."""
+    """The document's vocabulary (from its first SCAN_CHARS): lower-case words, and names."""
+    text = text[:SCAN_CHARS]
     tokens = [t.strip(".,;:!?\"“”‘’'()[]") for t in text.split()]
     lower = frozenset(t for t in tokens if t.isalpha() and t.islower())
     counts: Counter[str] = Counter()
@@ -343,7 +378,8 @@ def main_entity(doc: Document, keys: KeyMaker, common: Vocabulary | None = None)
     spelled: dict[str, str] = {}
     title_key = squash(doc.title)
     title_mentions = [m for m in _mentions(doc.title, keys) if not m.anaphor]
-    body = [m for para in paragraphs(doc.text) if not is_headline(para.text) and not para.text.startswith("|")
+    body = [m for para in paragraphs(doc.text[:SCAN_CHARS])
+            if not is_headline(para.text) and not para.text.startswith("|")
             for sentence in sentences(para) for m in _mentions(sentence.text, keys, common) if not m.anaphor]
     for m in title_mentions + body:
         for part in _possessive_parts(m.text):
@@ -466,13 +502,13 @@ def _is_list_number(text: str, q: Quantity) -> bool:
     return q.start == 0 and bool(re.match(r"\d+[.)]\s", text))
 
 
-def _attribute_for(text: str, q: Quantity) -> tuple[str, tuple[int, int] | None]:
+def _attribute_for(text: str, q: Quantity, figures: list[Quantity]) -> tuple[str, tuple[int, int] | None]:
     """What a figure measures, from the patterns news text uses; ('', None) when unclear.
 
     Returns the attribute and, when it is a name in the sentence ("GPQA Diamond"), its
     span, so that the name is not also taken for the subject.
     """
-    before, after = _window(text, q)
+    before, after = _window(text, q, figures)
     before_all = text[:q.start]
     for finder in (_named_test, _measure_noun_before, _per_share, _counted, _change_by, _noun_of, _level_verb,
                    _change_verb, _unit_attribute):
@@ -703,17 +739,16 @@ def _asserted_by(text: str) -> _Source | None:
     return None
 
 
-def _window(text: str, q: Quantity) -> tuple[str, str]:
+def _window(text: str, q: Quantity, figures: list[Quantity]) -> tuple[str, str]:
     """The text around one figure, cut at its neighbouring figures: (before it, after it)."""
-    figures = parse_quantities(text)
     begin = max((f.end for f in figures if f.end <= q.start), default=0)
     end = min((f.start for f in figures if f.start >= q.end), default=len(text))
     return text[begin:q.start], text[q.end:end]
 
 
-def _conditions(sentence: str, q: Quantity, attribute: str) -> list[str]:
+def _conditions(sentence: str, q: Quantity, attribute: str, figures: list[Quantity]) -> list[str]:
     """Modes, settings, periods and dates stated around a figure, not around its neighbours."""
-    before, after = _window(sentence, q)
+    before, after = _window(sentence, q, figures)
     around = before + " " + after
     found = [m.group(0) for m in _MODE_WORDS.finditer(around)]
     found += [m.strip() for m in re.findall(r"\(([^()]*)\)", after)
@@ -763,13 +798,18 @@ def _cells(para: Span) -> list[Span]:
     return cells
 
 
-def _dedupe(claims: list[CandidateClaim], keys: KeyMaker) -> list[CandidateClaim]:
-    """One claim per subject, attribute, value and conditions in a document."""
-    seen: set[tuple[str, str, str, tuple[str, ...]]] = set()
-    unique = []
-    for c in claims:
-        key = (*keys.pair(c.claim.subject, c.claim.attribute), c.claim.value, tuple(c.claim.conditions))
-        if key not in seen:
-            seen.add(key)
-            unique.append(c)
-    return unique
+class _Unique:
+    """One claim per subject, attribute, value and conditions in a document, kept as found,
+    so a long repetitive document does not hold every repetition in memory."""
+
+    def __init__(self, keys: KeyMaker) -> None:
+        self.keys = keys
+        self.claims: list[CandidateClaim] = []
+        self._seen: set[tuple[str, str, str, tuple[str, ...]]] = set()
+
+    def extend(self, claims: list[CandidateClaim]) -> None:
+        for c in claims:
+            key = (*self.keys.pair(c.claim.subject, c.claim.attribute), c.claim.value, tuple(c.claim.conditions))
+            if key not in self._seen:
+                self._seen.add(key)
+                self.claims.append(c)
