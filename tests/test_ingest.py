@@ -13,9 +13,10 @@ def test_folders_are_read_recursively_in_sorted_order(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "z.md").write_text("# Zed\nZed rose 5%.")
     (tmp_path / "a.txt").write_text("Alpha.")
-    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "notes.docx").write_bytes(b"PK")
     result = ingest([tmp_path])
     assert [d.id for d in result.documents] == ["a", "z"]
+    assert [(Path(s.path).name, s.reason) for s in result.skipped] == [("notes.docx", "unsupported file type '.docx'")]
     assert result.documents[1].title == "Zed"
     assert len(result.documents[0].sha256) == 64
 
@@ -71,4 +72,24 @@ def test_a_folder_with_nothing_to_read_is_reported(tmp_path: Path) -> None:
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     result = ingest([tmp_path])
     assert result.documents == []
-    assert result.skipped[-1].reason == "folder holds no .txt, .md or .html file"
+    assert [s.reason for s in result.skipped] == ["unsupported file type '.png'",
+                                                  "folder holds no .txt, .md, .html or .pdf file"]
+
+
+def test_pdf_text_is_extracted(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=300, height=200)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT /F1 12 Tf 20 100 Td (Acme reported revenue of $4.2 billion.) Tj ET")
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    with (tmp_path / "filing.pdf").open("wb") as f:
+        writer.write(f)
+    [doc] = ingest([tmp_path]).documents
+    assert "Acme reported revenue of $4.2 billion." in doc.text

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from pathlib import Path
 from . import dates
 from .models import Document, SkippedFile
 
-SUPPORTED = {".txt": "text", ".md": "text", ".markdown": "text", ".html": "html", ".htm": "html"}
+SUPPORTED = {".txt": "text", ".md": "text", ".markdown": "text", ".html": "html", ".htm": "html", ".pdf": "pdf"}
 _BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section",
     "article", "header", "footer", "blockquote", "pre", "table", "tr", "hr", "main", "aside",
@@ -83,7 +85,7 @@ def _walk(paths: Iterable[str | Path], result: IngestResult) -> Iterator[Path]:
             found = list(_walk_dir(path, result))
             if not found:
                 result.skipped.append(
-                    SkippedFile(path=str(path), reason="folder holds no .txt, .md or .html file")
+                    SkippedFile(path=str(path), reason="folder holds no .txt, .md, .html or .pdf file")
                 )
             yield from found
         elif path.suffix.lower() in SUPPORTED:
@@ -120,6 +122,9 @@ def _walk_dir(root: Path, result: IngestResult) -> Iterator[Path]:
                 stack.append(entry_path)
             elif entry_path.suffix.lower() in SUPPORTED:
                 files.append(entry_path)
+            else:
+                reason = f"unsupported file type {entry_path.suffix or '(none)'!r}"
+                result.skipped.append(SkippedFile(path=str(entry_path), reason=reason))
     yield from sorted(files, key=lambda p: str(p))
 
 
@@ -129,13 +134,17 @@ def read_document(path: Path) -> Document | str:
         data = path.read_bytes()
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}"
-    text, replaced = decode(data)
-    if text is None:
-        return "binary data, not text"
-    if SUPPORTED.get(path.suffix.lower()) == "html":
-        title, text = html_to_text(text)
+    kind = SUPPORTED.get(path.suffix.lower())
+    if kind == "pdf":
+        extracted = pdf_to_text(data)
+        if extracted.startswith("!"):
+            return extracted[1:]
+        text, replaced, title = extracted, 0, ""
     else:
-        title = ""
+        decoded, replaced = decode(data)
+        if decoded is None:
+            return "binary data, not text"
+        title, text = html_to_text(decoded) if kind == "html" else ("", decoded)
     if not text.strip():
         return "empty"
     return Document(
@@ -147,6 +156,23 @@ def read_document(path: Path) -> Document | str:
         replaced_bytes=replaced,
         date=dates.document_date(text),
     )
+
+
+def pdf_to_text(data: bytes) -> str:
+    """The text layer of a PDF (pypdf), pages separated by blank lines; '!reason' when there is none."""
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError:  # pragma: no cover - pypdf is a dependency
+        return "!PDF support needs pypdf"
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings would break the one-line-per-file rule
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        return f"!unreadable PDF: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    text = "\n\n".join(p for p in pages if p)
+    return text if text.strip() else "!PDF has no text layer (a scan?): run OCR first"
 
 
 def decode(data: bytes) -> tuple[str | None, int]:

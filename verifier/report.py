@@ -115,6 +115,8 @@ def render_markdown(report: Report) -> str:
         lines += ["## Skipped files", ""] + [f"- `{s.path}`: {s.reason}" for s in report.skipped] + [""]
     if report.failures:
         lines += ["## Failed chunks", ""] + [f"- {f}" for f in report.failures] + [""]
+    if report.unprocessed:
+        lines += ["## Not processed (budget reached)", ""] + [f"- `{d}`" for d in report.unprocessed] + [""]
     counts, usage = report.counts, report.usage
     lines += [
         "## Counts", "",
@@ -130,6 +132,8 @@ def render_markdown(report: Report) -> str:
         f"| cache hits | {usage.cache_hits} |",
         f"| failed chunks | {usage.failed_chunks} |",
         f"| seconds | {usage.seconds:.2f} |",
-        "",
     ]
+    if usage.cost_usd is not None:
+        lines.append(f"| cost (from the price table) | ${usage.cost_usd:.4f} |")
+    lines.append("")
     return "\n".join(lines)
