@@ -104,10 +104,11 @@ def _comparable(a: _Side, b: _Side, latest_year: int | None) -> bool:
 
 
 def _check_numeric(sides: list[_Side], findings: Findings, keys: KeyMaker, sha_of: dict[str, str]) -> None:
-    """Cluster agreeing figures; flag each other cluster against the best-supported one.
+    """Cluster agreeing figures; flag each document of every other cluster against the best-supported one.
 
-    Comparing each cluster only with the largest keeps pairs linear in the claims while
-    still flagging every figure that disagrees with what most documents say.
+    Comparing with the largest cluster only keeps pairs linear in the claims (at most one
+    pair per claim) while still flagging every document that disagrees with what most
+    documents say.
     """
     years = [p.year for s in sides for p in s.periods if p.year is not None]
     latest = max(years) if years else None
@@ -125,15 +126,23 @@ def _check_numeric(sides: list[_Side], findings: Findings, keys: KeyMaker, sha_o
     clusters.sort(key=lambda c: (-len({s.claim.document for s in c}), c[0].claim.document))
     anchor = clusters[0]
     for other in clusters[1:]:
-        pair = _rival_pair(anchor, other, latest)
-        if pair is None:
-            continue
-        a, b = pair
-        findings.candidate_pairs += 1
-        assert a.quantity is not None and b.quantity is not None
-        outcome = compare(a.quantity, b.quantity)
-        if outcome.relation == "differ":
-            _flag_numeric(a, b, outcome, findings, sha_of)
+        seen: set[str] = set()
+        for side in other:
+            if side.claim.document in seen:
+                continue  # one flag per dissenting document is enough
+            seen.add(side.claim.document)
+            rival = _rival(anchor, side, latest)
+            if rival is None:
+                continue
+            _compare_pair(rival, side, findings, sha_of)
+
+
+def _compare_pair(a: _Side, b: _Side, findings: Findings, sha_of: dict[str, str]) -> None:
+    findings.candidate_pairs += 1
+    assert a.quantity is not None and b.quantity is not None
+    outcome = compare(a.quantity, b.quantity)
+    if outcome.relation == "differ":
+        _flag_numeric(a, b, outcome, findings, sha_of)
 
 
 def _agrees(a: _Side, b: _Side) -> bool:
@@ -141,12 +150,11 @@ def _agrees(a: _Side, b: _Side) -> bool:
     return compare(a.quantity, b.quantity).relation == "agree"
 
 
-def _rival_pair(anchor: list[_Side], other: list[_Side], latest: int | None) -> tuple[_Side, _Side] | None:
-    """The first two comparable figures of the two clusters that come from different documents."""
+def _rival(anchor: list[_Side], side: _Side, latest: int | None) -> _Side | None:
+    """The first figure of the best-supported cluster, from another document, that `side` can be compared with."""
     for a in anchor:
-        for b in other:
-            if a.claim.document != b.claim.document and _comparable(a, b, latest):
-                return a, b
+        if a.claim.document != side.claim.document and _comparable(a, side, latest):
+            return a
     return None
 
 

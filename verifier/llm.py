@@ -15,6 +15,7 @@ model output safe to use live in one place:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -49,6 +50,12 @@ for _name in ("instructor", "instructor.v2.retry", "instructor.v2", "instructor.
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 PROMPTS_DIR = Path(os.environ.get("VERIFIER_PROMPTS", Path(__file__).resolve().parent.parent / "prompts"))
+
+
+@functools.cache
+def schema_of(response_model: type[BaseModel]) -> dict[str, Any]:
+    """A response model's JSON Schema, built once: it is sent, and hashed, with every call."""
+    return response_model.model_json_schema()
 
 
 class LLMError(Exception):
@@ -218,6 +225,7 @@ class LLM:
         self._cache = (
             diskcache.Cache(str(settings.cache_dir), timeout=30) if settings.cache_dir else None
         )
+        self._cache_writes = threading.Lock()
 
     def _before_request(self, *args: Any, **kwargs: Any) -> None:
         """Wait for the rate limits before every request, re-asks included."""
@@ -234,7 +242,7 @@ class LLM:
         material = {
             "model": self.settings.model,
             "messages": messages,
-            "schema": response_model.model_json_schema(),
+            "schema": schema_of(response_model),
             "prompt": prompt.name,
             "prompt_hash": prompt.hash,
             "temperature": self.settings.temperature,
@@ -268,7 +276,8 @@ class LLM:
         if self._cache is not None:
             entry = {"response": value.model_dump(mode="json"), "usage": tokens, "prompt_hash": prompt.hash,
                      "model": self.settings.model}
-            self._cache.set(key, json.dumps(entry))
+            with self._cache_writes:  # one writer at a time: SQLite's busy wait is far slower than a lock
+                self._cache.set(key, json.dumps(entry))
         return value
 
     # --- the two retry layers ----------------------------------------------------------------
@@ -317,7 +326,7 @@ class LLM:
         )
         extra: dict[str, Any] = {}
         if s.wants_schema_in_response_format():
-            schema = response_model.model_json_schema()
+            schema = schema_of(response_model)
             extra["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
         if s.max_tokens:
             extra["max_tokens"] = s.max_tokens

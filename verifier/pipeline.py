@@ -116,7 +116,7 @@ def run_batch(options: RunOptions) -> RunResult:
                 budget.settle(doc)
             usage = _usage(llm, earlier_usage, started, budget=budget)
             store.save_document(batch_id, doc, grounded.claims, grounded.dropped, failures, options.backend,
-                                prompt_hashes.get("extract"), usage.model_dump_json())
+                                prompt_hashes.get("extract"), usage.model_dump_json(), replace=doc.id in done)
             options.progress.document_done(usage)
 
         try:

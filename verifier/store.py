@@ -135,6 +135,7 @@ class Store:
         connection = sqlite3.connect(path, timeout=30)
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
         connection.execute("PRAGMA foreign_keys=ON")
         store = cls(connection, path)
         store.migrate()
@@ -197,11 +198,16 @@ class Store:
             "SELECT id, sha256 FROM documents WHERE batch_id = ?", (batch_id,))}
 
     def save_document(self, batch_id: str, document: Document, claims: list[GroundedClaim], dropped: int,
-                      failures: list[str], backend: str, prompt_hash: str | None, usage: str) -> None:
-        """Commit one document and its claims in one transaction: all of it, or none of it."""
+                      failures: list[str], backend: str, prompt_hash: str | None, usage: str,
+                      replace: bool = False) -> None:
+        """Commit one document and its claims in one transaction: all of it, or none of it.
+
+        `replace` drops what an earlier run stored for the same document id (its content changed).
+        """
         with self._transaction():
-            self.db.execute("DELETE FROM claims WHERE batch_id = ? AND document_id = ?", (batch_id, document.id))
-            self.db.execute("DELETE FROM documents WHERE batch_id = ? AND id = ?", (batch_id, document.id))
+            if replace:
+                self.db.execute("DELETE FROM claims WHERE batch_id = ? AND document_id = ?", (batch_id, document.id))
+                self.db.execute("DELETE FROM documents WHERE batch_id = ? AND id = ?", (batch_id, document.id))
             self.db.execute(
                 "INSERT INTO documents (batch_id, id, path, sha256, title, text, replaced_bytes, date, dropped,"
                 " failures, copy_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -26,7 +26,9 @@ Behaviour = str  # "ok", "500", "429", "hang", "drop", "invalid_json", "schema",
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _SUBJECT = re.compile(r"\b([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)")
-_FIGURE = re.compile(r"(?:[$€£])?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|billion|million|km))?")
+_FIGURE = re.compile(
+    r"(?<![\w.$€£])[$€£]?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|billion|million|km)\b|bn\b|m\b)?"
+)
 _ATTRIBUTE = re.compile(r"\b(?:reported|posted|has|had|scored|recorded)\s+(?P<attr>[a-z][a-z ]*?)\s+of\s", re.I)
 
 
@@ -41,6 +43,7 @@ class FakeEndpoint:
     retry_after: str = "1"
     answer: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     requests: int = 0
+    keep_bodies: bool = True
     bodies: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -67,8 +70,17 @@ class FakeEndpoint:
             def log_message(self, *args: object) -> None:  # quiet
                 pass
 
+            def setup(self) -> None:
+                super().setup()
+                # headers and body go out in separate writes: without this, Nagle's algorithm and
+                # delayed ACKs add ~40 ms to every response on a kept-alive connection
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_GET(self) -> None:
-                self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
+                if self.path.endswith("/stats"):
+                    self._send(200, {"requests": endpoint.requests})
+                else:
+                    self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
@@ -105,7 +117,8 @@ class FakeEndpoint:
     def _next(self, body: dict[str, Any]) -> Behaviour:
         with self._lock:
             self.requests += 1
-            self.bodies.append(body)
+            if self.keep_bodies:
+                self.bodies.append(body)
             return self.script.popleft() if self.script else self.default
 
     def _serve(self, handler: Any, behaviour: Behaviour, body: dict[str, Any]) -> None:

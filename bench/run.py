@@ -1,0 +1,108 @@
+"""Benchmark: a cold batch and a warm re-run against a fake endpoint with a fixed latency.
+
+    python bench/run.py --docs 1000 --latency-ms 200 --concurrency 16 [--entities M] [--json]
+
+The fake OpenAI-compatible endpoint (verifier.testing.FakeEndpoint) runs in its own
+process, so its work does not compete with the pipeline for the interpreter lock; it
+answers each extraction request from the passage it is sent. Prints docs, claims,
+candidate_pairs, calls, tokens, wall_s, calls_per_s, overhead_ms_per_call (wall time
+beyond calls x latency / concurrency, per call), peak_rss_mb (of the pipeline process),
+recall and precision on the planted contradictions, warm_calls and warm_wall_s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import corpus  # noqa: E402
+from verifier import evaluate, pipeline  # noqa: E402
+from verifier.llm import LLMSettings  # noqa: E402
+from verifier.testing import FakeEndpoint  # noqa: E402
+
+
+def _serve(latency: float, port_out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    endpoint = FakeEndpoint(latency=latency, keep_bodies=False)
+    endpoint.start()
+    port_out.put(endpoint.port)
+    while True:
+        time.sleep(3600)
+
+
+def _requests(url: str) -> int:
+    with urllib.request.urlopen(url + "/stats", timeout=10) as response:
+        count: int = json.load(response)["requests"]
+        return count
+
+
+def _run(folder: Path, url: str, home: Path, out: Path, concurrency: int) -> tuple[pipeline.RunResult, float]:
+    settings = LLMSettings(model="fake", base_url=url, api_key="bench", timeout=60)
+    options = pipeline.RunOptions(paths=[str(folder)], out_dir=out, backend="llm", llm=settings,
+                                  concurrency=concurrency, home=home)
+    started = time.monotonic()
+    result = pipeline.run_batch(options)
+    return result, time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=100)
+    parser.add_argument("--entities", type=int, default=0, help="default: docs / 10, at least 5")
+    parser.add_argument("--latency-ms", type=float, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    entities = args.entities or max(args.docs // 10, 5)
+
+    ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    server = multiprocessing.Process(target=_serve, args=(args.latency_ms / 1000, ports), daemon=True)
+    server.start()
+    url = f"http://127.0.0.1:{ports.get(timeout=30)}/v1"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            gold_path = corpus.write(corpus.generate(args.docs, entities), root / "docs")
+            cold, cold_wall = _run(root / "docs", url, root / "home", root / "out", args.concurrency)
+            calls = _requests(url)
+            warm, warm_wall = _run(root / "docs", url, root / "home", root / "out2", args.concurrency)
+            warm_calls = _requests(url) - calls
+            score = evaluate.score(evaluate.load_gold(gold_path), evaluate.load_flags(cold.json_path))
+    finally:
+        server.terminate()
+    report = cold.report
+    ideal = calls * args.latency_ms / 1000 / args.concurrency
+    figures = {
+        "docs": report.counts.documents,
+        "claims": report.counts.claims,
+        "candidate_pairs": report.counts.candidate_pairs,
+        "calls": calls,
+        "tokens": report.usage.total_tokens,
+        "wall_s": round(cold_wall, 2),
+        "calls_per_s": round(calls / cold_wall, 1) if cold_wall else 0.0,
+        "target_calls_per_s": round(0.8 * args.concurrency / (args.latency_ms / 1000), 1),
+        "overhead_ms_per_call": round(max(cold_wall - ideal, 0) / calls * 1000, 2) if calls else 0.0,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "recall": round(score.recall, 4),
+        "precision": round(score.precision, 4),
+        "warm_calls": warm_calls,
+        "warm_wall_s": round(warm_wall, 2),
+        "warm_cache_hits": warm.report.usage.cache_hits,
+    }
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for name, value in figures.items():
+            print(f"{name:22} {value}")
+
+
+if __name__ == "__main__":
+    main()
