@@ -49,10 +49,7 @@ def _money(value_m: float, style: int) -> str:
 
 def _sentence(fact: Fact, value: float, style: int) -> tuple[str, str]:
     """(sentence, the figure as written)."""
-    if fact.attribute in ("revenue", "profit"):
-        figure = _money(value, style)
-    else:
-        figure = f"{value:,.0f}"
+    figure = _money(value, style) if fact.attribute in ("revenue", "profit") else f"{value:,.0f}"
     return f"{fact.entity} reported {fact.attribute} of {figure} this quarter.", figure
 
 

@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import corpus  # noqa: E402
-from verifier import evaluate, pipeline  # noqa: E402
-from verifier.llm import LLMSettings  # noqa: E402
-from verifier.testing import FakeEndpoint  # noqa: E402
+from bench import corpus
+from verifier import evaluate, pipeline
+from verifier.llm import LLMSettings
+from verifier.testing import FakeEndpoint
 
 
 def _serve(latency: float, port_out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]

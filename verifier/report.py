@@ -58,7 +58,7 @@ def write_report(report: Report, out_dir: Path) -> tuple[Path, Path]:
     try:
         _report_validator()(data)
     except fastjsonschema.JsonSchemaException as exc:
-        raise ValueError(f"report does not match schemas/report.schema.json: {exc.message}") from exc
+        raise ValueError(f"report does not match schemas/report.schema.json: {exc}") from exc
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / "report.json", out_dir / "report.md"
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
