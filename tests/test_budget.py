@@ -77,3 +77,27 @@ def test_a_progress_bar_only_on_a_terminal_and_not_when_quiet(monkeypatch: pytes
     assert type(for_terminal(quiet=False)) is not type(silent())
     monkeypatch.setattr("sys.stderr.isatty", lambda: False)
     assert type(for_terminal(quiet=False)) is type(silent())
+
+
+def test_a_batch_stopped_by_its_budget_resumes_with_a_larger_one(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(6):
+        (folder / f"d{n}.txt").write_text(f"Doc {n}\nAcme{n} reported revenue of ${n + 1}.5 billion.\n")
+    with FakeEndpoint() as endpoint:
+        def run(*extra: str) -> dict[str, object]:
+            args = ["run", str(folder), "--base-url", endpoint.url, "--model", "fake", "--concurrency", "1",
+                    "--out", str(tmp_path / "o"), *extra]
+            result = CliRunner().invoke(cli, args)
+            assert result.exit_code == 0, result.output
+            loaded: dict[str, object] = json.loads((tmp_path / "o" / "report.json").read_text())
+            return loaded
+
+        first = run("--max-cost", "0.003")
+        assert first["unprocessed"] and endpoint.requests == 6 - len(first["unprocessed"])  # type: ignore[arg-type]
+        second = run("--resume", str(first["batch"]), "--max-cost", "1")
+        assert second["batch"] == first["batch"] and second["unprocessed"] == []
+        assert len(second["documents"]) == 6 and endpoint.requests == 6  # type: ignore[arg-type]
+        again = CliRunner().invoke(cli, ["run", str(folder), "--resume", str(first["batch"]), "--base-url",
+                                         endpoint.url, "--model", "fake", "--out", str(tmp_path / "o")])
+    assert again.exit_code == 1 and "already finished" in again.stderr

@@ -15,7 +15,7 @@ import pytest
 
 from verifier import pipeline
 from verifier.llm import LLMSettings, LLMTransportError
-from verifier.testing import FakeEndpoint
+from verifier.testing import FakeEndpoint, passage_of
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 
@@ -129,3 +129,21 @@ def test_truncated_output_is_retried_on_smaller_chunks(tmp_path: Path) -> None:
         report = pipeline.run_batch(options).report
     assert report.failures == []
     assert len(report.claims) == 20  # every line, from halves small enough to answer
+
+
+def test_a_ten_megabyte_document_is_sent_in_chunks_within_the_budget(tmp_path: Path) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    paragraph = "The committee met again and discussed the schedule for the next round of talks. " * 12
+    count = 10_000_000 // (len(paragraph) + 12)
+    # numbered, so no two chunks are alike (identical chunks would rightly come from the cache)
+    (root / "huge.txt").write_text("Minutes\n" + "".join(f"Item {n}. {paragraph}\n" for n in range(count)))
+    with FakeEndpoint() as endpoint:
+        options = _options(root, endpoint, tmp_path)
+        options.chunk_tokens = 50_000  # about 200,000 characters a chunk
+        options.concurrency = 4
+        report = pipeline.run_batch(options).report
+        passages = [len(passage_of(body)) for body in endpoint.bodies]
+    assert report.failures == [] and len(report.documents) == 1
+    assert 49 <= len(passages) <= 52
+    assert max(passages) <= 200_000

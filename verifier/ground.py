@@ -170,19 +170,24 @@ def locate(text: str, quote: str, hint: int | None = None, folded: _LazyFolded |
     return _fuzzy(view, needle)
 
 
+NEAR = 20_000  # an occurrence this close after the hint is taken without looking further back
+
+
 def _nearest(haystack: str, needle: str, hint: int | None) -> int | None:
-    """The occurrence of `needle` nearest to `hint` (the first one without a hint)."""
-    first = haystack.find(needle)
-    if first < 0 or hint is None:
+    """The occurrence of `needle` nearest to `hint` (the first one without a hint).
+
+    The hint is where the chunk or clause starts, so the quote is usually just after it;
+    searching from there keeps grounding fast in a long document.
+    """
+    if hint is None:
+        first = haystack.find(needle)
         return first if first >= 0 else None
-    best, at = first, first
-    while at >= 0:
-        if abs(at - hint) < abs(best - hint):
-            best = at
-        if at > hint:
-            break
-        at = haystack.find(needle, at + 1)
-    return best
+    after = haystack.find(needle, hint)
+    if after >= 0 and after - hint <= NEAR:
+        return after
+    before = haystack.rfind(needle, 0, hint + len(needle) - 1)
+    found = [p for p in (after, before) if p >= 0]
+    return min(found, key=lambda p: (abs(p - hint), p)) if found else None
 
 
 def _fuzzy(folded: _Folded, needle: str) -> Located | None:

@@ -244,7 +244,11 @@ class Store:
         return loaded
 
     def finish_batch(self, report: Report, report_dir: str) -> None:
-        """Store the findings and mark the batch done, in one transaction."""
+        """Store the findings and mark the batch done, in one transaction.
+
+        A batch stopped by its budget is marked 'stopped': the same command with a larger
+        budget resumes it.
+        """
         with self._transaction():
             self.db.execute("DELETE FROM findings WHERE batch_id = ?", (report.batch,))
             self.db.executemany(
@@ -254,10 +258,10 @@ class Store:
                 + [_corroboration_row(report, f) for f in report.corroborations],
             )
             self.db.execute(
-                "UPDATE batches SET status = 'done', counts = ?, usage = ?, prompt_hashes = ?, report_dir = ?"
+                "UPDATE batches SET status = ?, counts = ?, usage = ?, prompt_hashes = ?, report_dir = ?"
                 " WHERE id = ?",
-                (report.counts.model_dump_json(), report.usage.model_dump_json(), json.dumps(report.prompt_hashes),
-                 report_dir, report.batch),
+                ("stopped" if report.unprocessed else "done", report.counts.model_dump_json(),
+                 report.usage.model_dump_json(), json.dumps(report.prompt_hashes), report_dir, report.batch),
             )
 
     def batches(self) -> list[sqlite3.Row]:
