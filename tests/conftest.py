@@ -7,6 +7,7 @@ developer's own key or database can never leak into a test or change its outcome
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,14 @@ CASSETTES = ROOT / "cassettes"
 RECORD_URL = os.environ.get("VERIFIER_RECORD_URL", "http://127.0.0.1:8765/v1")
 
 _SCRUBBED_RESPONSE_HEADERS = {"set-cookie", "openai-organization", "openai-project", "x-request-id", "cf-ray"}
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (free now; closed, so a connection to it is refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
 
 
 @pytest.fixture(autouse=True)

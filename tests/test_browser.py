@@ -9,7 +9,6 @@ to docs/review-flag.png, the one the README shows.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import threading
 import time
@@ -20,7 +19,7 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS, free_port
 from verifier.cli import cli
 from verifier.web import create_app
 
@@ -40,9 +39,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     _require_chromium()
     result = CliRunner().invoke(cli, ["run", str(SEEDS), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, free_port
 
 pytestmark = pytest.mark.live
 SEED = SEEDS / "003_2d28a221aafb0824.txt"
@@ -39,16 +38,9 @@ def _gguf() -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    model, port = _gguf(), _free_port()
+    model, port = _gguf(), free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with log.open("w") as sink:
         process = subprocess.Popen(

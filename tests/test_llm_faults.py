@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CASSETTES, ROOT
+from tests.conftest import CASSETTES, ROOT, free_port
 from verifier import pipeline
 from verifier.llm import LLM, LLMSettings, LLMTransportError, load_prompt
 from verifier.models import ExtractedClaims
@@ -107,7 +107,7 @@ def test_an_unreachable_endpoint_stops_the_run_with_one_line(tmp_path: Path, mon
     from verifier.cli import cli
 
     monkeypatch.setattr(llm_module.LLM, "__init__", _fast_init(llm_module.LLM.__init__))
-    port = _closed_port()
+    port = free_port()
     result = CliRunner().invoke(cli, ["run", str(ROOT / "tests" / "fixtures" / "lineage"), "--base-url",
                                       f"http://127.0.0.1:{port}/v1", "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
@@ -122,12 +122,3 @@ def _fast_init(original: Any) -> Any:
         self.sleep = lambda seconds: None
 
     return init
-
-
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
