@@ -110,3 +110,16 @@ def test_the_time_a_running_figure_was_read_covers_the_sentence() -> None:
     claims = {v: (a, c) for _, a, v, c in _claims(text)}
     assert claims["At least 61"] == ("deaths", ["said Sunday"])
     assert claims["58"] == ("death toll", ["on Saturday"])
+
+
+def test_qualifiers_that_do_not_change_the_measure_are_dropped_and_others_kept() -> None:
+    text = ("Contoso earnings\nRevenue for the quarter came in at $12.3 billion.\n"
+            "Sales at the cloud unit grew 25% to $3.2 billion.\n"
+            "The number of dead climbed to 3,100 on Thursday.\n"
+            "Contoso's net loss narrowed to $45 million from $80 million.\n")
+    keys = KeyMaker()
+    found = {v: keys.attribute(a) for _, a, v, _ in _claims(text)}
+    assert found["$12.3 billion"] == "revenue"
+    assert found["$3.2 billion"] not in ("revenue", "sale")  # a unit's sales are not the company's revenue
+    assert found["3,100"] == "deaths"
+    assert found["$45 million"] == "netloss" and "$80 million" not in found

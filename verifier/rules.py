@@ -59,7 +59,8 @@ _LEVEL_VERBS = (
     r"(?:was|is|were|are|stood at|stands at|rose to|climbed to|reached|hit|totall?ed|fell to|"
     r"dropped to|declined to|came in at|comes in at|lands at|landed at|sits at|sat at|grew to|"
     r"increased to|decreased to|jumped to|amounted to|has risen to|had risen to|rises to|"
-    r"climbs to|reaches|totals|surged to|slipped to|edged up to|edged down to|is now|now stands at)"
+    r"climbs to|reaches|totals|surged to|slipped to|edged up to|edged down to|is now|now stands at|"
+    r"narrowed to|widened to|shrank to|swelled to|eased to|rebounded to|recovered to|rose to about)"
 )
 _CHANGE_VERBS = r"(?:rose|fell|grew|increased|decreased|declined|jumped|dropped|climbed|surged|slipped|gained|lost)"
 _QUALIFIER = r"(?:(?:about|around|nearly|some|an estimated|just|roughly|approximately)\s+)?"
@@ -140,7 +141,7 @@ _READ_AT = re.compile(
     re.IGNORECASE,
 )
 _FORECAST = re.compile(
-    r"\b(?:expected to|expects?|forecasts?|projected|projects|predicts?|estimates?|guidance|outlook|"
+    r"\b(?:expected|expects?|forecasts?|projected|projects|predicts?|estimates?|guidance|outlook|"
     r"is set to|on track to|aims? to|targets?)\b",
     re.IGNORECASE,
 )
@@ -608,30 +609,33 @@ def _noun_of(text: str, q: Quantity, before: str, after: str, before_all: str) -
 
 def _level_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
     """'The death toll rose to 1,200', "Acme's revenue was $4.2 billion", 'revenue rose 12% to $4.2 billion'."""
-    m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,3}}[\w’'-]+)\s+{_LEVEL_VERBS}\s+{_QUALIFIER}$", before)
-    if not m:
-        m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,3}}[\w’'-]+)\s+{_CHANGE_VERBS}\s+(?:by\s+)?[\d.,]+\s?"
-                      rf"(?:%|percent|per cent)\s+to\s+{_QUALIFIER}$", before_all)
-        before = before_all
-    if not m:
-        return None
-    phrase = _clean_phrase(m.group("np"))
-    np_at = len(before_all) - len(before) + m.start("np")  # where the phrase starts in the sentence
-    opens_sentence = not before_all[:np_at].strip()
-    named = [w for w in phrase.split()[1 if opens_sentence else 0:] if w[:1].isupper()]
-    if not phrase or named or _is_proper(phrase):
-        # "The death toll from Monday's earthquake in Veloria has risen to": the head comes first
-        phrase = _clean_phrase(_clause_head(before_all[:np_at + len(m.group("np"))]))
-    return (phrase, None) if phrase and not _is_proper(phrase) else None
+    m = re.search(rf"\s{_LEVEL_VERBS}\s+{_QUALIFIER}$", before_all) or re.search(
+        rf"\s{_CHANGE_VERBS}\s+(?:by\s+)?[\d.,]+\s?(?:%|percent|per cent)\s+to\s+{_QUALIFIER}$", before_all)
+    phrase = _clause_subject(before_all, m.start()) if m else ""
+    return (phrase, None) if phrase else None
 
 
 def _change_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
     """"Meta's stock rose 9%": a change, not a level."""
-    m = re.search(rf"(?P<np>(?:[\w’'-]+\s+){{0,2}}[\w’'-]+)\s+{_CHANGE_VERBS}\s+(?:by\s+)?$", before)
+    m = re.search(rf"\s{_CHANGE_VERBS}\s+(?:by\s+)?$", before_all)
     if not m or q.dimension != "percent":
         return None
-    phrase = _clean_phrase(m.group("np"))
-    return (f"{phrase} change", None) if phrase and not _is_proper(phrase) else None
+    phrase = _clause_subject(before_all, m.start())
+    return (f"{phrase} change", None) if phrase else None
+
+
+def _clause_subject(before: str, verb_at: int) -> str:
+    """The measured thing: the clause's noun phrase before its verb, read from the clause start.
+
+    'The death toll from Monday's quake in Veloria rose to' -> 'death toll'; '' when the
+    phrase is a name ('ARC AGI 2 lands at' names a test, handled elsewhere).
+    """
+    prefix = before[:verb_at]
+    clause = re.split(r"[,;:()]\s|\s[—–]\s", prefix)[-1]
+    opens_sentence = clause.strip() == prefix.strip()
+    phrase = _clean_phrase(" ".join(clause.split()[-12:]))
+    named = [w for w in phrase.split()[1 if opens_sentence else 0:] if w[:1].isupper()]
+    return phrase if phrase and not named and not _is_proper(phrase) else ""
 
 
 def _unit_attribute(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
@@ -658,26 +662,15 @@ def _is_metric_like(name: str, text: str) -> bool:
     return _is_metric_name(name) or not re.search(rf"\b{re.escape(name)}\s+(?:said|says|reported)", text)
 
 
-def _clause_head(before: str) -> str:
-    """The noun phrase that opens a clause, up to its first preposition."""
-    start = max(before.rfind(", "), before.rfind("; "))
-    clause = before[start + 2:] if start >= 0 else before
-    words: list[str] = []
-    for w in clause.split():
-        if w.lower() in _STOP_PHRASE and words:
-            break
-        words.append(w)
-    return " ".join(words[:4])
-
-
 def _clean_phrase(phrase: str) -> str:
     """Trim a noun phrase to its head: no function words, possessors, verbs or period words.
 
-    "reported third-quarter revenue" -> "revenue"; "The quake's shallow depth" -> "depth".
+    "reported third-quarter revenue" -> "revenue"; "The quake's shallow depth" -> "depth";
+    "Revenue for the quarter" -> "Revenue"; "the number of dead" -> "dead".
     """
     words = phrase.split()
-    cut = max((i for i, w in enumerate(words) if w.lower() in _STOP_PHRASE), default=-1)
-    words = words[cut + 1:]
+    cut = max((i for i, w in enumerate(words) if w.lower() in _STOP_PHRASE - _PREPOSITIONS), default=-1)
+    words = _head(words[cut + 1:])
     while words and (words[0].lower() in _DETERMINERS_AND_VERBS or re.search(r"['’]s$", words[0])):
         words = words[1:]
     words = [w for w in words if not dates.periods(w) and w.lower() not in _PERIOD_ADJECTIVES]
@@ -688,6 +681,41 @@ def _clean_phrase(phrase: str) -> str:
     if words[-1].lower() in _PHYSICAL_MEASURES:
         return words[-1].lower()  # "shallow depth" and "depth" are one measure
     return " ".join(words)
+
+
+_PREPOSITIONS = {"of", "in", "on", "at", "to", "by", "for", "with", "from", "into", "across", "through", "after",
+                 "before", "during", "since", "despite", "among", "between", "per", "about", "around", "over"}
+_COUNTING_NOUNS = {"number", "total", "amount", "count", "tally", "sum"}
+
+
+def _head(words: list[str]) -> list[str]:
+    """A noun phrase without the qualifiers that do not change what is measured.
+
+    'Revenue for the quarter' and 'revenue at Acme' are revenue; 'the death toll from
+    Monday's earthquake' is the death toll; 'the number of dead' is the dead. 'Sales at the
+    cloud unit' stays as it is: a unit's sales are not the company's. A phrase that starts
+    with a preposition keeps what follows its last one.
+    """
+    at = next((i for i, w in enumerate(words) if w.lower() in _PREPOSITIONS), None)
+    if at is None:
+        return words
+    if at == 0:
+        last = max(i for i, w in enumerate(words) if w.lower() in _PREPOSITIONS)
+        return words[last + 1:]
+    head, qualifier = words[:at], words[at + 1:]
+    if head[-1].lower() in _COUNTING_NOUNS and words[at].lower() == "of":
+        end = next((i for i, w in enumerate(qualifier) if w.lower() in _PREPOSITIONS), len(qualifier))
+        return qualifier[:end] or head
+    if any(w[:1].isupper() or _TIME_OR_EVENT.fullmatch(w.lower().strip(".,")) for w in qualifier):
+        return head
+    return words
+
+
+_TIME_OR_EVENT = re.compile(
+    r"quarter|year|years|period|month|months|week|weeks|day|days|half|season|fiscal|today|yesterday|"
+    r"(?:earth)?quakes?|storms?|hurricanes?|floods?|fires?|attacks?|blasts?|explosions?|crash|crashes|"
+    r"disasters?|outbreaks?|trials?|study|studies|tremors?|eruptions?|war|conflict"
+)
 
 
 def _unit_noun(after: str) -> str:
