@@ -72,3 +72,11 @@ def test_bounds_agree_with_figures_inside_them() -> None:
 def test_different_dimensions_are_not_compared() -> None:
     assert compare(q("$14 billion"), q("14%")).relation == "incomparable"
     assert compare(q("10 km"), q("10 kg")).relation == "incomparable"
+
+
+def test_between_two_figures_is_one_range() -> None:
+    [span] = parse_quantities("between 1,000 and 1,500 people died")
+    assert (span.value, span.high, span.stated) == (1000.0, 1500.0, "between 1,000 and 1,500")
+    assert compare(span, q("1,300 deaths")).relation == "agree"
+    assert compare(span, q("2,000 deaths")).relation == "differ"
+    assert len(parse_quantities("between 4 and 5 billion")) == 2  # units unclear: not joined

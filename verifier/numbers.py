@@ -158,14 +158,40 @@ _NOT_NAMES = {
 def parse_quantities(text: str) -> list[Quantity]:
     """Every quantity in `text`, with dates, years and version numbers left out."""
     skip = dates.date_spans(text)
-    found = []
+    found: list[Quantity] = []
     for m in _QUANTITY.finditer(text):
         if any(s <= m.start("num") < e for s, e in skip):
             continue
         quantity = _quantity_from_match(text, m)
         if quantity is not None:
             found.append(quantity)
-    return found
+    return _join_between(text, found)
+
+
+_BETWEEN = re.compile(r"\bbetween\s*$", re.IGNORECASE)
+
+
+def _join_between(text: str, found: list[Quantity]) -> list[Quantity]:
+    """'between 1,000 and 1,500 people' is one range, not two figures."""
+    joined: list[Quantity] = []
+    i = 0
+    while i < len(found):
+        q = found[i]
+        nxt = found[i + 1] if i + 1 < len(found) else None
+        if nxt is not None and _BETWEEN.search(text[max(0, q.start - 12):q.start]) \
+                and re.fullmatch(r"\s+and\s+", text[q.end:nxt.start]) and compatible(q, nxt) \
+                and q.value <= nxt.value < q.value * 100:  # "between 4 and 5 billion" is not read as a range
+            unit_q = q if q.unit else nxt
+            joined.append(Quantity(
+                value=q.value, high=nxt.top, unit=unit_q.unit, dimension=unit_q.dimension, step=max(q.step, nxt.step),
+                bound="exact", start=q.start, end=nxt.end, text=text[q.start:nxt.end], qualifier="between",
+                rounding=max(q.rounding, nxt.rounding),
+            ))
+            i += 2
+            continue
+        joined.append(q)
+        i += 1
+    return joined
 
 
 def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
