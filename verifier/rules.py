@@ -798,11 +798,19 @@ def find_tables(text: str) -> tuple[set[int], list[list[list[Span]]]]:
     used: set[int] = set()
     tables: list[list[list[Span]]] = []
     rows: list[list[Span]] = []
+    previous_end = 0
     for para in paragraphs(text):
         line = para.text
+        if rows and "\n\n" in text[previous_end:para.start].replace(" ", "").replace("\t", ""):
+            tables.append(rows)  # a blank line ends a table
+            rows = []
+        previous_end = para.end
         if line.startswith("|"):
             used.add(para.start)
             if re.fullmatch(r"[|\s:\-]+", line):
+                if len(rows) > 1:  # a separator under a row: that row heads a new table
+                    tables.append(rows[:-1])
+                    rows = rows[-1:]
                 continue
             rows.append(_cells(para))
         elif line.endswith("|") and rows:
