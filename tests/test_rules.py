@@ -128,10 +128,10 @@ def test_qualifiers_that_do_not_change_the_measure_are_dropped_and_others_kept()
 def test_tables_end_at_a_blank_line_or_a_new_header() -> None:
     text = ("Roundup\n| Company | Revenue |\n|---|---|\n| Northwind | $4.2bn |\n\n"
             "| Outcome | Zentrava | Placebo |\n|---|---|---|\n| Hospitalization | 4.1% | 6.2% |\n"
-            "| Arm | Zentrava | Placebo |\n|---|---|---|\n| Deaths | 3 | 5 |\n")
+            "| Safety | Zentrava | Placebo |\n|---|---|---|\n| Deaths | 3 | 5 |\n")
     _, tables = find_tables(text)
     assert [[cell.text for cell in table[0]] for table in tables] == [
-        ["Company", "Revenue"], ["Outcome", "Zentrava", "Placebo"], ["Arm", "Zentrava", "Placebo"]]
+        ["Company", "Revenue"], ["Outcome", "Zentrava", "Placebo"], ["Safety", "Zentrava", "Placebo"]]
     claims = _claims(text)
     assert ("Northwind", "Revenue", "$4.2bn", []) in claims
     assert ("Placebo", "Hospitalization", "6.2%", []) in claims and ("Zentrava", "Deaths", "3", []) in claims
