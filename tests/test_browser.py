@@ -20,6 +20,7 @@ import uvicorn
 from click.testing import CliRunner
 
 from tests.conftest import ROOT, SEEDS, free_port
+from verifier import review
 from verifier.cli import cli
 from verifier.web import create_app
 
@@ -66,7 +67,7 @@ def test_confirm_a_flag_with_the_keyboard(server: str, verifier_home: Path, tmp_
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(server + "/")
             rows = page.locator("#queue tbody tr[data-flag]")
-            assert rows.count() == 3
+            assert rows.count() == len(review.list_flags()) >= 3
             flag_id = rows.first.get_attribute("data-flag")
             rows.first.locator("a").click()
             page.wait_for_url(f"**/flags/{flag_id}**")

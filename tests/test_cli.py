@@ -55,7 +55,7 @@ def test_eval_on_the_seed_report_meets_the_quality_bar(seed_run: tuple[Path, obj
     result = CliRunner().invoke(cli, ["eval", "--gold", str(GOLD), str(out / "report.json"), "--json"])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
-    assert {"gpqa-diamond", "humanitys-last-exam", "mmmu-pro"} <= set(scores["matched"])
+    assert {"gpqa-diamond", "humanitys-last-exam", "mmmu-pro", "swe-bench-verified"} <= set(scores["matched"])
     assert scores["recall"] >= 0.375
     assert scores["precision"] >= 0.75
     assert scores["false_alarms"] == 0

@@ -80,3 +80,14 @@ def test_between_two_figures_is_one_range() -> None:
     assert compare(span, q("1,300 deaths")).relation == "agree"
     assert compare(span, q("2,000 deaths")).relation == "differ"
     assert len(parse_quantities("between 4 and 5 billion")) == 2  # units unclear: not joined
+
+
+def test_shares_in_words_are_ranges_where_they_measure_something() -> None:
+    [near] = parse_quantities("achieves near-perfect performance on the benchmark")
+    assert (near.value, near.high, near.unit) == (95.0, 100.0, "%")
+    assert compare(near, q("58.3")).relation == "differ"
+    assert compare(near, q("97%")).relation == "agree"
+    [half] = parse_quantities("half of the patients")
+    assert compare(half, q("51%")).relation == "agree"
+    assert parse_quantities("a perfect storm") == [] and parse_quantities("Half an hour later") == []
+    assert first_quantity("near-perfect") is not None  # a claim's value, standing alone

@@ -165,7 +165,48 @@ def parse_quantities(text: str) -> list[Quantity]:
         quantity = _quantity_from_match(text, m)
         if quantity is not None:
             found.append(quantity)
-    return _join_between(text, found)
+    found += [q for q in _word_quantities(text) if not any(f.start < q.end and q.start < f.end for f in found)]
+    return _join_between(text, sorted(found, key=lambda q: q.start))
+
+
+# Shares and scores written in words, as ranges of percent: what the words commit to, no more.
+_WORD_SHARES: dict[str, tuple[float, float]] = {
+    "perfect": (100.0, 100.0), "near-perfect": (95.0, 100.0), "near perfect": (95.0, 100.0),
+    "nearly perfect": (95.0, 100.0), "almost perfect": (95.0, 100.0), "nearly all": (90.0, 100.0),
+    "almost all": (90.0, 100.0), "virtually all": (90.0, 100.0), "a majority": (50.0, 100.0),
+    "the majority": (50.0, 100.0), "half": (47.5, 52.5), "one-half": (47.5, 52.5), "a third": (31.0, 35.5),
+    "one-third": (31.0, 35.5), "one in three": (31.0, 35.5), "two-thirds": (64.0, 69.0),
+    "a quarter": (23.0, 27.0), "one-quarter": (23.0, 27.0), "one in four": (23.0, 27.0),
+    "three-quarters": (73.0, 77.0), "one in five": (18.0, 22.0), "one in ten": (9.0, 11.0),
+}
+_WORD_SHARE = re.compile(
+    r"\b(?:" + "|".join(sorted((re.escape(w) for w in _WORD_SHARES), key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+_WORD_SHARE_CONTEXT = re.compile(
+    r"^\s+(?:of\b|(?:performance|score|scores|result|results|accuracy|marks|success)\b)", re.IGNORECASE
+)
+
+
+def may_hold_quantity(text: str) -> bool:
+    """A cheap test that skips most sentences without figures."""
+    return any(ch.isdigit() for ch in text) or bool(_WORD_SHARE.search(text))
+
+
+def _word_quantities(text: str) -> list[Quantity]:
+    """'near-perfect performance on X', 'half of the patients': shares in words, only where
+    a share is what the words measure (followed by 'of' or by a word for a score)."""
+    found = []
+    alone = text.strip().lower()
+    for m in _WORD_SHARE.finditer(text):
+        if not _WORD_SHARE_CONTEXT.match(text[m.end():]) and alone != m.group(0).lower():
+            continue  # a claim's value "near-perfect" stands alone; in running text the context decides
+        low, high = _WORD_SHARES[m.group(0).lower()]
+        found.append(Quantity(
+            value=low, high=high if high != low else None, unit="%", dimension="percent", step=0.1,
+            bound="exact", start=m.start(), end=m.end(), text=m.group(0),
+        ))
+    return found
 
 
 _BETWEEN = re.compile(r"\bbetween\s*$", re.IGNORECASE)

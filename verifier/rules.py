@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from . import dates
 from .keys import ATTRIBUTE_SYNONYMS, KeyMaker, split_parenthetical, squash
 from .models import CandidateClaim, Document, ExtractedClaim
-from .numbers import Quantity, parse_quantities
+from .numbers import Quantity, may_hold_quantity, parse_quantities
 from .text import CLAUSE_BREAK, Span, clause_at, is_headline, paragraphs, sentences
 
 # --- names ---------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ class RulesExtractor:
         main, common = context.main, context.vocabulary
         previous = context.previous_subject()
         context.follow(sentence)
-        if not any(ch.isdigit() for ch in sentence.text):
+        if not may_hold_quantity(sentence.text):
             return []
         figures = parse_quantities(sentence.text)
         quantities = [q for q in figures if not _is_list_number(sentence.text, q)]
@@ -524,8 +524,8 @@ Found = tuple[str, tuple[int, int] | None] | None
 
 def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
     """A named scale: '89.5 on GPQA Diamond', 'On X, S scores N', 'X assigned S a score of N', 'X lands at N'."""
-    m = re.match(rf"\s*(?:points?\s+)?(?:on|in)\s+(?:the\s+)?(?:[a-z-]+\s+){{0,2}}(?P<name>{_NAME.pattern})",
-                 text[q.end:])
+    m = re.match(rf"\s*(?:points?\s+|(?:performance|scores?|results?|accuracy|marks)\s+)?(?:on|in)\s+(?:the\s+)?"
+                 rf"(?:[a-z-]+\s+){{0,2}}(?P<name>{_NAME.pattern})", text[q.end:])
     if m and not _is_calendar(m.group("name")) and not _LOCATION_NOUN.search(text[q.end:q.end + m.start("name")]):
         begin = q.end + m.start("name")
         return m.group("name"), (begin, begin + len(m.group("name")))
