@@ -92,3 +92,18 @@ def test_textual_candidates_pair_near_duplicate_attributes_only() -> None:
     pairs = textual_candidates(claims, KEYS)
     assert [(a.value, b.value) for a, b in pairs] in ([("built from scratch", "successor to Lyra")],
                                                        [("successor to Lyra", "built from scratch")])
+
+
+def test_textual_candidates_meet_on_rare_words_of_value_and_quote() -> None:
+    claims = [
+        _claim("a", "a successor within the Llama model family", subject="Muse Spark",
+               attribute="relationship to the Llama family",
+               quote="MuseSpark is positioned as a successor within the Llama model family"),
+        _claim("b", "a distinct architectural lineage", subject="Muse Spark", attribute="lineage",
+               quote="While Meta has championed the Llama brand, Muse Spark appears to be a distinct lineage"),
+        _claim("b", "no public API", subject="Muse Spark", attribute="availability",
+               quote="Meta has not yet launched a public API for Muse Spark"),
+    ]
+    pairs = {(a.attribute, b.attribute) for a, b in textual_candidates(claims, KEYS)}
+    assert pairs == {("relationship to the Llama family", "lineage")} or pairs == {
+        ("lineage", "relationship to the Llama family")}

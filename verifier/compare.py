@@ -7,6 +7,7 @@ grows with the number of claims, not its square. Figures are compared by code
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -189,8 +190,10 @@ def _tokens(text: str) -> set[str]:
 def textual_candidates(claims: list[GroundedClaim], keys: KeyMaker) -> list[tuple[GroundedClaim, GroundedClaim]]:
     """Pairs of non-numeric claims from different documents about the same subject.
 
-    Same attribute key first; then near-duplicate attributes by word overlap found through
-    an inverted index, at most NEIGHBOURS_PER_CLAIM per claim, so the pairs stay linear.
+    Same attribute key first; then claims whose attribute, value and quote share rare words
+    ("relationship to the Llama family" and "a distinct lineage, not Llama"), weighted by
+    how rare each word is among the subject's claims and found through an inverted index:
+    at most NEIGHBOURS_PER_CLAIM per claim, so the pairs stay linear and the judge decides.
     """
     pairs: dict[tuple[str, str], tuple[GroundedClaim, GroundedClaim]] = {}
     by_subject: dict[str, list[GroundedClaim]] = defaultdict(list)
@@ -198,7 +201,13 @@ def textual_candidates(claims: list[GroundedClaim], keys: KeyMaker) -> list[tupl
         by_subject[keys.subject(c.subject)].append(c)
     for group in by_subject.values():
         attribute_keys = [keys.attribute(c.attribute) for c in group]
-        words = [_tokens(c.attribute) for c in group]
+        subject_words = set().union(*(_tokens(c.subject) for c in group))
+        words = [(_tokens(c.attribute) | _tokens(c.value) | _tokens(c.quote)) - subject_words for c in group]
+        frequency: dict[str, int] = defaultdict(int)
+        for claim_words in words:
+            for token in claim_words:
+                frequency[token] += 1
+        weight = {t: math.log(1 + len(group) / n) for t, n in frequency.items()}
         index: dict[str, list[int]] = defaultdict(list)
         for i, claim_words in enumerate(words):
             for token in claim_words | {"=" + attribute_keys[i]}:
@@ -207,22 +216,24 @@ def textual_candidates(claims: list[GroundedClaim], keys: KeyMaker) -> list[tupl
         for i, claim in enumerate(group):
             near = {j for t in words[i] | {"=" + attribute_keys[i]} for j in index[t][:200]}
             scored = {
-                j: _similarity(attribute_keys[i], attribute_keys[j], words[i], words[j])
+                j: _similarity(attribute_keys[i], attribute_keys[j], words[i], words[j], weight)
                 for j in near if group[j].document != claim.document
             }
             ranked = sorted(scored, key=lambda j: (-scored[j], j))[:NEIGHBOURS_PER_CLAIM]
+            rare = math.log(1 + len(group) / 2)  # the weight of a word that at most two claims use
             for j in ranked:
-                if scored[j] >= 0.34:
+                if scored[j] >= rare - 1e-9:
                     a, b = sorted((claim, group[j]), key=lambda c: c.id)
                     pairs.setdefault((a.id, b.id), (a, b))
     return list(pairs.values())
 
 
-def _similarity(key_a: str, key_b: str, words_a: set[str], words_b: set[str]) -> float:
-    """1 for the same attribute key, else the word overlap (Jaccard) of the attributes."""
+def _similarity(key_a: str, key_b: str, words_a: set[str], words_b: set[str], weight: dict[str, float]) -> float:
+    """What two claims share: everything for the same attribute key, else their shared words,
+    each weighted by its rarity among the subject's claims (a rare shared word is a lead)."""
     if key_a == key_b:
-        return 1.0
-    return len(words_a & words_b) / max(len(words_a | words_b), 1)
+        return math.inf
+    return sum(weight.get(t, 0.0) for t in words_a & words_b)
 
 
 def _record_verdict(
