@@ -91,3 +91,10 @@ def test_shares_in_words_are_ranges_where_they_measure_something() -> None:
     assert compare(half, q("51%")).relation == "agree"
     assert parse_quantities("a perfect storm") == [] and parse_quantities("Half an hour later") == []
     assert first_quantity("near-perfect") is not None  # a claim's value, standing alone
+
+
+def test_an_attached_m_is_millions_unless_it_measures_a_length() -> None:
+    assert q("1.2m people").value == pytest.approx(1.2e6)
+    assert compare(q("1.2m people"), q("1,200,000 people")).relation == "agree"
+    deep = q("10m deep")
+    assert (deep.value, deep.unit) == (10.0, "m")

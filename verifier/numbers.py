@@ -235,6 +235,11 @@ def _join_between(text: str, found: list[Quantity]) -> list[Quantity]:
     return joined
 
 
+_PHYSICAL_AFTER = re.compile(
+    r"\s*(?:deep|tall|high|long|wide|away|below|above|underground|under|across|in (?:depth|height|length|diameter))\b"
+)
+
+
 def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
     num, num2 = m.group("num"), m.group("num2")
     scale_word = (m.group("scale") or "").strip().lower()
@@ -243,8 +248,8 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
     currency = CURRENCIES.get(currency_token)
     if scale_word in ("m", "b", "t", "k") and not currency and not (m.group("scale") or "").strip():
         scale_word = ""
-    if scale_word in ("m",) and not currency and unit_word == "":
-        # "10 m" without a currency is metres, not millions
+    if scale_word == "m" and not currency and unit_word == "" and _PHYSICAL_AFTER.match(text[m.end():]):
+        # "10m deep" is metres; "1.2m people" is millions
         scale_word, unit_word = "", "meters"
     has_unit = bool(unit_word or currency or scale_word)
     if _is_name_part(text, m.start("num"), m.end("num") if not num2 else m.end("num2"), has_unit):
