@@ -87,7 +87,7 @@ def test_levels_after_a_change_and_secondary_events() -> None:
     )
     keys = KeyMaker()
     claims = {(keys.attribute(a), v): c for _, a, v, c in _claims(text)}
-    assert ("revenue", "$4.2 billion") in claims and ("revenuechange", "12%") in claims
+    assert ("revenue", "$4.2 billion") in claims and ("revenuerise", "12%") in claims
     assert ("aftershockmagnitude", "6.1") in claims and ("magnitude", "7.0") in claims
     assert ("efficacy", "91%") in claims
     assert claims[("revenue", "$17 billion")] == ["forecast"]
@@ -135,3 +135,10 @@ def test_tables_end_at_a_blank_line_or_a_new_header() -> None:
     claims = _claims(text)
     assert ("Northwind", "Revenue", "$4.2bn", []) in claims
     assert ("Placebo", "Hospitalization", "6.2%", []) in claims and ("Zentrava", "Deaths", "3", []) in claims
+
+
+def test_a_rise_and_a_fall_are_never_the_same_measure() -> None:
+    keys = KeyMaker()
+    [(_, up, _, _)] = _claims("Acme\nAcme's shares rose 3% on Monday.\n")
+    [(_, down, _, _)] = _claims("Acme\nAcme's shares fell 3% on Monday.\n")
+    assert keys.attribute(up) != keys.attribute(down)

@@ -63,6 +63,7 @@ _LEVEL_VERBS = (
     r"narrowed to|widened to|shrank to|swelled to|eased to|rebounded to|recovered to|rose to about)"
 )
 _CHANGE_VERBS = r"(?:rose|fell|grew|increased|decreased|declined|jumped|dropped|climbed|surged|slipped|gained|lost)"
+_FALL_VERBS = r"(?:fell|decreased|declined|dropped|slipped|lost)"
 _QUALIFIER = r"(?:(?:about|around|nearly|some|an estimated|just|roughly|approximately)\s+)?"
 _POSITION_VERBS = r"(?:lands at|landed at|sits at|sat at|comes in at|came in at|stands at|stood at)"
 _MEASURE_NOUNS = {
@@ -616,12 +617,13 @@ def _level_verb(text: str, q: Quantity, before: str, after: str, before_all: str
 
 
 def _change_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """"Meta's stock rose 9%": a change, not a level."""
-    m = re.search(rf"\s{_CHANGE_VERBS}\s+(?:by\s+)?$", before_all)
+    """"Meta's stock rose 9%": a change, not a level; a rise and a fall are different measures."""
+    m = re.search(rf"\s(?P<verb>{_CHANGE_VERBS})\s+(?:by\s+)?$", before_all)
     if not m or q.dimension != "percent":
         return None
     phrase = _clause_subject(before_all, m.start())
-    return (f"{phrase} change", None) if phrase else None
+    direction = "fall" if re.fullmatch(_FALL_VERBS, m.group("verb")) else "rise"
+    return (f"{phrase} {direction}", None) if phrase else None
 
 
 def _clause_subject(before: str, verb_at: int) -> str:
