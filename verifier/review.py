@@ -123,20 +123,24 @@ def list_flags(
     """The queue of a batch (default: the latest): its flags, then stale ones from earlier runs."""
     store = _open(home)
     try:
-        batch_id = resolve_batch(store, batch)
-        rows = [(row, False) for row in store.contradictions(batch_id)]
-        current = {row["id"] for row, _ in rows}
-        seen = set(current)
-        for row in store.earlier_contradictions(batch_id):
-            if row["id"] not in seen:
-                seen.add(row["id"])
-                rows.append((row, True))
+        rows = _queue_rows(store, resolve_batch(store, batch))
         history = store.decisions([row["id"] for row, _ in rows])
         flags = [_summary(store, row, stale, history[row["id"]]) for row, stale in rows]
     finally:
         store.close()
     return [f for f in flags
             if (status == "all" or f.status == status) and (severity is None or f.severity == severity)]
+
+
+def _queue_rows(store: Store, batch_id: str) -> list[tuple[sqlite3.Row, bool]]:
+    """A batch's flags, then those only earlier runs of the same inputs found: (row, stale)."""
+    rows = [(row, False) for row in store.contradictions(batch_id)]
+    seen = {row["id"] for row, _ in rows}
+    for row in store.earlier_contradictions(batch_id):
+        if row["id"] not in seen:
+            seen.add(row["id"])
+            rows.append((row, True))
+    return rows
 
 
 def _summary(store: Store, row: sqlite3.Row, stale: bool, history: list[sqlite3.Row]) -> FlagSummary:
@@ -155,12 +159,13 @@ def show_flag(flag_id: str, home: Path | None = None, batch: str | None = None) 
     """A flag with both passages in context, as the latest batch (or `batch`) sees it."""
     store = _open(home)
     try:
-        flags = {f.id: f for f in list_flags(home, batch)} if store.batch(batch) is not None else {}
-        row = store.finding(flag_id)
+        batch_row = store.batch(batch)
+        queue = _queue_rows(store, str(batch_row["id"])) if batch_row is not None else []
+        row, stale = next(((r, s) for r, s in queue if r["id"] == flag_id), (store.finding(flag_id), True))
         if row is None:
             raise ReviewError(f"no flag {flag_id!r}")
         history = store.decisions([flag_id])[flag_id]
-        summary = flags.get(flag_id) or _summary(store, row, True, history)
+        summary = _summary(store, row, stale, history)
         claims = [_side(c) for c in store.claims(row["batch_id"], json.loads(row["claim_ids"]))]
     finally:
         store.close()
