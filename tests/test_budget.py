@@ -94,10 +94,10 @@ def test_a_batch_stopped_by_its_budget_resumes_with_a_larger_one(tmp_path: Path)
             return loaded
 
         first = run("--max-cost", "0.003")
-        assert first["unprocessed"] and endpoint.requests == 6 - len(first["unprocessed"])  # type: ignore[arg-type]
+        assert first["unprocessed"] and endpoint.kinds["extract"] == 6 - len(first["unprocessed"])  # type: ignore[arg-type]
         second = run("--resume", str(first["batch"]), "--max-cost", "1")
         assert second["batch"] == first["batch"] and second["unprocessed"] == []
-        assert len(second["documents"]) == 6 and endpoint.requests == 6  # type: ignore[arg-type]
+        assert len(second["documents"]) == 6 and endpoint.kinds["extract"] == 6  # type: ignore[arg-type]
         again = CliRunner().invoke(cli, ["run", str(folder), "--resume", str(first["batch"]), "--base-url",
                                          endpoint.url, "--model", "fake", "--out", str(tmp_path / "o")])
     assert again.exit_code == 1 and "already finished" in again.stderr

@@ -1,13 +1,20 @@
-"""Cross-checking: which pairs become flags, corroborations, or nothing."""
+"""Cross-checking: which pairs become flags, explained differences, timelines, corroborations, or nothing."""
 
 from __future__ import annotations
 
-from verifier.compare import cross_check, textual_candidates
+from verifier import compare
+from verifier.align import align
+from verifier.findings import Findings
 from verifier.keys import KeyMaker
 from verifier.models import Document, GroundedClaim
 from verifier.numbers import first_quantity
 
 KEYS = KeyMaker()
+
+
+def cross_check(docs: list[Document], claims: list[GroundedClaim], keys: KeyMaker = KEYS) -> Findings:
+    """Align, then cross-check: the path every batch takes."""
+    return compare.cross_check(docs, align(docs, claims, keys), keys)
 
 
 def _doc(doc_id: str, date: str | None = None) -> Document:
@@ -80,30 +87,3 @@ def test_candidate_pairs_grow_linearly_with_claims() -> None:
         claims = [_claim(f"d{i}", f"{i % 7 + 1} billion dollars", subject=f"Firm{i % 50}") for i in range(n)]
         findings = cross_check(docs, claims, KEYS)
         assert findings.candidate_pairs <= 3 * len(claims)
-
-
-def test_textual_candidates_pair_near_duplicate_attributes_only() -> None:
-    claims = [
-        _claim("a", "built from scratch", subject="Vega", attribute="lineage"),
-        _claim("b", "successor to Lyra", subject="Vega", attribute="lineage of the rover"),
-        _claim("b", "Kourou", subject="Vega", attribute="launch site"),
-        _claim("c", "six", subject="Orion", attribute="lineage"),
-    ]
-    pairs = textual_candidates(claims, KEYS)
-    assert [(a.value, b.value) for a, b in pairs] in ([("built from scratch", "successor to Lyra")],
-                                                       [("successor to Lyra", "built from scratch")])
-
-
-def test_textual_candidates_meet_on_rare_words_of_value_and_quote() -> None:
-    claims = [
-        _claim("a", "a successor within the Llama model family", subject="Muse Spark",
-               attribute="relationship to the Llama family",
-               quote="MuseSpark is positioned as a successor within the Llama model family"),
-        _claim("b", "a distinct architectural lineage", subject="Muse Spark", attribute="lineage",
-               quote="While Meta has championed the Llama brand, Muse Spark appears to be a distinct lineage"),
-        _claim("b", "no public API", subject="Muse Spark", attribute="availability",
-               quote="Meta has not yet launched a public API for Muse Spark"),
-    ]
-    pairs = {(a.attribute, b.attribute) for a, b in textual_candidates(claims, KEYS)}
-    assert pairs == {("relationship to the Llama family", "lineage")} or pairs == {
-        ("lineage", "relationship to the Llama family")}

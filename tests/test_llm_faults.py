@@ -96,7 +96,11 @@ def test_llm_batch_flags_a_textual_contradiction_judged_by_the_model(tmp_path: P
     assert flag.kind == "textual" and flag.severity == "major"
     assert {c.document for c in flag.claims} == {"orbis", "skyline"}
     assert "Lyra" in flag.rationale
-    assert report.usage.llm_calls == 3 and report.usage.total_tokens == 360
+    assert flag.question == "What is the Vega rover's lineage?"
+    [vega] = report.entities
+    assert (vega.name, vega.kind) == ("Vega", "product")
+    assert report.usage.calls_by_stage == {"extract": 2, "align": 2, "judge": 1}
+    assert report.usage.llm_calls == 5 and report.usage.total_tokens == 600
 
 
 @pytest.mark.block_network(allowed_hosts=["127.0.0.1"])

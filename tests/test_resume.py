@@ -39,7 +39,7 @@ def test_sigkill_then_the_same_command_finishes_without_repeating_work(tmp_path:
             time.sleep(0.01)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
-        killed_after = endpoint.requests
+        killed_after = endpoint.kinds["extract"]
         db = sqlite3.connect(verifier_home / "verifier.db")
         committed = db.execute("SELECT count(*) FROM documents").fetchone()[0]
         assert 0 < committed < DOCUMENTS
@@ -49,7 +49,7 @@ def test_sigkill_then_the_same_command_finishes_without_repeating_work(tmp_path:
                                 capture_output=True, text=True, timeout=120)
         assert second.returncode == 0, second.stderr
         assert "resuming batch" in second.stderr
-        bodies = [json.dumps(b["messages"], sort_keys=True) for b in endpoint.bodies]
+        bodies = [json.dumps(b["messages"], sort_keys=True) for b in endpoint.bodies_of("extract")]
 
     # every document asked once; only calls in flight when the first run died (at most the
     # concurrency, 2) are asked again, never one whose answer had been received

@@ -3,8 +3,10 @@
 Documents are admitted one at a time against the budget: what was spent (from the token
 usage the endpoint reports) plus what is reserved for documents in flight plus the
 estimate of the next one must stay within `--max-cost`, or the run stops cleanly and
-the report lists the documents it did not process. Judge calls are counted in what was
-spent but not reserved ahead.
+the report lists the documents it did not process. Each admitted document also reserves
+a share for the calls that cross-check its claims (alignment and the judge), so extraction
+cannot spend what those need; each of those calls is then asked for through `gate` and is
+skipped, with a note, when it would pass the budget.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from .text import chunk_paragraphs
 
 PRICES = Path(__file__).with_name("prices.json")
 PROMPT_OVERHEAD_TOKENS = 900  # the extraction prompt and schema sent with every chunk
+CROSS_CHECK_SHARE = 0.6  # cross-check tokens (alignment and judge, in and out) per token of document text
+CALL_OVERHEAD_TOKENS = 700  # an alignment or judge prompt and its schema
+CALL_ANSWER_TOKENS = 600  # what such a call is expected to answer
 
 
 class BudgetError(Exception):
@@ -56,6 +61,8 @@ class Budget:
         self.usage = usage
         self.chunk_tokens = chunk_tokens
         self.reserved: dict[str, float] = {}
+        self.calls_base: float | None = None  # spent when the first cross-check call was asked for
+        self.calls_admitted = 0.0  # estimates of the cross-check calls admitted since
         self.stopped = False
         self._lock = threading.Lock()
 
@@ -70,12 +77,32 @@ class Budget:
         return cls(limit, price, usage, chunk_tokens)
 
     def estimate(self, doc: Document) -> float:
-        """Dollars one document should cost: its chunks' prompt tokens and a share for the answers."""
+        """Dollars one document should cost: its chunks' prompt tokens and a share for the answers,
+        and its share of the alignment and judge calls."""
         chunks = max(len(chunk_paragraphs(doc.text, self.chunk_tokens)), 1)
         passage = len(doc.text) / 4
         prompt = passage + PROMPT_OVERHEAD_TOKENS * chunks
         completion = passage * 0.5 + 100 * chunks
-        return (prompt * self.price[0] + completion * self.price[1]) / 1_000_000
+        return (prompt * self.price[0] + completion * self.price[1]) / 1_000_000 + self.cross_check_share(doc)
+
+    def cross_check_share(self, doc: Document) -> float:
+        tokens = len(doc.text) / 4 * CROSS_CHECK_SHARE
+        return tokens * (self.price[0] + self.price[1]) / 2 / 1_000_000
+
+    def gate(self, text: str) -> bool:
+        """May a cross-check call carrying `text` be made? Yes while spent, in flight and this call's
+        estimate stay within the budget; the call's estimate counts as in flight until it is spent."""
+        cost = ((len(text) / 4 + CALL_OVERHEAD_TOKENS) * self.price[0] + CALL_ANSWER_TOKENS * self.price[1]) / 1e6
+        with self._lock:
+            spent = self.spent()
+            if self.calls_base is None:
+                self.calls_base = spent
+            # calls run side by side: count what was admitted until their tokens are reported
+            current = max(spent, self.calls_base + self.calls_admitted)
+            if current + cost > self.limit:
+                return False
+            self.calls_admitted += cost
+            return True
 
     def spent(self) -> float:
         return (self.usage.prompt_tokens * self.price[0] + self.usage.completion_tokens * self.price[1]) / 1_000_000
@@ -91,9 +118,11 @@ class Budget:
             return True
 
     def settle(self, doc: Document) -> None:
-        """The document is done: its real cost is in `spent` now."""
+        """The document is done: its extraction cost is in `spent` now; its cross-check share stays
+        reserved until the cross-check runs."""
         with self._lock:
-            self.reserved.pop(doc.id, None)
+            if doc.id in self.reserved:
+                self.reserved[doc.id] = self.cross_check_share(doc)
 
     def announce(self, documents: list[Document]) -> str:
         total = sum(self.estimate(d) for d in documents)

@@ -106,9 +106,10 @@ def eval_command(gold_path: Path, report_path: Path, as_json: bool) -> None:
     try:
         gold = evaluate.load_gold(gold_path)
         flags = evaluate.load_flags(report_path)
+        questions = evaluate.load_questions(report_path)
     except evaluate.EvalInputError as exc:
         raise click.ClickException(str(exc)) from exc
-    result = evaluate.score(gold, flags)
+    result = evaluate.score(gold, flags, questions)
     if as_json:
         click.echo(json.dumps(result.as_json(), indent=2))
     else:
@@ -129,9 +130,9 @@ def flags(batch: str | None, status: str, severity: str | None, as_json: bool) -
     if not found:
         click.echo("no flags match")
         return
-    click.echo(f"{'id':14} {'severity':8} {'status':10} {'subject / attribute':40} {'values':24} documents")
+    click.echo(f"{'id':14} {'severity':8} {'status':10} {'question':40} {'values':24} documents")
     for f in found:
-        what = f"{f.subject} / {f.attribute}"[:40]
+        what = (f.question or f"{f.subject} / {f.attribute}")[:40]
         values = " vs ".join(f.values)[:24]
         click.echo(f"{f.id:14} {f.severity:8} {f.status:10} {what:40} {values:24} {' vs '.join(f.documents)}")
 
@@ -143,6 +144,8 @@ def show(flag_id: str, batch: str | None) -> None:
     """Show a flag: both quotes in their passages, conditions, sources, rationale and decisions."""
     detail = _review(lambda: review.show_flag(flag_id, None, batch))
     click.echo(f"{detail.id}  {detail.severity} {detail.kind}  status: {detail.status}  batch: {detail.batch}")
+    if detail.question:
+        click.echo(f"{detail.question} {' vs '.join(detail.values)}")
     click.echo(f"{detail.subject} — {detail.attribute}: {' vs '.join(detail.values)}")
     for n, side in enumerate(detail.claims, start=1):
         click.echo("")

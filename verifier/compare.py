@@ -1,26 +1,38 @@
-"""Cross-checking: compare claims about the same thing across documents.
+"""Cross-checking, one question at a time: figures by code, text by one judge call per question.
 
-Candidates meet by key (subject and attribute, folded), never all pairs, so the work
-grows with the number of claims, not its square. Figures are compared by code
-(`numbers.compare`); text is compared by an LLM judge when one is configured.
+Alignment has put the claims that answer one question together, so comparison never
+looks across questions: the work grows with the claims, not with their square, and the
+judge reads each question's claims once, not every pair of claims about a subject.
+
+What two differing answers to one question are depends on when and under what they hold:
+- read at different times (stated, or a running count on different days): a **timeline**,
+  an update, not a contradiction; a running count that falls later is flagged;
+- for different periods, or under different stated conditions on both sides (a partial
+  and a final count, another mode, another scope): an **explained** difference, listed
+  apart from the flags;
+- with a condition stated on one side only: a flag marked "conditions differ";
+- otherwise: a flag.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import dates
-from .findings import Findings, single_source
-from .keys import KeyMaker, fold
-from .models import Document, GroundedClaim, JudgeVerdict
+from . import dates, timing
+from .align import Alignment, document_labels
+from .features import FUNCTION_WORDS, content_stems
+from .findings import Findings
+from .keys import KeyMaker, fold, squash
+from .llm import LLM, LLMError, load_prompt
+from .models import AsOf, Document, GroundedClaim, GroupVerdict, Question
 from .numbers import Comparison, Quantity, compare, first_quantity
 
-Judge = Callable[[GroundedClaim, GroundedClaim], JudgeVerdict | None]
+GroupJudge = Callable[[Question, list[GroundedClaim]], GroupVerdict | None]
+JUDGE_GROUP_LIMIT = 30  # claims per judge call; a larger question is judged in parts
 
 # Wording that marks a running figure, read at a moment: a toll, a count "so far".
 _RUNNING = re.compile(
@@ -29,102 +41,170 @@ _RUNNING = re.compile(
     r"injuries|wounded|displaced|evacuated|evacuees|infected|hospitali[sz]ed|arrested|cases)\b",
     re.IGNORECASE,
 )
-NEIGHBOURS_PER_CLAIM = 3
+# A count that only grows: a toll, a total to date, a present perfect ("have died", "has burned").
+_CUMULATIVE = re.compile(
+    r"\b(?:toll|so far|to date|cumulative|in total|altogether|"
+    r"ha(?:s|ve|d) (?:now |so far |already )?(?:been )?(?:\w{2,30}ed|risen|grown|burnt|fled|killed))\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:no|not|without|excluding|non)\b|\bnon-", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class _Side:
-    """A claim with what comparison needs: its quantity, periods, moment and other conditions."""
+    """A claim with what comparison needs: its quantity, periods, time and other conditions."""
 
     claim: GroundedClaim
     quantity: Quantity | None
     periods: tuple[dates.Period, ...]
-    moment: str | None
-    settings: frozenset[str]
+    when: AsOf | None
+    cumulative: bool
+    settings: frozenset[frozenset[str]]
+    forecast: bool
 
 
 def cross_check(
-    documents: list[Document], claims: list[GroundedClaim], keys: KeyMaker, judge: Judge | None = None,
+    documents: list[Document], alignment: Alignment, keys: KeyMaker, judge: GroupJudge | None = None,
     concurrency: int = 1, independent: dict[str, str] | None = None,
 ) -> Findings:
-    """Contradictions, corroborations and single-source claims of one batch.
+    """Contradictions, explained differences, timelines, corroborations and single-source claims.
 
     `independent` maps each document to its source (a syndicated copy to its original):
-    corroboration needs two independent sources, not two copies.
+    corroboration and majorities count sources, not copies.
     """
     sha_of = {d.id: d.sha256 for d in documents}
-    date_of = {d.id: d.date for d in documents}
-    findings = Findings(source_of=independent or {})
-    groups: dict[tuple[str, str], list[_Side]] = defaultdict(list)
-    for claim in claims:
-        groups[keys.pair(claim.subject, claim.attribute)].append(_side(claim, date_of.get(claim.document)))
-    for sides in groups.values():
-        if len({s.claim.document for s in sides}) < 2:
+    findings = Findings(source_of=independent or {}, sha_of=sha_of)
+    by_id = {c.id: c for c in alignment.claims}
+    jobs: list[tuple[Question, list[GroundedClaim]]] = []
+    single: list[str] = []
+    for question in alignment.questions:
+        claims = [by_id[i] for i in question.claims if i in by_id]
+        if len({c.document for c in claims}) < 2:
+            single += [c.id for c in claims]
             continue
+        findings.questions_compared += 1
+        sides = [_side(c) for c in claims]
         numeric = [s for s in sides if s.quantity is not None]
-        if numeric:
-            _check_numeric(numeric, findings, keys, sha_of)
-    if judge is not None:
-        pairs = textual_candidates([c for c in claims if c.number is None], keys)
-        findings.candidate_pairs += len(pairs)
+        if len({s.claim.document for s in numeric}) > 1:
+            _check_numeric(question, numeric, findings)
+        if judge is not None and needs_judge(claims, keys):
+            jobs += [(question, part) for part in _parts(claims)]
+    findings.judge_groups = len(jobs)
+    if judge is not None and jobs:
         with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
-            verdicts = list(pool.map(lambda pair: judge(*pair), pairs))
-        for (a, b), verdict in zip(pairs, verdicts, strict=True):
-            _record_verdict(a, b, verdict, findings, keys, sha_of)
-    findings.single_source = single_source(claims, keys)
+            verdicts = list(pool.map(lambda job: judge(*job), jobs))
+        for (question, claims), verdict in zip(jobs, verdicts, strict=True):
+            if verdict is not None:
+                _record_group(question, claims, verdict, findings, keys)
+    findings.single_source = single
     return findings
 
 
-def _side(claim: GroundedClaim, document_date: str | None) -> _Side:
-    text = "; ".join(claim.conditions)
-    moment = None
-    if _RUNNING.search(claim.quote) or _RUNNING.search(claim.attribute) or _RUNNING.search(text):
-        # only a running figure (a toll, a count so far) is read at a moment
-        points = dates.point_dates(text)
-        moment = points[-1] if points else document_date
-    settings = frozenset(
-        " ".join(fold(c).split()) for c in claim.conditions
-        if not dates.periods(c) and not dates.point_dates(c)
-    )
+def needs_judge(claims: list[GroundedClaim], keys: KeyMaker) -> bool:
+    """A question goes to the judge when words carry what code cannot compare: a text claim, or
+    figures stated under different attribute wordings ('spent acquiring' against 'invested in')."""
+    if any(c.number is None for c in claims):
+        return True
+    return len({keys.attribute(c.attribute) or squash(c.attribute) for c in claims}) > 1
+
+
+def _parts(claims: list[GroundedClaim]) -> list[list[GroundedClaim]]:
+    """A question's claims in judge-sized parts, documents interleaved so each part compares sources."""
+    if len(claims) <= JUDGE_GROUP_LIMIT:
+        return [claims]
+    by_doc: dict[str, list[GroundedClaim]] = defaultdict(list)
+    for c in claims:
+        by_doc[c.document].append(c)
+    interleaved = [c for row in _zip_longest(list(by_doc.values())) for c in row]
+    n = -(-len(interleaved) // JUDGE_GROUP_LIMIT)
+    size = -(-len(interleaved) // n)
+    return [interleaved[i:i + size] for i in range(0, len(interleaved), size)]
+
+
+def _zip_longest(lists: list[list[GroundedClaim]]) -> list[list[GroundedClaim]]:
+    longest = max(len(x) for x in lists)
+    return [[x[i] for x in lists if i < len(x)] for i in range(longest)]
+
+
+def _side(claim: GroundedClaim) -> _Side:
+    text = " ".join([claim.quote, claim.attribute, *claim.conditions])
+    running = bool(_RUNNING.search(text))
+    when = claim.as_of if claim.as_of and (claim.as_of.source == "stated" or running) else None
+    settings = frozenset(_setting(c) for c in claim.conditions if _is_setting(c))
     return _Side(
         claim=claim,
         quantity=first_quantity(claim.value) if claim.number is not None else None,
-        periods=tuple(dates.parse_periods(text)),
-        moment=moment,
-        settings=settings,
+        periods=tuple(dates.parse_periods("; ".join(claim.conditions))),
+        when=when,
+        cumulative=bool(_CUMULATIVE.search(claim.quote) or _CUMULATIVE.search(claim.attribute)),
+        settings=frozenset(s for s in settings if s),
+        forecast=any(fold(c).strip() == "forecast" for c in claim.conditions),
     )
 
 
-def _comparable(a: _Side, b: _Side, latest_year: int | None) -> bool:
-    """Figures for different periods, or running figures read at different moments, are not rivals."""
-    if not dates.periods_compatible(list(a.periods), list(b.periods), latest_year):
+def _is_setting(condition: str) -> bool:
+    """A condition that is not a time: 'no tools', 'Contemplating mode', 'partial count'."""
+    if dates.periods(condition) or dates.point_dates(condition) or fold(condition).strip() == "forecast":
         return False
-    if {"forecast"} & a.settings != {"forecast"} & b.settings:
-        return False  # a forecast and an outcome are different quantities
-    return not (a.moment and b.moment and a.moment != b.moment)
+    return timing.stated_time(condition, None) is None
 
 
-def _check_numeric(sides: list[_Side], findings: Findings, keys: KeyMaker, sha_of: dict[str, str]) -> None:
-    """Cluster agreeing figures; flag each document of every other cluster against the best-supported one.
+def _setting(condition: str) -> frozenset[str]:
+    """A condition as its content stems, negation kept: 'no tools' and 'without tools' are one."""
+    stems = set(content_stems(condition))
+    if _NEGATION.search(condition):
+        stems.add("¬")
+    return frozenset(stems - FUNCTION_WORDS)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def _relation(a: _Side, b: _Side, latest_year: int | None) -> str:
+    """How two answers to one question stand: 'timeline', 'period', 'forecast', 'conditions',
+    'one-sided' (a condition on one side only) or 'same'."""
+    if timing.disjoint(a.when, b.when):
+        return "timeline"
+    if not dates.periods_compatible(list(a.periods), list(b.periods), latest_year):
+        return "period"
+    if a.forecast != b.forecast:
+        return "forecast"
+    only_a, only_b = a.settings - b.settings, b.settings - a.settings
+    if only_a and only_b:
+        return "conditions"
+    return "one-sided" if only_a or only_b else "same"
+
+
+_EXPLANATIONS = {
+    "period": "they are for different periods",
+    "forecast": "one is a forecast and the other an outcome",
+    "conditions": "they hold under different stated conditions",
+}
+
+
+def _check_numeric(question: Question, sides: list[_Side], findings: Findings) -> None:
+    """Cluster agreeing figures read under the same time and conditions; flag each document of every
+    other cluster against the best-supported one; put timelines and explained differences apart.
 
     Comparing with the largest cluster only keeps pairs linear in the claims (at most one
     pair per claim) while still flagging every document that disagrees with what most
-    documents say.
+    sources say.
     """
     years = [p.year for s in sides for p in s.periods if p.year is not None]
     latest = max(years) if years else None
+    _timeline(question, sides, findings)
     clusters: list[list[_Side]] = []
     for side in sorted(sides, key=lambda s: (s.claim.document, s.claim.start)):
         for cluster in clusters:
             head = cluster[0]
-            if _comparable(head, side, latest) and _agrees(head, side):
+            if _relation(head, side, latest) in ("same", "one-sided") and _agrees(head, side):
                 cluster.append(side)
                 break
         else:
             clusters.append([side])
     for cluster in clusters:
-        findings.corroborate([s.claim for s in cluster], keys)
-    clusters.sort(key=lambda c: (-len({s.claim.document for s in c}), c[0].claim.document))
+        findings.corroborate([s.claim for s in cluster])
+    clusters.sort(key=lambda c: (-findings.sources([s.claim.document for s in c]), c[0].claim.document))
     anchor = clusters[0]
     for other in clusters[1:]:
         seen: set[str] = set()
@@ -132,18 +212,66 @@ def _check_numeric(sides: list[_Side], findings: Findings, keys: KeyMaker, sha_o
             if side.claim.document in seen:
                 continue  # one flag per dissenting document is enough
             seen.add(side.claim.document)
-            rival = _rival(anchor, side, latest)
+            rival, relation = _rival(anchor, side, latest)
             if rival is None:
                 continue
-            _compare_pair(rival, side, findings, sha_of)
+            findings.candidate_pairs += 1
+            assert rival.quantity is not None and side.quantity is not None
+            outcome = compare(rival.quantity, side.quantity)
+            if outcome.relation != "differ":
+                continue
+            if relation in _EXPLANATIONS:
+                findings.explain(question, rival.claim, side.claim, f"{outcome.rationale}; {_EXPLANATIONS[relation]}: "
+                                 f"{_describe(rival)} vs {_describe(side)}")
+            elif relation != "timeline":
+                _flag_numeric(question, rival, side, outcome, findings, conditions_differ=relation == "one-sided")
 
 
-def _compare_pair(a: _Side, b: _Side, findings: Findings, sha_of: dict[str, str]) -> None:
-    findings.candidate_pairs += 1
-    assert a.quantity is not None and b.quantity is not None
-    outcome = compare(a.quantity, b.quantity)
-    if outcome.relation == "differ":
-        _flag_numeric(a, b, outcome, findings, sha_of)
+def _rival(anchor: list[_Side], side: _Side, latest: int | None) -> tuple[_Side | None, str]:
+    """The figure of the best-supported cluster, from another document, to set `side` against:
+    one read under the same time and conditions if there is one, else the first from another document."""
+    others = [a for a in anchor if a.claim.document != side.claim.document]
+    ranked = sorted(((_RANK[_relation(a, side, latest)], n, a) for n, a in enumerate(others)), key=lambda t: t[:2])
+    if not ranked:
+        return None, ""
+    _, _, best = ranked[0]
+    return best, _relation(best, side, latest)
+
+
+_RANK = {"same": 0, "one-sided": 1, "conditions": 2, "period": 3, "forecast": 4, "timeline": 5}
+
+
+def _timeline(question: Question, sides: list[_Side], findings: Findings) -> None:
+    """Readings at two or more times from two or more documents: a timeline; a running count
+    that is lower at a later time than at an earlier one, beyond what its precision allows, is flagged."""
+    timed = [s for s in sides if s.when is not None]
+    moments = {(s.when.start, s.when.end) for s in timed if s.when is not None}
+    if len(moments) < 2 or len({s.claim.document for s in timed}) < 2:
+        return
+    if not any(timing.disjoint(a.when, b.when) for a in timed for b in timed[:8]):
+        return
+    findings.timeline(question, [s.claim for s in timed])
+    ordered = sorted(timed, key=lambda s: timing.order_key(s.when))
+    highest: _Side | None = None
+    for side in ordered:
+        if highest is not None and side.cumulative and highest.cumulative \
+                and highest.claim.document != side.claim.document and timing.later(side.when, highest.when) > 0:  # type: ignore[arg-type]
+            assert side.quantity is not None and highest.quantity is not None
+            outcome = compare(highest.quantity, side.quantity)
+            if outcome.relation == "differ" and side.quantity.top < highest.quantity.low:
+                rationale = (f"a running count cannot fall: {highest.quantity.stated} as of {_when(highest)}, "
+                             f"then {side.quantity.stated} as of {_when(side)}")
+                findings.flag(highest.claim, side.claim, kind="numeric", severity="major", rationale=rationale,
+                              conditions_differ=False, question=question)
+        if highest is None or (side.quantity is not None and highest.quantity is not None
+                               and side.quantity.low > highest.quantity.low):
+            highest = side
+
+
+def _when(side: _Side) -> str:
+    if side.when is None or side.when.start is None:
+        return "an unstated time"
+    return side.when.start if side.when.start == side.when.end else f"{side.when.start}–{side.when.end}"
 
 
 def _agrees(a: _Side, b: _Side) -> bool:
@@ -151,101 +279,96 @@ def _agrees(a: _Side, b: _Side) -> bool:
     return compare(a.quantity, b.quantity).relation == "agree"
 
 
-def _rival(anchor: list[_Side], side: _Side, latest: int | None) -> _Side | None:
-    """The first figure of the best-supported cluster, from another document, that `side` can be compared with."""
-    for a in anchor:
-        if a.claim.document != side.claim.document and _comparable(a, side, latest):
-            return a
-    return None
-
-
-def _flag_numeric(a: _Side, b: _Side, outcome: Comparison, findings: Findings, sha_of: dict[str, str]) -> None:
-    conditions_differ = a.settings != b.settings
+def _flag_numeric(question: Question, a: _Side, b: _Side, outcome: Comparison, findings: Findings,
+                  conditions_differ: bool) -> None:
     rationale = f"{a.claim.subject}, {a.claim.attribute}: {outcome.rationale}."
     if conditions_differ:
         rationale += f" Conditions differ: {_describe(a)} vs {_describe(b)}."
     hedged = [s.claim.document for s in (a, b) if s.claim.hedged]
     if hedged:
         rationale += f" Hedged in {', '.join(hedged)}."
-    findings.flag(
-        a.claim, b.claim, kind="numeric", severity=outcome.severity, rationale=rationale,
-        conditions_differ=conditions_differ, sha_of=sha_of,
-    )
+    findings.flag(a.claim, b.claim, kind="numeric", severity=outcome.severity, rationale=rationale,
+                  conditions_differ=conditions_differ, question=question)
 
 
 def _describe(side: _Side) -> str:
     return ", ".join(side.claim.conditions) if side.claim.conditions else "none stated"
 
 
-# --- text ---------------------------------------------------------------------------------------
+# --- the judge's answers ------------------------------------------------------------------------
 
 
-_STOPWORDS = {"the", "and", "for", "with", "from", "its", "that", "this", "into", "over", "than", "per"}
+def _record_group(question: Question, claims: list[GroundedClaim], verdict: GroupVerdict, findings: Findings,
+                  keys: KeyMaker) -> None:
+    """Keep what holds of a judge's answer: pairs of known claims from two documents, each sorted
+    by the same rules as figures (time, then conditions); figures that code found different are
+    code's to flag already."""
+    for pair in verdict.contradictions:
+        if not (1 <= pair.a <= len(claims) and 1 <= pair.b <= len(claims)):
+            continue
+        a, b = claims[pair.a - 1], claims[pair.b - 1]
+        if a.document == b.document:
+            continue
+        sa, sb = _side(a), _side(b)
+        figures = sa.quantity is not None and sb.quantity is not None
+        if figures and compare(sa.quantity, sb.quantity).relation != "agree":  # type: ignore[arg-type]
+            continue  # two differing figures: code compared them
+        relation = _relation(sa, sb, None)
+        rationale = " ".join(pair.rationale.split())[:500] or "The judge found these claims incompatible."
+        if relation == "timeline":
+            findings.timeline(question, [a, b])
+        elif relation in _EXPLANATIONS:
+            findings.explain(question, a, b, f"{rationale} ({_EXPLANATIONS[relation]})")
+        else:
+            conditions_differ = relation == "one-sided" or not pair.conditions_match
+            findings.flag(a, b, kind="textual", severity="major" if pair.conditions_match else "minor",
+                          rationale=rationale, conditions_differ=conditions_differ, question=question)
+    for group in verdict.agreements:
+        members = [claims[i - 1] for i in dict.fromkeys(group) if 1 <= i <= len(claims)]
+        if len({c.document for c in members}) > 1:
+            findings.corroborate(members)
 
 
-def _tokens(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) > 2 and w not in _STOPWORDS}
+# --- the judge through the LLM door ------------------------------------------------------------
 
 
-def textual_candidates(claims: list[GroundedClaim], keys: KeyMaker) -> list[tuple[GroundedClaim, GroundedClaim]]:
-    """Pairs of non-numeric claims from different documents about the same subject.
-
-    Same attribute key first; then claims whose attribute, value and quote share rare words
-    ("relationship to the Llama family" and "a distinct lineage, not Llama"), weighted by
-    how rare each word is among the subject's claims and found through an inverted index:
-    at most NEIGHBOURS_PER_CLAIM per claim, so the pairs stay linear and the judge decides.
-    """
-    pairs: dict[tuple[str, str], tuple[GroundedClaim, GroundedClaim]] = {}
-    by_subject: dict[str, list[GroundedClaim]] = defaultdict(list)
-    for c in claims:
-        by_subject[keys.subject(c.subject)].append(c)
-    for group in by_subject.values():
-        attribute_keys = [keys.attribute(c.attribute) for c in group]
-        subject_words = set().union(*(_tokens(c.subject) for c in group))
-        words = [(_tokens(c.attribute) | _tokens(c.value) | _tokens(c.quote)) - subject_words for c in group]
-        frequency: dict[str, int] = defaultdict(int)
-        for claim_words in words:
-            for token in claim_words:
-                frequency[token] += 1
-        weight = {t: math.log(1 + len(group) / n) for t, n in frequency.items()}
-        index: dict[str, list[int]] = defaultdict(list)
-        for i, claim_words in enumerate(words):
-            for token in claim_words | {"=" + attribute_keys[i]}:
-                index[token].append(i)
-
-        for i, claim in enumerate(group):
-            near = {j for t in words[i] | {"=" + attribute_keys[i]} for j in index[t][:200]}
-            scored = {
-                j: _similarity(attribute_keys[i], attribute_keys[j], words[i], words[j], weight)
-                for j in near if group[j].document != claim.document
-            }
-            ranked = sorted(scored, key=lambda j: (-scored[j], j))[:NEIGHBOURS_PER_CLAIM]
-            rare = math.log(1 + len(group) / 2)  # the weight of a word that at most two claims use
-            for j in ranked:
-                if scored[j] >= rare - 1e-9:
-                    a, b = sorted((claim, group[j]), key=lambda c: c.id)
-                    pairs.setdefault((a.id, b.id), (a, b))
-    return list(pairs.values())
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _similarity(key_a: str, key_b: str, words_a: set[str], words_b: set[str], weight: dict[str, float]) -> float:
-    """What two claims share: everything for the same attribute key, else their shared words,
-    each weighted by its rarity among the subject's claims (a rare shared word is a lead)."""
-    if key_a == key_b:
-        return math.inf
-    return sum(weight.get(t, 0.0) for t in words_a & words_b)
-
-
-def _record_verdict(
-    a: GroundedClaim, b: GroundedClaim, verdict: JudgeVerdict | None, findings: Findings, keys: KeyMaker,
-    sha_of: dict[str, str],
-) -> None:
-    if verdict is None:
-        return
-    if verdict.relation == "contradicts":
-        findings.flag(
-            a, b, kind="textual", severity="major" if verdict.conditions_match else "minor",
-            rationale=verdict.rationale, conditions_differ=not verdict.conditions_match, sha_of=sha_of,
+def render_group(claims: list[GroundedClaim]) -> str:
+    """The judge's list: each claim numbered, with document, time, conditions, source and quote."""
+    labels = document_labels(claims)
+    lines = []
+    for n, c in enumerate(claims, start=1):
+        when = "time not stated"
+        if c.as_of is not None:
+            span = c.as_of.start if c.as_of.start == c.as_of.end else f"{c.as_of.start} to {c.as_of.end}"
+            when = f"as of {span}" + (" (the document's date)" if c.as_of.source == "document" else "")
+        conditions = "; ".join(c.conditions) or "none stated"
+        hedge = ", hedged" if c.hedged else ""
+        lines.append(
+            f"{n}. [{labels[c.document]}, {when}] {_short(c.subject, 60)} — {_short(c.attribute, 80)}: "
+            f"{_short(c.value, 120)}. Conditions: {_short(conditions, 80)}. Asserted by: "
+            f"{_short(c.asserted_by or 'the author', 40)}{hedge}.\n   Quote: \"{_short(c.quote, 240)}\""
         )
-    elif verdict.relation == "agrees":
-        findings.corroborate([a, b], keys)
+    return "\n".join(lines)
+
+
+def llm_judge(llm: LLM, failures: list[str], gate: Callable[[str], bool] | None = None) -> GroupJudge:
+    """One judge call per question part; a failed or unaffordable call is recorded and finds nothing."""
+    prompt = load_prompt("judge")
+
+    def judge(question: Question, claims: list[GroundedClaim]) -> GroupVerdict | None:
+        variables = {"question": question.text, "claims": render_group(claims)}
+        if gate is not None and not gate(variables["claims"]):
+            failures.append(f"judge ({_short(question.text, 60)}): skipped, the budget would be exceeded")
+            return None
+        try:
+            return llm.structured(prompt, variables, GroupVerdict)
+        except LLMError as exc:
+            failures.append(f"judge ({_short(question.text, 60)}): {exc}")
+            return None
+
+    return judge

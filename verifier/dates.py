@@ -51,6 +51,15 @@ _PUBLISHED = re.compile(
 )
 
 
+MONTH_PATTERN = _MONTH_RE
+FULL_DATE = _FULL_DATE
+
+
+def month_number(name: str) -> int:
+    """'Sept.' -> 9."""
+    return _MONTH_ABBR[name.lower()[:3]]
+
+
 def normalize_date(match: re.Match[str]) -> str:
     """Render a matched calendar date as YYYY-MM-DD, or MM-DD when no year is given."""
     if match.group("iso"):

@@ -4,6 +4,14 @@ Matching follows the gold file's `about`: a flag is a pair of claims from two
 documents; it matches an item when one claim satisfies side 0 and the other side 1,
 a claim satisfying a side when its document is among the side's docs and its text
 (statement, value or verbatim quote, case-insensitive) contains one of the side's terms.
+
+Scoring is strict: a flag credits at most one gold contradiction (a maximum matching
+between flags and items), so one broad flag cannot count twice; a flag is a false alarm
+only when it falls on an item labelled consistent and matches no contradiction.
+
+Candidate recall measures alignment without a judge: for each gold contradiction, were
+two claims satisfying its sides put in one question (or flagged as a pair)? It is
+strict the same way: one pair of claims credits one item.
 """
 
 from __future__ import annotations
@@ -39,9 +47,11 @@ class Score:
     matched: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     matching_flags: dict[str, list[str]] = field(default_factory=dict)
+    credited: dict[str, str] = field(default_factory=dict)  # flag -> the one item it is credited with
     unmatched_flags: list[str] = field(default_factory=list)
     false_alarms: dict[str, list[str]] = field(default_factory=dict)
     gold_total: int = 0
+    candidates: list[str] | None = None  # items whose sides met in one question, when the report has questions
 
     @property
     def recall(self) -> float:
@@ -49,11 +59,17 @@ class Score:
 
     @property
     def precision(self) -> float:
-        hits = sum(1 for ids in self.matching_flags.values() if ids)
-        return hits / self.flags if self.flags else 0.0
+        """Flags credited with a gold contradiction over all flags."""
+        return len(self.credited) / self.flags if self.flags else 0.0
+
+    @property
+    def candidate_recall(self) -> float | None:
+        if self.candidates is None:
+            return None
+        return len(self.candidates) / self.gold_total if self.gold_total else 0.0
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "recall": round(self.recall, 4),
             "precision": round(self.precision, 4),
             "false_alarms": sum(len(v) for v in self.false_alarms.values()),
@@ -63,7 +79,13 @@ class Score:
             "unmatched_flags": self.unmatched_flags,
             "false_alarm_items": self.false_alarms,
             "flag_matches": {k: v for k, v in self.matching_flags.items() if v},
+            "credited": self.credited,
         }
+        if self.candidates is not None:
+            out["candidate_recall"] = round(self.candidate_recall or 0.0, 4)
+            out["candidates"] = self.candidates
+            out["candidates_missed"] = [i for i in self.matched + self.missed if i not in self.candidates]
+        return out
 
 
 def load_gold(path: Path) -> Gold:
@@ -71,32 +93,65 @@ def load_gold(path: Path) -> Gold:
         return Gold.model_validate_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise EvalInputError(f"cannot read gold file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise EvalInputError(f"{path} is not UTF-8 text: {exc.reason}") from exc
     except ValidationError as exc:
         raise EvalInputError(f"{path} is not a gold file: {exc.errors()[0]['msg']}") from exc
 
 
-def load_flags(path: Path) -> list[FlagView]:
-    """Flags from a report.json; only the fields matching needs are required."""
+def _load_report(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise EvalInputError(f"cannot read report {path}: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
         raise EvalInputError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
+    except UnicodeDecodeError as exc:
+        raise EvalInputError(f"{path} is not UTF-8 text: {exc.reason}") from exc
+    if not isinstance(data, dict):
+        raise EvalInputError(f"{path} is not a verifier report: not a JSON object")
+    return data
+
+
+def load_flags(path: Path) -> list[FlagView]:
+    """Flags from a report.json; only the fields matching needs are required."""
+    data = _load_report(path)
     try:
         return [_flag_view(flag) for flag in data["contradictions"]]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise EvalInputError(f"{path} is not a verifier report: missing or malformed {exc}") from exc
 
 
+@dataclass(frozen=True)
+class QuestionView:
+    """A question of a report as candidate recall needs it: its claims' documents and texts."""
+
+    id: str
+    claims: tuple[tuple[str, str, str], ...]  # (claim id, document, searchable text)
+
+
+def load_questions(path: Path) -> list[QuestionView] | None:
+    """The questions of a report.json, or None for a report written before alignment existed."""
+    data = _load_report(path)
+    if "questions" not in data:
+        return None
+    try:
+        claims = {str(c["id"]): (str(c["document"]), _text(c)) for c in data["claims"]}
+        return [QuestionView(str(q["id"]), tuple((cid, *claims[cid]) for cid in q["claims"] if cid in claims))
+                for q in data["questions"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EvalInputError(f"{path} is not a verifier report: missing or malformed {exc}") from exc
+
+
+def _text(claim: dict[str, Any]) -> str:
+    return " \n ".join(str(claim.get(k) or "") for k in ("statement", "value", "quote")).lower()
+
+
 def _flag_view(flag: dict[str, Any]) -> FlagView:
     claims = flag["claims"]
     if len(claims) != 2:
         raise ValueError("a flag needs exactly two claims")
-    views = []
-    for c in claims:
-        text = " \n ".join(str(c.get(k) or "") for k in ("statement", "value", "quote"))
-        views.append((str(c["document"]), text.lower()))
+    views = [(str(c["document"]), _text(c)) for c in claims]
     first, second = claims
     label = f"{first.get('subject', '')} / {first.get('attribute', '')}: {first.get('value')} vs {second.get('value')}"
     return FlagView(id=str(flag.get("id", "")), claims=(views[0], views[1]), label=label)
@@ -114,36 +169,82 @@ def matches(flag: FlagView, item: GoldItem) -> bool:
     return (_satisfies(a, s0) and _satisfies(b, s1)) or (_satisfies(b, s0) and _satisfies(a, s1))
 
 
-def score(gold: Gold, flags: list[FlagView]) -> Score:
-    """Recall over gold contradictions, precision over flags, and false alarms on consistent items."""
+def maximum_matching(edges: dict[str, list[str]]) -> dict[str, str]:
+    """A maximum matching of a bipartite graph given as left -> rights (Kuhn's augmenting paths):
+    each left credits at most one right, each right is credited at most once."""
+    owner: dict[str, str] = {}
+
+    def augment(left: str, seen: set[str]) -> bool:
+        for right in edges[left]:
+            if right in seen:
+                continue
+            seen.add(right)
+            if right not in owner or augment(owner[right], seen):
+                owner[right] = left
+                return True
+        return False
+
+    for left in sorted(edges, key=lambda k: (len(edges[k]), k)):
+        augment(left, set())
+    return {left: right for right, left in owner.items()}
+
+
+def score(gold: Gold, flags: list[FlagView], questions: list[QuestionView] | None = None) -> Score:
+    """Recall over gold contradictions, precision over flags, false alarms on consistent items,
+    all strict (one flag, one item); candidate recall too when the report has questions."""
     result = Score(flags=len(flags), gold_total=len(gold.contradictions))
     for flag in flags:
         hits = [item.id for item in gold.contradictions if matches(flag, item)]
         result.matching_flags[flag.id] = hits
         if not hits:
             result.unmatched_flags.append(flag.id)
-        for item in gold.consistent:
-            if matches(flag, item):
-                result.false_alarms.setdefault(item.id, []).append(flag.id)
+            for item in gold.consistent:
+                if matches(flag, item):
+                    result.false_alarms.setdefault(item.id, []).append(flag.id)
+    result.credited = maximum_matching(result.matching_flags)
+    credited_items = set(result.credited.values())
     for item in gold.contradictions:
-        if any(item.id in hits for hits in result.matching_flags.values()):
-            result.matched.append(item.id)
-        else:
-            result.missed.append(item.id)
+        (result.matched if item.id in credited_items else result.missed).append(item.id)
+    if questions is not None:
+        result.candidates = _candidates(gold, flags, questions)
     return result
+
+
+CANDIDATE_WITNESSES = 50  # pairs kept per item: enough for the matching, bounded for huge reports
+
+
+def _candidates(gold: Gold, flags: list[FlagView], questions: list[QuestionView]) -> list[str]:
+    """Gold contradictions whose two sides met: a pair of claims in one question, or a flag, that
+    satisfies them; each pair credits one item."""
+    witnesses: dict[str, list[str]] = {}
+    for item in gold.contradictions:
+        pairs: list[str] = [f"flag:{f.id}" for f in flags if matches(f, item)]
+        s0, s1 = item.sides
+        for q in questions:
+            if len(pairs) >= CANDIDATE_WITNESSES:
+                break
+            left = [(cid, doc) for cid, doc, text in q.claims if _satisfies((doc, text), s0)]
+            right = [(cid, doc) for cid, doc, text in q.claims if _satisfies((doc, text), s1)] if left else []
+            pairs += ["pair:" + "|".join(sorted((a, b))) for a, da in left[:20] for b, db in right[:20] if da != db]
+        witnesses[item.id] = list(dict.fromkeys(pairs))
+    matched = maximum_matching(witnesses)
+    return [item.id for item in gold.contradictions if item.id in matched]
 
 
 def render_table(gold: Gold, flags: list[FlagView], result: Score) -> str:
     """A plain-text table a reviewer reads: each gold item, then flags that match nothing."""
     by_id = {f.id: f for f in flags}
     lines = [f"{'gold item':28} {'status':8} flags", f"{'-' * 28} {'-' * 8} {'-' * 30}"]
+    credited_to = {item: fid for fid, item in result.credited.items()}
     for item in gold.contradictions:
-        ids = [fid for fid, hits in result.matching_flags.items() if item.id in hits]
-        status = "matched" if ids else "MISSED"
-        lines.append(f"{item.id:28} {status:8} {', '.join(ids) or '-'}")
-    if result.unmatched_flags:
-        lines += ["", "flags matching no gold contradiction:"]
-        lines += [f"  {fid}  {by_id[fid].label}" for fid in result.unmatched_flags]
+        fid = credited_to.get(item.id)
+        status = "matched" if fid else "MISSED"
+        candidate = "" if result.candidates is None else ("  met" if item.id in result.candidates else "  never met")
+        lines.append(f"{item.id:28} {status:8} {fid or '-'}{candidate}")
+    spare = [fid for fid in by_id if fid not in result.credited]
+    if spare:
+        lines += ["", "flags credited with no gold contradiction:"]
+        lines += [f"  {fid}  {by_id[fid].label}" for fid in spare]
     if result.false_alarms:
         lines += ["", "false alarms (flags on items labelled consistent):"]
         for item_id, ids in result.false_alarms.items():
@@ -152,6 +253,8 @@ def render_table(gold: Gold, flags: list[FlagView], result: Score) -> str:
         "",
         f"recall {result.recall:.3f} ({len(result.matched)}/{result.gold_total})  "
         f"precision {result.precision:.3f}  flags {result.flags}  "
-        f"false alarms {sum(len(v) for v in result.false_alarms.values())}",
+        f"false alarms {sum(len(v) for v in result.false_alarms.values())}"
+        + ("" if result.candidates is None else
+           f"  candidate recall {result.candidate_recall:.3f} ({len(result.candidates)}/{result.gold_total})"),
     ]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Findings: flags, corroborations and single-source claims, with stable ids.
+"""Findings: flags, explained differences, timelines, corroborations and single-source claims.
 
 A flag's id comes from its two grounded claims (document hash and folded quote of
 each, order-independent), never from a row number, so the same disagreement found
@@ -11,8 +11,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .keys import KeyMaker, fold
-from .models import Contradiction, Corroboration, GroundedClaim
+from .keys import fold
+from .models import Contradiction, Corroboration, Explained, GroundedClaim, Question, Timeline, TimelinePoint
 
 
 def _claim_identity(claim: GroundedClaim, sha_of: dict[str, str]) -> str:
@@ -25,51 +25,81 @@ def flag_id(a: GroundedClaim, b: GroundedClaim, sha_of: dict[str, str]) -> str:
     return "f" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
 
+def _digest(prefix: str, parts: list[str]) -> str:
+    return prefix + hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:12]
+
+
 @dataclass
 class Findings:
     """What cross-checking found, ready for the store and the report."""
 
     contradictions: list[Contradiction] = field(default_factory=list)
+    explained: list[Explained] = field(default_factory=list)
+    timelines: list[Timeline] = field(default_factory=list)
     corroborations: list[Corroboration] = field(default_factory=list)
     single_source: list[str] = field(default_factory=list)
     candidate_pairs: int = 0
+    questions_compared: int = 0
+    judge_groups: int = 0
     source_of: dict[str, str] = field(default_factory=dict)
+    sha_of: dict[str, str] = field(default_factory=dict)
+
+    def sources(self, documents: list[str]) -> int:
+        """How many independent sources these documents are (copies of one story count once)."""
+        return len({self.source_of.get(d, d) for d in documents})
 
     def flag(
         self, a: GroundedClaim, b: GroundedClaim, *, kind: Literal["numeric", "textual"],
-        severity: Literal["major", "minor"], rationale: str, conditions_differ: bool,
-        sha_of: dict[str, str],
+        severity: Literal["major", "minor"], rationale: str, conditions_differ: bool, question: Question | None = None,
     ) -> None:
         """Add a contradiction, once per pair of claims, in document order."""
-        fid = flag_id(a, b, sha_of)
+        fid = flag_id(a, b, self.sha_of)
         if any(c.id == fid for c in self.contradictions):
             return
         first, second = sorted((a, b), key=lambda c: (c.document, c.start))
         self.contradictions.append(
             Contradiction(
-                id=fid, kind=kind, severity=severity, rationale=rationale,
-                conditions_differ=conditions_differ, claims=[first, second],
+                id=fid, kind=kind, severity=severity, rationale=rationale, conditions_differ=conditions_differ,
+                question_id=question.id if question else "", question=question.text if question else "",
+                claims=[first, second],
             )
         )
 
-    def corroborate(self, claims: list[GroundedClaim], keys: KeyMaker) -> None:
+    def explain(self, question: Question, a: GroundedClaim, b: GroundedClaim, reason: str) -> None:
+        """A difference the stated conditions account for: listed, not flagged."""
+        eid = "x" + flag_id(a, b, self.sha_of)[1:]
+        if any(e.id == eid for e in self.explained):
+            return
+        first, second = sorted((a, b), key=lambda c: (c.document, c.start))
+        self.explained.append(Explained(id=eid, question_id=question.id, question=question.text, reason=reason,
+                                        claims=[first, second]))
+
+    def timeline(self, question: Question, claims: list[GroundedClaim]) -> None:
+        """Readings of one question at different times; one timeline per question, points added once."""
+        existing = next((t for t in self.timelines if t.question_id == question.id), None)
+        if existing is None:
+            existing = Timeline(id=_digest("t", [question.id]), question_id=question.id, question=question.text,
+                                points=[])
+            self.timelines.append(existing)
+        have = {p.claim for p in existing.points}
+        for c in claims:
+            if c.id not in have:
+                existing.points.append(TimelinePoint(claim=c.id, document=c.document, value=c.value, as_of=c.as_of))
+                have.add(c.id)
+        existing.points.sort(key=lambda p: ((p.as_of.start or "") if p.as_of else "", p.document))
+
+    def corroborate(self, claims: list[GroundedClaim]) -> None:
         """Record agreement among claims from two or more independent sources."""
         documents = sorted({c.document for c in claims})
-        if len({self.source_of.get(d, d) for d in documents}) < 2:
+        if self.sources(documents) < 2:
+            return
+        cid = _digest("k", [c.id for c in claims])
+        if any(c.id == cid for c in self.corroborations):
             return
         head = claims[0]
-        cid = "k" + hashlib.sha256("\n".join(sorted(c.id for c in claims)).encode()).hexdigest()[:12]
         self.corroborations.append(
             Corroboration(
                 id=cid, subject=head.subject, attribute=head.attribute, value=head.value,
                 documents=documents, claims=claims,
             )
         )
-
-
-def single_source(claims: list[GroundedClaim], keys: KeyMaker) -> list[str]:
-    """Ids of claims whose subject and attribute no other document states."""
-    documents_by_key: dict[tuple[str, str], set[str]] = {}
-    for c in claims:
-        documents_by_key.setdefault(keys.pair(c.subject, c.attribute), set()).add(c.document)
-    return [c.id for c in claims if len(documents_by_key[keys.pair(c.subject, c.attribute)]) == 1]

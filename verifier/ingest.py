@@ -11,12 +11,13 @@ import hashlib
 import io
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from . import dates
+from . import timing
 from .models import Document, SkippedFile
 
 SUPPORTED = {".txt": "text", ".md": "text", ".markdown": "text", ".html": "html", ".htm": "html", ".pdf": "pdf"}
@@ -25,6 +26,8 @@ _BLOCK_TAGS = {
     "article", "header", "footer", "blockquote", "pre", "table", "tr", "hr", "main", "aside",
     "figure", "figcaption", "dd", "dt", "dl", "nav", "title",
 }
+_PUBLISHED_META = {"article:published_time", "datepublished", "date", "pubdate", "publish-date", "dc.date",
+                   "og:published_time", "article:modified_time", "datemodified"}
 _HIDDEN_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
 
 
@@ -139,14 +142,17 @@ def read_document(path: Path) -> Document | str:
         extracted = pdf_to_text(data)
         if extracted.startswith("!"):
             return extracted[1:]
-        text, replaced, title = extracted, 0, ""
+        text, replaced, title, published = extracted, 0, "", None
     else:
         decoded, replaced = decode(data)
         if decoded is None:
             return "binary data, not text"
-        title, text = html_to_text(decoded) if kind == "html" else ("", decoded)
+        page = html_page(decoded) if kind == "html" else None
+        title, text = (page.title, page.text) if page else ("", decoded)
+        published = page.published if page else None
     if not text.strip():
         return "empty"
+    day, source = timing.document_date(text, str(path), published if kind == "html" else None)
     return Document(
         id=path.stem,
         path=str(path),
@@ -154,7 +160,8 @@ def read_document(path: Path) -> Document | str:
         title=title or first_line(text),
         text=text,
         replaced_bytes=replaced,
-        date=dates.document_date(text),
+        date=day,
+        date_source=source,  # type: ignore[arg-type]
     )
 
 
@@ -228,8 +235,25 @@ class _VisibleText(HTMLParser):
         self._in_title = False
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
+        self.published: str | None = None
+
+    def _publication_date(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """The first publication date the page declares (meta tags, then a <time datetime>)."""
+        values = {k.lower(): v or "" for k, v in attrs}
+        names = {values.get("property", "").lower(), values.get("name", "").lower(), values.get("itemprop", "").lower()}
+        if tag == "meta" and names & _PUBLISHED_META:
+            candidate = values.get("content", "")
+        elif tag == "time" and "datetime" in values:
+            candidate = values["datetime"]
+        else:
+            return
+        m = re.match(r"\s*((?:19|20)\d\d-\d\d-\d\d)", candidate)
+        if m and self.published is None:
+            self.published = m.group(1)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("meta", "time"):
+            self._publication_date(tag, attrs)
         if tag in _HIDDEN_TAGS:
             self._hidden += 1
         if tag == "title":
@@ -266,11 +290,26 @@ class _VisibleText(HTMLParser):
             self.parts.append(data)
 
 
-def html_to_text(html: str) -> tuple[str, str]:
-    """Return (title, visible text) of an HTML page, scripts and styles stripped."""
+@dataclass(frozen=True)
+class HtmlPage:
+    """What verifier reads from an HTML page: its title, visible text and declared publication date."""
+
+    title: str
+    text: str
+    published: str | None
+
+
+def html_page(html: str) -> HtmlPage:
+    """The title, visible text (scripts and styles stripped) and publication date of a page."""
     parser = _VisibleText()
     parser.feed(html)
     parser.close()
     lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
     text = "\n".join(line for line in lines if line)
-    return " ".join("".join(parser.title).split()), text
+    return HtmlPage(" ".join("".join(parser.title).split()), text, parser.published)
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """Return (title, visible text) of an HTML page, scripts and styles stripped."""
+    page = html_page(html)
+    return page.title, page.text

@@ -44,6 +44,7 @@ from tenacity import (
 )
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
 
 # instructor logs every failed attempt at ERROR; verifier reports failures itself, once
 for _name in ("instructor", "instructor.v2.retry", "instructor.v2", "instructor.core"):
@@ -279,6 +280,59 @@ class LLM:
             with self._cache_writes:  # one writer at a time: SQLite's busy wait is far slower than a lock
                 self._cache.set(key, json.dumps(entry))
         return value
+
+    def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        """Embeddings of `texts` from the endpoint's `/v1/embeddings` model, cached per text.
+
+        Transport faults are retried like every other call; each request carries at most
+        256 texts.
+        """
+        out: dict[str, list[float]] = {}
+        missing: list[str] = []
+        for text in dict.fromkeys(texts):
+            key = hashlib.sha256(json.dumps({"embed": model, "text": text}).encode()).hexdigest()
+            hit = self._cache.get(key) if self._cache is not None else None
+            if isinstance(hit, str):
+                out[text] = json.loads(hit)
+                self.usage.add({}, cached=True)
+            else:
+                missing.append(text)
+        for start in range(0, len(missing), 256):
+            part = missing[start:start + 256]
+            response = self._with_transport_retries(lambda part=part: self._client.embeddings.create(  # type: ignore[misc]
+                model=model, input=part))
+            tokens = _usage_dict(getattr(response, "usage", None))
+            self.usage.add({"prompt_tokens": tokens.get("prompt_tokens", 0)}, cached=False)
+            for text, item in zip(part, response.data, strict=True):
+                vector = [float(x) for x in item.embedding]
+                out[text] = vector
+                if self._cache is not None:
+                    key = hashlib.sha256(json.dumps({"embed": model, "text": text}).encode()).hexdigest()
+                    with self._cache_writes:
+                        self._cache.set(key, json.dumps(vector))
+        return [out[t] for t in texts]
+
+    def _with_transport_retries(self, call: Callable[[], R]) -> R:
+        """Run one request with the transport retry layer (429, 5xx, timeouts, dropped connections)."""
+        s = self.settings
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Transient),
+            stop=stop_after_attempt(s.max_transport_retries + 1) | stop_after_delay(s.max_retry_seconds),
+            wait=_wait_for(s.backoff_seconds),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    try:
+                        return call()
+                    except openai.APIError as exc:
+                        _raise_if_transport(exc)
+                        raise LLMTransportError(f"endpoint refused the request: {_describe(exc)}") from exc
+        except _Transient as exc:
+            raise LLMTransportError(f"endpoint failed after retries: {_describe(exc.cause)}") from exc.cause
+        raise LLMTransportError("endpoint failed")  # pragma: no cover - tenacity always raises or returns
 
     # --- the two retry layers ----------------------------------------------------------------
 

@@ -22,6 +22,7 @@ class Document(BaseModel):
     text: str
     replaced_bytes: int = 0
     date: str | None = None
+    date_source: Literal["published", "metadata", "dateline", "filename"] | None = None
     copy_of: str | None = None
 
 
@@ -81,6 +82,21 @@ def statement_of(subject: str, attribute: str, value: str, conditions: list[str]
     return statement + (f" ({', '.join(conditions)})" if conditions else "")
 
 
+class AsOf(BaseModel):
+    """When a claim holds: a day or a range of days, and where that was read.
+
+    `stated` times come from the claim's conditions or quote ("as of Tuesday morning",
+    "by Q3 2023"), resolved against the document's date when relative; `document` means no
+    time was stated and the document's own date stands in; a weekday with no date to
+    anchor it keeps its name in `text` and leaves `start`/`end` empty.
+    """
+
+    start: str | None = Field(default=None, description="First day, YYYY-MM-DD.")
+    end: str | None = Field(default=None, description="Last day, YYYY-MM-DD.")
+    source: Literal["stated", "document"]
+    text: str = Field(default="", description="The expression the time was read from.")
+
+
 class GroundedClaim(BaseModel):
     """A claim whose quote was found in its document; only these become evidence."""
 
@@ -99,17 +115,85 @@ class GroundedClaim(BaseModel):
     end: int
     match: Literal["exact", "normalized", "fuzzy"] = "exact"
     statement: str = ""
+    as_of: AsOf | None = Field(default=None, description="When the claim holds (set by alignment).")
+
+
+# --- alignment: entities and questions across documents ---------------------------------
+
+EntityKind = Literal["organisation", "person", "product", "place", "event", "other"]
+
+
+class Entity(BaseModel):
+    """One thing the batch talks about, under every subject string that names it."""
+
+    id: str
+    name: str
+    aliases: list[str] = Field(default_factory=list, description="Every subject string mapped to this entity.")
+    kind: EntityKind = "other"
+
+
+class Question(BaseModel):
+    """Claims about one entity that answer the same question, from one or more documents."""
+
+    id: str
+    entity: str
+    text: str
+    claims: list[str]
+    documents: int = Field(default=0, description="How many documents the claims come from.")
+
+
+class EntityGroup(BaseModel):
+    """One group of the entity-grouping answer: subject strings that name one thing."""
+
+    name: str = Field(description="The canonical name, as the documents write it.")
+    kind: EntityKind
+    members: list[int] = Field(description="Numbers of the subject strings in this group.")
+
+
+class EntityGrouping(BaseModel):
+    """The response model of the entity-grouping call; code checks it before use."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    groups: list[EntityGroup]
+
+
+class QuestionGroup(BaseModel):
+    """One question of the question-assignment answer."""
+
+    question: str = Field(description="A short question the claims answer, e.g. 'How long did the strike last?'")
+    claims: list[int] = Field(description="Numbers of the claims that answer it.")
+
+
+class QuestionAssignment(BaseModel):
+    """The response model of the question-assignment call; code checks it before use."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[QuestionGroup]
 
 
 # --- comparison and findings --------------------------------------------------------
 
 
-class JudgeVerdict(BaseModel):
-    """The response model of the LLM judge for two non-numeric claims."""
+class PairVerdict(BaseModel):
+    """Two claims of one question that cannot both be true, as the judge sees it."""
 
-    relation: Literal["contradicts", "agrees", "unrelated"]
-    conditions_match: bool = Field(description="Whether both claims hold under the same conditions.")
-    rationale: str = Field(description="One sentence that says why.")
+    a: int = Field(description="Number of one claim.")
+    b: int = Field(description="Number of the other claim, from another document.")
+    conditions_match: bool = Field(description="Whether both claims hold under the same conditions and time.")
+    rationale: str = Field(description="One sentence that names what differs.")
+
+
+class GroupVerdict(BaseModel):
+    """The response model of the judge for all claims of one question."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contradictions: list[PairVerdict] = Field(description="Pairs of claims that contradict each other.")
+    agreements: list[list[int]] = Field(
+        description="Groups of claims from different documents that say the same thing."
+    )
 
 
 class Contradiction(BaseModel):
@@ -120,7 +204,37 @@ class Contradiction(BaseModel):
     severity: Literal["major", "minor"]
     rationale: str
     conditions_differ: bool = False
+    question_id: str = ""
+    question: str = Field(default="", description="The question both claims answer.")
     claims: list[GroundedClaim] = Field(min_length=2, max_length=2)
+
+
+class Explained(BaseModel):
+    """Two claims that differ where their stated conditions say why: not a flag."""
+
+    id: str
+    question_id: str
+    question: str
+    reason: str
+    claims: list[GroundedClaim] = Field(min_length=2, max_length=2)
+
+
+class TimelinePoint(BaseModel):
+    """One reading of a figure or statement at a time."""
+
+    claim: str
+    document: str
+    value: str
+    as_of: AsOf | None = None
+
+
+class Timeline(BaseModel):
+    """Readings of one question at different times: an update, not a contradiction."""
+
+    id: str
+    question_id: str
+    question: str
+    points: list[TimelinePoint]
 
 
 class Corroboration(BaseModel):
@@ -145,6 +259,9 @@ class Usage(BaseModel):
     failed_chunks: int = 0
     seconds: float = 0.0
     cost_usd: float | None = Field(default=None, description="From the price table, when --max-cost is used.")
+    calls_by_stage: dict[str, int] = Field(
+        default_factory=dict, description="LLM calls made per stage (extract, align, judge), cache hits excluded."
+    )
 
 
 class Counts(BaseModel):
@@ -158,6 +275,12 @@ class Counts(BaseModel):
     contradictions: int
     corroborations: int
     single_source: int
+    entities: int = 0
+    questions: int = 0
+    questions_compared: int = Field(default=0, description="Questions with claims from two or more documents.")
+    judge_groups: int = Field(default=0, description="Questions sent to the judge.")
+    explained: int = 0
+    timelines: int = 0
 
 
 class ReportDocument(BaseModel):
@@ -169,6 +292,9 @@ class ReportDocument(BaseModel):
     title: str
     replaced_bytes: int = 0
     date: str | None = None
+    date_source: Literal["published", "metadata", "dateline", "filename"] | None = Field(
+        default=None, description="Where the document's date was read."
+    )
     copy_of: str | None = Field(
         default=None, description="A near-identical earlier document (a syndicated copy): not an independent source."
     )
@@ -183,6 +309,9 @@ class Report(BaseModel):
     batch: str
     created: str
     backend: Literal["llm", "rules"]
+    aligner: Literal["code", "llm"] = Field(
+        default="code", description="Who grouped claims into entities and questions: code, or code checking the LLM."
+    )
     model: str | None
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
     documents: list[ReportDocument]
@@ -191,7 +320,15 @@ class Report(BaseModel):
     )
     skipped: list[SkippedFile] = Field(default_factory=list)
     claims: list[GroundedClaim]
+    entities: list[Entity] = Field(default_factory=list)
+    questions: list[Question] = Field(default_factory=list)
     contradictions: list[Contradiction]
+    explained: list[Explained] = Field(
+        default_factory=list, description="Differences that the stated conditions explain: not flags."
+    )
+    timelines: list[Timeline] = Field(
+        default_factory=list, description="Questions answered at different times: updates, not flags."
+    )
     corroborations: list[Corroboration]
     single_source: list[str] = Field(
         default_factory=list, description="Ids of claims that no other document states."

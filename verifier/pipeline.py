@@ -21,17 +21,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from . import compare, copies, extract, ground, ingest, report
+from . import align, compare, copies, extract, ground, ingest, report
 from .budget import Budget
+from .embed import Embedder, EndpointEmbedder, default_embedder
 from .findings import Findings
 from .keys import KeyMaker
-from .llm import LLM, LLMError, LLMSettings, load_prompt
+from .llm import LLM, LLMSettings, load_prompt
 from .models import (
     CandidateClaim,
     Counts,
     Document,
-    GroundedClaim,
-    JudgeVerdict,
     Report,
     ReportDocument,
     SkippedFile,
@@ -41,6 +40,8 @@ from .progress import Progress, silent
 from .store import Store, default_home
 
 Backend = Literal["llm", "rules"]
+Aligner = Literal["code", "llm"]
+LLM_PROMPTS = ("extract", "entities", "questions", "judge")
 
 
 class RunError(Exception):
@@ -54,6 +55,8 @@ class RunOptions:
     paths: list[str]
     out_dir: Path = Path("verifier-out")
     backend: Backend = "rules"
+    aligner: Aligner | None = None  # default: the LLM when the backend is llm, else code
+    embed_model: str | None = None  # an endpoint's embeddings model; default: wordllama, offline
     llm: LLMSettings | None = None
     concurrency: int = 4
     chunk_tokens: int = extract.DEFAULT_CHUNK_TOKENS
@@ -90,7 +93,11 @@ def run_batch(options: RunOptions) -> RunResult:
     documents = copies.mark_copies(ingested.documents)
 
     llm = _llm(options, home) if options.backend == "llm" else None
-    prompt_hashes = {"extract": load_prompt("extract").hash, "judge": load_prompt("judge").hash} if llm else {}
+    aligner: Aligner = options.aligner or ("llm" if llm is not None else "code")
+    if aligner == "llm" and llm is None:
+        raise RunError("--align llm needs the llm backend and an endpoint")
+    prompt_hashes = {name: load_prompt(name).hash for name in LLM_PROMPTS
+                     if llm is not None and (aligner == "llm" or name not in ("entities", "questions"))}
     model = llm.settings.model if llm else None
     budget = Budget.for_run(options.max_cost, model, options.prices, llm.usage if llm else None,
                             options.chunk_tokens)
@@ -98,7 +105,7 @@ def run_batch(options: RunOptions) -> RunResult:
     try:
         inputs = [str(p) for p in options.paths]
         settings: dict[str, object] = {"backend": options.backend, "model": model, "chunk_tokens": options.chunk_tokens,
-                                       "prompts": prompt_hashes}
+                                       "prompts": prompt_hashes, "aligner": aligner}
         batch_id = _batch_to_run(store, options, inputs, settings, prompt_hashes)
         earlier_usage = store.stored_usage(batch_id)
         done = store.done_documents(batch_id)
@@ -129,16 +136,27 @@ def run_batch(options: RunOptions) -> RunResult:
                              f"{len(unprocessed)} document(s) not processed (see the report)")
             processed = [d for d in documents if d not in unprocessed]
             claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
-            judge = _judge_with(llm, failures) if llm is not None else None
-            findings = compare.cross_check(processed, claims, keys, judge, options.concurrency,
+            stages = _Stages(llm)
+            stages.mark("extract")
+            gate = budget.gate if budget is not None else None
+            grouper = align.llm_grouper(llm, failures, gate) if llm is not None and aligner == "llm" else None
+            alignment = align.align(processed, claims, keys, embedder=_embedder(options, llm, failures),
+                                    grouper=grouper)
+            for note in alignment.notes:
+                options.warn(note)
+            stages.mark("align")
+            judge = compare.llm_judge(llm, failures, gate) if llm is not None else None
+            findings = compare.cross_check(processed, alignment, keys, judge, options.concurrency,
                                            independent=copies.independence(processed))
+            stages.mark("judge")
         finally:
             options.progress.stop()
             if llm is not None:
                 llm.close()
         usage = _usage(llm, earlier_usage, started, failed_chunks=len(failures), budget=budget)
+        usage.calls_by_stage = stages.add_to(earlier_usage)
         batch_report = _report(store, batch_id, options, model, prompt_hashes, processed, unprocessed,
-                               ingested.skipped, claims, dropped, failures, findings, usage)
+                               ingested.skipped, alignment, dropped, failures, findings, usage, aligner)
         json_path, md_path = report.write_report(batch_report, options.out_dir)
         store.finish_batch(batch_report, str(options.out_dir))
     finally:
@@ -174,6 +192,36 @@ def _batch_to_run(store: Store, options: RunOptions, inputs: list[str], settings
     return batch_id
 
 
+class _Stages:
+    """LLM calls made per stage of this run (cache hits are not calls)."""
+
+    def __init__(self, llm: LLM | None) -> None:
+        self.llm = llm
+        self.calls: dict[str, int] = {}
+        self._before = 0
+
+    def mark(self, stage: str) -> None:
+        """The stage just ended: its calls are those since the previous mark (extraction: since the start)."""
+        now = self.llm.usage.calls if self.llm is not None else 0
+        self.calls[stage] = now - self._before
+        self._before = now
+
+    def add_to(self, earlier: dict[str, object]) -> dict[str, int]:
+        """This run's calls per stage added to what earlier runs of the same batch made."""
+        before = earlier.get("calls_by_stage") if isinstance(earlier, dict) else None
+        total = {k: int(v) for k, v in before.items()} if isinstance(before, dict) else {}
+        for stage, n in self.calls.items():
+            total[stage] = total.get(stage, 0) + n
+        return total
+
+
+def _embedder(options: RunOptions, llm: LLM | None, failures: list[str]) -> Embedder | None:
+    """An endpoint's embeddings model when asked for (and reachable), else the offline one."""
+    if options.embed_model and llm is not None:
+        return EndpointEmbedder(options.embed_model, lambda texts: llm.embed(options.embed_model or "", texts))
+    return default_embedder()
+
+
 def _usage(llm: LLM | None, earlier: dict[str, object], started: float, failed_chunks: int = 0,
            budget: Budget | None = None) -> Usage:
     """This run's usage added to what earlier runs of the same batch spent."""
@@ -198,20 +246,27 @@ def _usage(llm: LLM | None, earlier: dict[str, object], started: float, failed_c
 def _report(
     store: Store, batch_id: str, options: RunOptions, model: str | None, prompt_hashes: dict[str, str],
     processed: list[Document], unprocessed: list[Document], skipped: list[SkippedFile],
-    claims: list[GroundedClaim], dropped: int, failures: list[str], findings: Findings, usage: Usage,
+    alignment: align.Alignment, dropped: int, failures: list[str], findings: Findings, usage: Usage,
+    aligner: Aligner,
 ) -> Report:
     row = store.batch(batch_id)
+    claims = alignment.claims
     return Report(
         batch=batch_id,
         created=row["created"] if row else datetime.now(UTC).isoformat(timespec="seconds"),
         backend=options.backend,
+        aligner=aligner,
         model=model,
         prompt_hashes=prompt_hashes,
         documents=[ReportDocument(**d.model_dump(exclude={"text"})) for d in processed],
         unprocessed=[d.id for d in unprocessed],
         skipped=skipped,
         claims=claims,
+        entities=alignment.entities,
+        questions=alignment.questions,
         contradictions=findings.contradictions,
+        explained=findings.explained,
+        timelines=findings.timelines,
         corroborations=findings.corroborations,
         single_source=findings.single_source,
         failures=failures,
@@ -219,29 +274,9 @@ def _report(
             documents=len(processed), skipped_files=len(skipped), claims=len(claims), ungrounded_dropped=dropped,
             candidate_pairs=findings.candidate_pairs, contradictions=len(findings.contradictions),
             corroborations=len(findings.corroborations), single_source=len(findings.single_source),
+            entities=len(alignment.entities), questions=len(alignment.questions),
+            questions_compared=findings.questions_compared, judge_groups=findings.judge_groups,
+            explained=len(findings.explained), timelines=len(findings.timelines),
         ),
         usage=usage,
     )
-
-
-def _judge_with(llm: LLM, failures: list[str]) -> compare.Judge:
-    """The LLM judge for two text claims; a failed call is recorded and judged 'no finding'."""
-    prompt = load_prompt("judge")
-
-    def judge(a: GroundedClaim, b: GroundedClaim) -> JudgeVerdict | None:
-        variables: dict[str, str] = {}
-        for side, claim in (("a", a), ("b", b)):
-            variables |= {
-                f"doc_{side}": claim.document, f"subject_{side}": claim.subject,
-                f"attribute_{side}": claim.attribute, f"value_{side}": claim.value,
-                f"conditions_{side}": ", ".join(claim.conditions) or "none stated",
-                f"asserted_{side}": claim.asserted_by or "the author", f"quote_{side}": claim.quote,
-            }
-        try:
-            return llm.structured(prompt, variables, JudgeVerdict)
-        except LLMError as exc:
-            failures.append(f"judge {a.id} vs {b.id}: {exc}")
-            return None
-
-    return judge
-

@@ -14,7 +14,7 @@ from typing import Any
 
 import fastjsonschema
 
-from .models import Contradiction, Gold, GroundedClaim, Report
+from .models import AsOf, Contradiction, Explained, Gold, GroundedClaim, Report, Timeline
 
 SCHEMAS: dict[str, type[Report] | type[Gold]] = {"report": Report, "gold": Gold}
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -70,11 +70,20 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _when(as_of: AsOf | None) -> str:
+    if as_of is None:
+        return ""
+    span = as_of.start if as_of.start == as_of.end else f"{as_of.start} to {as_of.end}"
+    return f"{span} (document date)" if as_of.source == "document" else f"{span} ({as_of.text})"
+
+
 def _side(claim: GroundedClaim) -> str:
     """One side of a flag: document, offsets, the quote, and what the claim says."""
     extras = [f"{claim.subject} — {claim.attribute}: {claim.value}"]
     if claim.conditions:
         extras.append("conditions: " + ", ".join(claim.conditions))
+    if claim.as_of is not None:
+        extras.append("as of " + _when(claim.as_of))
     if claim.asserted_by:
         extras.append("asserted by: " + claim.asserted_by)
     if claim.hedged:
@@ -86,9 +95,9 @@ def _side(claim: GroundedClaim) -> str:
 def _contradiction_md(n: int, flag: Contradiction) -> list[str]:
     a, b = flag.claims
     attributes = a.attribute if a.attribute == b.attribute else f"{a.attribute} / {b.attribute}"
-    title = f"{a.subject} — {attributes}"
+    title = flag.question or f"{a.subject} — {attributes}:"
     lines = [
-        f"### {n}. {_cell(title)}: {_cell(a.value)} vs {_cell(b.value)}",
+        f"### {n}. {_cell(title)} {_cell(a.value)} vs {_cell(b.value)}",
         "",
         f"`{flag.id}` · {flag.kind} · **{flag.severity}**" + (" · conditions differ" if flag.conditions_differ else ""),
         "",
@@ -102,16 +111,46 @@ def _contradiction_md(n: int, flag: Contradiction) -> list[str]:
     return lines
 
 
+def _explained_md(explained: list[Explained]) -> list[str]:
+    """Differences the stated conditions explain: listed for a reader, not queued as flags."""
+    if not explained:
+        return []
+    lines = [f"## Explained differences ({len(explained)})", "",
+             "Answers that differ where the stated conditions say why (another period, mode or scope, a "
+             "forecast against an outcome). They are not flags.", ""]
+    for e in explained:
+        a, b = e.claims
+        lines.append(f"- **{_cell(e.question)}** {_cell(a.value)} ({_cell(a.document)}) vs {_cell(b.value)} "
+                     f"({_cell(b.document)}): {_cell(e.reason)}")
+    return [*lines, ""]
+
+
+def _timelines_md(report: Report, timelines: list[Timeline]) -> list[str]:
+    """Answers to one question at different times: updates, oldest first."""
+    if not timelines:
+        return []
+    lines = [f"## Updates over time ({len(timelines)})", "",
+             "Answers read at different times: a change, not a contradiction (a running count that falls "
+             "is flagged above).", ""]
+    for t in timelines:
+        points = " → ".join(f"{_cell(p.value)} ({_cell(_when(p.as_of) or 'time not stated')}, {_cell(p.document)})"
+                            for p in t.points)
+        lines.append(f"- **{_cell(t.question)}** {points}")
+    return [*lines, ""]
+
+
 def render_markdown(report: Report) -> str:
     """Contradictions first, with both quotes side by side; then corroborations; then counts."""
     lines = [f"# Verification report `{report.batch}`", ""]
     lines += [f"Backend: **{report.backend}**" + (f", model `{report.model}`" if report.model else "")
+              + f", aligned by {'the LLM, checked by code' if report.aligner == 'llm' else 'code'}"
               + f" · {report.counts.documents} documents · created {report.created}", ""]
     lines += [f"## Contradictions ({len(report.contradictions)})", ""]
     if not report.contradictions:
         lines += ["None found.", ""]
     for n, flag in enumerate(report.contradictions, start=1):
         lines += _contradiction_md(n, flag)
+    lines += _explained_md(report.explained) + _timelines_md(report, report.timelines)
     lines += [f"## Corroborations ({len(report.corroborations)})", ""]
     if report.corroborations:
         lines += ["| Subject | Attribute | Value | Documents |", "|---|---|---|---|"]
@@ -137,8 +176,13 @@ def render_markdown(report: Report) -> str:
         f"| claims (grounded) | {counts.claims} |",
         f"| ungrounded claims dropped | {counts.ungrounded_dropped} |",
         f"| single-source claims | {counts.single_source} |",
-        f"| candidate pairs compared | {counts.candidate_pairs} |",
-        f"| LLM calls | {usage.llm_calls} |",
+        f"| entities | {counts.entities} |",
+        f"| questions (with two or more documents) | {counts.questions} ({counts.questions_compared}) |",
+        f"| questions sent to the judge | {counts.judge_groups} |",
+        f"| figure pairs compared | {counts.candidate_pairs} |",
+        f"| LLM calls | {usage.llm_calls}"
+        + (" (" + ", ".join(f"{k} {v}" for k, v in usage.calls_by_stage.items()) + ")" if usage.calls_by_stage else "")
+        + " |",
         f"| tokens (prompt + completion) | {usage.total_tokens} ({usage.prompt_tokens} + {usage.completion_tokens}) |",
         f"| cache hits | {usage.cache_hits} |",
         f"| failed chunks | {usage.failed_chunks} |",

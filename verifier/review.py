@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .models import AsOf
 from .store import Store
 from .text import paragraphs
 
@@ -60,6 +61,7 @@ class ClaimSide(BaseModel):
     hedged: bool
     before: str
     after: str
+    as_of: str = ""
 
 
 class FlagSummary(BaseModel):
@@ -76,6 +78,7 @@ class FlagSummary(BaseModel):
     values: list[str]
     documents: list[str]
     rationale: str
+    question: str = ""
 
 
 class FlagDetail(FlagSummary):
@@ -147,11 +150,13 @@ def _summary(store: Store, row: sqlite3.Row, stale: bool, history: list[sqlite3.
     claims = store.claims(row["batch_id"], json.loads(row["claim_ids"]))
     latest: Decision | None = history[-1]["decision"] if history else None
     status: Status = "stale" if stale else (latest or "open")
+    question = store.question(row["batch_id"], row["question_id"])
     return FlagSummary(
         id=row["id"], batch=row["batch_id"], status=status, decision=latest, severity=row["severity"] or "",
         kind=row["kind"] or "", subject=claims[0]["subject"] if claims else "",
         attribute=claims[0]["attribute"] if claims else "", values=[c["value"] for c in claims],
         documents=[c["document_id"] for c in claims], rationale=row["rationale"],
+        question=question["text"] if question else "",
     )
 
 
@@ -180,8 +185,17 @@ def _side(row: sqlite3.Row) -> ClaimSide:
         document=row["document_id"], title=row["title"], path=row["path"], subject=row["subject"],
         attribute=row["attribute"], value=row["value"], quote=row["quote"], start=row["start"], end=row["end"],
         conditions=json.loads(row["conditions"]), asserted_by=row["asserted_by"], hedged=bool(row["hedged"]),
-        before=before, after=after,
+        before=before, after=after, as_of=describe_as_of(row["as_of"]),
     )
+
+
+def describe_as_of(raw: str | None) -> str:
+    """A claim's time in words: '2026-04-09 (the document's date)', '2026-04-01 to 2026-04-30'."""
+    if not raw:
+        return ""
+    as_of = AsOf.model_validate_json(raw)
+    span = as_of.start if as_of.start == as_of.end else f"{as_of.start} to {as_of.end}"
+    return f"{span} (the document's date)" if as_of.source == "document" else f"{span} ({as_of.text})"
 
 
 def context(text: str, start: int, end: int, reach: int = 320) -> tuple[str, str]:
@@ -247,13 +261,13 @@ def export(home: Path | None, batch: str | None, fmt: str) -> str:
 def _csv(flags: Iterable[FlagSummary]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "batch", "status", "severity", "kind", "subject", "attribute", "value_a", "value_b",
-                     "document_a", "document_b", "rationale"])
+    writer.writerow(["id", "batch", "status", "severity", "kind", "question", "subject", "attribute", "value_a",
+                     "value_b", "document_a", "document_b", "rationale"])
     for f in flags:
         values = ([*f.values, "", ""])[:2]
         documents = ([*f.documents, "", ""])[:2]
-        writer.writerow([f.id, f.batch, f.status, f.severity, f.kind, f.subject, f.attribute, *values, *documents,
-                         f.rationale])
+        writer.writerow([f.id, f.batch, f.status, f.severity, f.kind, f.question, f.subject, f.attribute, *values,
+                         *documents, f.rationale])
     return out.getvalue()
 
 

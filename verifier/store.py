@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .models import Contradiction, Corroboration, Document, GroundedClaim, Report, statement_of
+from .models import AsOf, Contradiction, Corroboration, Document, GroundedClaim, Report, statement_of
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -104,6 +104,34 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE documents ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE documents ADD COLUMN failures TEXT NOT NULL DEFAULT '[]';
         ALTER TABLE documents ADD COLUMN copy_of TEXT;
+        """,
+    ),
+    (
+        "alignment: entities and questions; each claim's entity, question and time; each flag's question",
+        """
+        CREATE TABLE entities (
+            batch_id TEXT NOT NULL REFERENCES batches(id),
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            aliases TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (batch_id, id)
+        );
+        CREATE TABLE questions (
+            batch_id TEXT NOT NULL REFERENCES batches(id),
+            id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            claim_ids TEXT NOT NULL,
+            documents INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (batch_id, id)
+        );
+        ALTER TABLE claims ADD COLUMN entity_id TEXT;
+        ALTER TABLE claims ADD COLUMN question_id TEXT;
+        ALTER TABLE claims ADD COLUMN as_of TEXT;
+        ALTER TABLE findings ADD COLUMN question_id TEXT;
+        ALTER TABLE documents ADD COLUMN date_source TEXT;
+        CREATE INDEX claims_by_question ON claims(batch_id, question_id);
         """,
     ),
 ]
@@ -210,9 +238,10 @@ class Store:
                 self.db.execute("DELETE FROM documents WHERE batch_id = ? AND id = ?", (batch_id, document.id))
             self.db.execute(
                 "INSERT INTO documents (batch_id, id, path, sha256, title, text, replaced_bytes, date, dropped,"
-                " failures, copy_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " failures, copy_of, date_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (batch_id, document.id, document.path, document.sha256, document.title, document.text,
-                 document.replaced_bytes, document.date, dropped, json.dumps(failures), document.copy_of),
+                 document.replaced_bytes, document.date, dropped, json.dumps(failures), document.copy_of,
+                 document.date_source),
             )
             self.db.executemany(
                 "INSERT OR IGNORE INTO claims (batch_id, id, document_id, subject, attribute, value, number, unit,"
@@ -244,12 +273,13 @@ class Store:
         return loaded
 
     def finish_batch(self, report: Report, report_dir: str) -> None:
-        """Store the findings and mark the batch done, in one transaction.
+        """Store the alignment and the findings and mark the batch done, in one transaction.
 
         A batch stopped by its budget is marked 'stopped': the same command with a larger
         budget resumes it.
         """
         with self._transaction():
+            self._save_alignment(report)
             self.db.execute("DELETE FROM findings WHERE batch_id = ?", (report.batch,))
             self.db.executemany(
                 "INSERT INTO findings (batch_id, id, finding, kind, severity, rationale, conditions_differ,"
@@ -257,12 +287,46 @@ class Store:
                 [_contradiction_row(report, f) for f in report.contradictions]
                 + [_corroboration_row(report, f) for f in report.corroborations],
             )
+            self.db.executemany("UPDATE findings SET question_id = ? WHERE batch_id = ? AND id = ?",
+                                [(f.question_id or None, report.batch, f.id) for f in report.contradictions])
             self.db.execute(
                 "UPDATE batches SET status = ?, counts = ?, usage = ?, prompt_hashes = ?, report_dir = ?"
                 " WHERE id = ?",
                 ("stopped" if report.unprocessed else "done", report.counts.model_dump_json(),
                  report.usage.model_dump_json(), json.dumps(report.prompt_hashes), report_dir, report.batch),
             )
+
+    def _save_alignment(self, report: Report) -> None:
+        """Entities, questions, and each claim's entity, question and time (a re-run replaces them)."""
+        batch = report.batch
+        self.db.execute("DELETE FROM entities WHERE batch_id = ?", (batch,))
+        self.db.execute("DELETE FROM questions WHERE batch_id = ?", (batch,))
+        self.db.executemany(
+            "INSERT INTO entities (batch_id, id, name, kind, aliases) VALUES (?, ?, ?, ?, ?)",
+            [(batch, e.id, e.name, e.kind, json.dumps(e.aliases, ensure_ascii=False)) for e in report.entities],
+        )
+        self.db.executemany(
+            "INSERT INTO questions (batch_id, id, entity_id, text, claim_ids, documents) VALUES (?, ?, ?, ?, ?, ?)",
+            [(batch, q.id, q.entity, q.text, json.dumps(q.claims), q.documents) for q in report.questions],
+        )
+        question_of = {cid: q for q in report.questions for cid in q.claims}
+        self.db.executemany(
+            "UPDATE claims SET entity_id = ?, question_id = ?, as_of = ? WHERE batch_id = ? AND id = ?",
+            [(question_of[c.id].entity if c.id in question_of else None,
+              question_of[c.id].id if c.id in question_of else None,
+              c.as_of.model_dump_json() if c.as_of else None, batch, c.id) for c in report.claims],
+        )
+
+    def question(self, batch_id: str, question_id: str | None) -> sqlite3.Row | None:
+        """One question of a batch, with its entity's name."""
+        if not question_id:
+            return None
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT q.*, e.name AS entity_name FROM questions q LEFT JOIN entities e"
+            " ON e.batch_id = q.batch_id AND e.id = q.entity_id WHERE q.batch_id = ? AND q.id = ?",
+            (batch_id, question_id),
+        ).fetchone()
+        return row
 
     def batches(self) -> list[sqlite3.Row]:
         """Every batch, oldest first (insertion order, which a clock cannot reorder)."""
@@ -357,11 +421,13 @@ def _claim_row(batch_id: str, c: GroundedClaim, backend: str, prompt_hash: str |
 def _claim_of(row: sqlite3.Row) -> GroundedClaim:
     conditions = json.loads(row["conditions"])
     statement = statement_of(row["subject"], row["attribute"], row["value"], conditions)
+    as_of = row["as_of"]
     return GroundedClaim(
         id=row["id"], document=row["document_id"], subject=row["subject"], attribute=row["attribute"],
         value=row["value"], number=row["number"], unit=row["unit"], conditions=conditions,
         asserted_by=row["asserted_by"], hedged=bool(row["hedged"]), quote=row["quote"], start=row["start"],
         end=row["end"], match=row["match"], statement=statement,
+        as_of=AsOf.model_validate_json(as_of) if as_of else None,
     )
 
 

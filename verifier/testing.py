@@ -15,7 +15,7 @@ import re
 import socket
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +43,7 @@ class FakeEndpoint:
     retry_after: str = "1"
     answer: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     requests: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
     keep_bodies: bool = True
     bodies: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,7 +79,7 @@ class FakeEndpoint:
 
             def do_GET(self) -> None:
                 if self.path.endswith("/stats"):
-                    self._send(200, {"requests": endpoint.requests})
+                    self._send(200, {"requests": endpoint.requests, "kinds": dict(endpoint.kinds)})
                 else:
                     self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
 
@@ -107,6 +108,10 @@ class FakeEndpoint:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
+    def bodies_of(self, kind: str) -> list[dict[str, Any]]:
+        """The kept request bodies of one kind of call ('extract', 'entities', 'questions', 'judge')."""
+        return [b for b in self.bodies if request_kind(b) == kind]
+
     def stop(self) -> None:
         """Stop listening: later connections are refused."""
         if self._server is not None:
@@ -117,6 +122,7 @@ class FakeEndpoint:
     def _next(self, body: dict[str, Any]) -> Behaviour:
         with self._lock:
             self.requests += 1
+            self.kinds[request_kind(body)] += 1
             if self.keep_bodies:
                 self.bodies.append(body)
             return self.script.popleft() if self.script else self.default
@@ -183,11 +189,38 @@ def passage_of(body: dict[str, Any]) -> str:
     return m.group(1) if m else ""
 
 
-def default_answer(body: dict[str, Any]) -> dict[str, Any]:
-    """Claims for every sentence with a figure; a judge request gets 'unrelated'."""
+def request_kind(body: dict[str, Any]) -> str:
+    """Which of verifier's calls a request is: 'extract', 'entities', 'questions' or 'judge'.
+
+    Told by the response model's name, which instructor puts in the system message (and,
+    for non-OpenAI hosts, verifier also sends in response_format).
+    """
+    text = json.dumps(body.get("messages", [])) + json.dumps(body.get("response_format") or {})
+    for title, kind in (("EntityGrouping", "entities"), ("QuestionAssignment", "questions"),
+                        ("GroupVerdict", "judge")):
+        if title in text:
+            return kind
+    return "extract"
+
+
+def numbered_items(body: dict[str, Any]) -> list[tuple[int, str]]:
+    """The numbered lines ('12. …') of an alignment or judge request's user message: (number, rest)."""
     user = next((m["content"] for m in body.get("messages", []) if m.get("role") == "user"), "")
-    if "Claim A" in str(user):
-        return {"relation": "unrelated", "conditions_match": True, "rationale": "The fake judge relates nothing."}
+    return [(int(n), rest) for n, rest in re.findall(r"(?m)^(\d+)\. (.*)$", str(user))]
+
+
+def default_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """Claims for every sentence with a figure; alignment keeps every item on its own; the judge
+    finds nothing."""
+    kind = request_kind(body)
+    if kind == "entities":
+        return {"groups": [{"name": (re.findall(r'"([^"]*)"', rest) or [rest])[0], "kind": "other", "members": [n]}
+                           for n, rest in numbered_items(body)]}
+    if kind == "questions":
+        return {"questions": [{"question": f"What is stated in claim {n}?", "claims": [n]}
+                              for n, _ in numbered_items(body)]}
+    if kind == "judge":
+        return {"contradictions": [], "agreements": []}
     claims: list[dict[str, Any]] = []
     for sentence in _SENTENCE_END.split(passage_of(body)):
         sentence = sentence.strip()

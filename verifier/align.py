@@ -1,0 +1,785 @@
+"""Alignment: claims into batch-level entities and, within each entity, questions.
+
+Two documents contradict each other only if their claims meet, and claims about one
+thing are written many ways: "MuseSpark" and "Meta's Muse Spark model", "strike length"
+and "how long the walkout lasted". This stage decides which claims are about the same
+entity and answer the same question, so that comparison looks at the right pairs and
+only those. Data flows one way: grounded claims in, an `Alignment` out.
+
+- **Entities.** Code folds what it can (case, punctuation, possessives, leading and
+  trailing descriptors, a subject that contains another's name, surnames, acronyms, the
+  aliases file). With an LLM, one call per batch (split above `ENTITY_CALL_LIMIT`
+  subject strings) proposes groups; code checks the answer and keeps what holds.
+- **Questions.** Claims with one attribute key always share a question. Beyond that, code
+  blocks with bounded neighbours (shared rare words and embedding buckets, at most
+  `NEIGHBOURS` per claim) and merges by average linkage above measured thresholds, never
+  across incompatible kinds of value (a count is not a duration). With an LLM, one call
+  per entity with claims from two or more documents (small entities share a call, a large
+  one is split above `QUESTION_CALL_LIMIT` claims) assigns claims to questions; code checks
+  the answer.
+- **Time.** Every claim gets its `as_of` (see `timing`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+
+from . import timing
+from .embed import Embedder, Vectors
+from .features import FUNCTION_WORDS, ValueKind, content_stems, name_stems, stem, value_kind, words
+from .keys import KeyMaker, fold, split_parenthetical, squash
+from .llm import LLM, LLMError, Prompt, load_prompt
+from .models import (
+    Document,
+    Entity,
+    EntityGrouping,
+    EntityKind,
+    GroundedClaim,
+    Question,
+    QuestionAssignment,
+)
+
+T = TypeVar("T", EntityGrouping, QuestionAssignment)
+ENTITY_CALL_LIMIT = 150
+QUESTION_CALL_LIMIT = 60
+NEIGHBOURS = 8
+MAX_QUESTION_NODES = 40
+# Thresholds of the offline merge, measured on tests/fixtures/align/attribute_pairs.jsonl
+# (bench/align_pairs.py prints the curve): figures merge only when their attributes are
+# close, since a wrong merge of two figures is a false alarm; text merges more readily,
+# since the judge reads every claim of a question and says which pairs disagree.
+NUMERIC_THRESHOLD = 0.5
+TEXT_THRESHOLD = 0.42
+
+
+@dataclass(frozen=True)
+class SubjectGroup:
+    """Subject strings that code already knows name one thing, offered to the LLM as one item."""
+
+    key: str
+    names: tuple[str, ...]
+    example: str
+
+
+@dataclass(frozen=True)
+class EntityClaims:
+    """The claims of one entity, as offered to the LLM's question call."""
+
+    entity: Entity
+    claims: tuple[GroundedClaim, ...]
+
+
+EntityGrouper = Callable[[list[SubjectGroup]], EntityGrouping | None]
+QuestionGrouper = Callable[[list[EntityClaims]], QuestionAssignment | None]
+
+
+@dataclass
+class Grouper:
+    """What an LLM offers alignment: the two structured calls, each answering None on failure."""
+
+    entities: EntityGrouper
+    questions: QuestionGrouper
+
+
+@dataclass
+class Alignment:
+    """Entities and questions of a batch, and the claims with their times."""
+
+    claims: list[GroundedClaim]
+    entities: list[Entity]
+    questions: list[Question]
+    entity_of: dict[str, str] = field(default_factory=dict)
+    question_of: dict[str, str] = field(default_factory=dict)
+    aligner: str = "code"
+    notes: list[str] = field(default_factory=list)
+
+    def question(self, question_id: str) -> Question:
+        return self._questions[question_id]
+
+    def __post_init__(self) -> None:
+        self._questions = {q.id: q for q in self.questions}
+
+
+def align(
+    documents: list[Document], claims: list[GroundedClaim], keys: KeyMaker, *,
+    embedder: Embedder | None = None, grouper: Grouper | None = None,
+) -> Alignment:
+    """Entities and questions for one batch's grounded claims (both backends come through here)."""
+    date_of = {d.id: d.date for d in documents}
+    timed = [c.model_copy(update={"as_of": timing.claim_as_of(c.value, c.conditions, c.quote,
+                                                              date_of.get(c.document))}) for c in claims]
+    notes: list[str] = []
+    examples = {c.subject: f"{c.attribute}: {c.value}" for c in reversed(timed)}
+    entity_of_subject, entities = resolve_entities([c.subject for c in timed], keys,
+                                                   grouper.entities if grouper else None, notes, examples)
+    by_entity: dict[str, list[GroundedClaim]] = defaultdict(list)
+    for c in timed:
+        by_entity[entity_of_subject[c.subject]].append(c)
+    entity_by_id = {e.id: e for e in entities}
+    blocker = QuestionBlocker(keys, embedder)
+    code_questions = {eid: blocker.questions(group) for eid, group in by_entity.items()}
+    assigned: dict[str, Grouped] = {eid: [(None, g) for g in groups] for eid, groups in code_questions.items()}
+    if grouper is not None:
+        multi = [EntityClaims(entity_by_id[eid], tuple(_ordered(code_questions[eid])))
+                 for eid, group in by_entity.items() if len({c.document for c in group}) > 1]
+        assigned.update(_llm_questions(multi, grouper.questions, keys, code_questions, notes))
+    questions: list[Question] = []
+    for eid in sorted(assigned, key=lambda e: (entity_by_id[e].name.lower(), e)):
+        for text, group in assigned[eid]:
+            questions.append(_question(entity_by_id[eid], group, text))
+    entity_of = {c.id: entity_of_subject[c.subject] for c in timed}
+    question_of = {cid: q.id for q in questions for cid in q.claims}
+    return Alignment(
+        claims=timed, entities=entities, questions=questions, entity_of=entity_of, question_of=question_of,
+        aligner="llm" if grouper is not None else "code", notes=notes,
+    )
+
+
+def _ordered(groups: list[list[GroundedClaim]]) -> list[GroundedClaim]:
+    """An entity's claims with code's questions kept together, so a split call cuts between them."""
+    return [c for group in groups for c in group]
+
+
+def _question(entity: Entity, claims: list[GroundedClaim], text: str | None = None) -> Question:
+    ordered = sorted(claims, key=lambda c: (c.document, c.start, c.id))
+    digest = hashlib.sha256((entity.id + "\n" + "\n".join(sorted(c.id for c in ordered))).encode()).hexdigest()[:12]
+    return Question(
+        id="q" + digest, entity=entity.id, text=text or _question_text(entity, ordered),
+        claims=[c.id for c in ordered], documents=len({c.document for c in ordered}),
+    )
+
+
+def _question_text(entity: Entity, claims: list[GroundedClaim]) -> str:
+    """Offline, a question is named by its entity and its most common attribute."""
+    counts = Counter(" ".join(c.attribute.split()) for c in claims)
+    attribute = min(counts, key=lambda a: (-counts[a], len(a), a))
+    return f"{entity.name}: {attribute}?"
+
+
+# --- entities ---------------------------------------------------------------------------------
+
+_ORG_SUFFIX = re.compile(
+    r"\b(?:inc|incorporated|corp|corporation|ltd|limited|plc|llc|co|company|group|holdings|sa|ag|nv|se|gmbh|"
+    r"labs|laboratories)\.?$", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['’]s\s+")
+_INITIAL_SKIP = {"of", "the", "and", "for", "&", "de", "du", "la", "le", "von", "van", "der"}
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in words(text) if t]
+
+
+def _is_lower(token: str) -> bool:
+    return token[:1].islower() and not any(ch.isdigit() for ch in token)
+
+
+@dataclass
+class _Atom:
+    """Subject strings with one folded key: they are one entity whatever else is decided."""
+
+    key: str
+    names: list[str]
+    core: list[str]  # tokens of the name once possessive owners and determiners are set aside
+
+    @property
+    def name(self) -> str:
+        return Counter(self.names).most_common(1)[0][0]
+
+
+class _Union:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _core(subject: str) -> list[str]:
+    """The name a subject string is about: the owned thing of a possessive when it is named
+    ("Meta's Muse Spark model" -> Muse Spark model), else the owner ("Acme's new study" -> Acme)."""
+    outer, _ = split_parenthetical(subject)
+    parts = _POSSESSIVE.split(outer)
+    tokens = _tokens(parts[-1])
+    if len(parts) > 1 and all(_is_lower(t) for t in tokens):
+        tokens = _tokens(parts[-2])
+    while tokens and fold(tokens[0]) in FUNCTION_WORDS:
+        tokens = tokens[1:]
+    return tokens
+
+
+def resolve_entities(
+    subjects: Iterable[str], keys: KeyMaker, grouper: EntityGrouper | None = None, notes: list[str] | None = None,
+    examples: dict[str, str] | None = None,
+) -> tuple[dict[str, str], list[Entity]]:
+    """Map every subject string to an entity: (subject -> entity id, entities)."""
+    counted = Counter(subjects)
+    atoms: dict[str, _Atom] = {}
+    for subject in sorted(counted):
+        key = keys.subject(subject) or squash(subject) or subject.lower()
+        atom = atoms.setdefault(key, _Atom(key, [], _core(subject)))
+        atom.names.extend([subject] * counted[subject])
+    union = _Union()
+    for key in atoms:
+        union.find(key)
+    proposed = _llm_entities(atoms, grouper, notes, examples or {}) if grouper is not None else None
+    if proposed is not None:
+        for members in proposed:
+            for other in members[1:]:
+                union.union(members[0], other)
+    else:
+        for a, b in _code_merges(atoms):
+            union.union(a, b)
+    groups: dict[str, list[_Atom]] = defaultdict(list)
+    for key, atom in atoms.items():
+        groups[union.find(key)].append(atom)
+    kinds = proposed.kinds if proposed is not None else {}
+    names = proposed.names if proposed is not None else {}
+    entity_of: dict[str, str] = {}
+    entities: list[Entity] = []
+    for root, members in sorted(groups.items()):
+        all_names = sorted({n for a in members for n in a.names})
+        main = max(members, key=lambda a: (len(a.names), -len(a.key), a.key))
+        name = names.get(root) or main.name
+        eid = "e" + hashlib.sha256(root.encode()).hexdigest()[:10]
+        entities.append(Entity(id=eid, name=name, aliases=all_names, kind=kinds.get(root) or _kind_of(all_names)))
+        for n in all_names:
+            entity_of[n] = eid
+    return entity_of, entities
+
+
+def _kind_of(names: list[str]) -> EntityKind:
+    """Offline the kind is known only from a company suffix; the LLM's answer says more."""
+    return "organisation" if any(_ORG_SUFFIX.search(n.strip()) for n in names) else "other"
+
+
+def _code_merges(atoms: dict[str, _Atom]) -> list[tuple[str, str]]:
+    """Pairs of atoms code can tell name one thing: containment with descriptors, surnames, acronyms."""
+    merges: list[tuple[str, str]] = []
+    by_core: dict[tuple[str, ...], str] = {}
+    for key, atom in atoms.items():
+        if atom.core:
+            by_core.setdefault(tuple(squash(t) for t in atom.core), key)
+    initials = _initials_index(atoms)
+    last_words: dict[str, set[str]] = defaultdict(set)
+    for key, atom in atoms.items():
+        if len(atom.core) in (2, 3) and all(t[:1].isupper() and t.isalpha() for t in atom.core):
+            last_words[squash(atom.core[-1])].add(key)
+    for key, atom in atoms.items():
+        target = _contained_name(atom, by_core)
+        if target and target != key:
+            merges.append((key, target))
+            continue
+        if len(atom.core) == 1:
+            token = atom.core[0]
+            if token.isupper() and 2 <= len(token) <= 6 and len(initials.get(token, ())) == 1:
+                merges.append((key, next(iter(initials[token]))))
+                continue
+            owners = last_words.get(squash(token), set()) - {key}
+            if len(owners) == 1 and token[:1].isupper():
+                merges.append((key, next(iter(owners))))  # "Wang" and "Alexandr Wang", when only one Wang
+    for key, atom in atoms.items():
+        for name in atom.names:
+            _, inner = split_parenthetical(name)
+            for acronym in inner:
+                target = by_core.get((squash(acronym),))
+                if target and acronym.isupper() and _initials(atom.core) == acronym:
+                    merges.append((target, key))  # "Epoch Capabilities Index (ECI)" names "ECI"
+    return merges
+
+
+def _initials(tokens: list[str]) -> str:
+    return "".join(t[0].upper() for t in tokens if fold(t) not in _INITIAL_SKIP and t[:1].isalpha())
+
+
+def _initials_index(atoms: dict[str, _Atom]) -> dict[str, set[str]]:
+    index: dict[str, set[str]] = defaultdict(set)
+    for key, atom in atoms.items():
+        if len(atom.core) >= 2 and all(t[:1].isupper() or fold(t) in _INITIAL_SKIP for t in atom.core):
+            index[_initials(atom.core)].add(key)
+    return index
+
+
+def _contained_name(atom: _Atom, by_core: dict[tuple[str, ...], str]) -> str | None:
+    """The entity whose whole name this subject contains, when everything else is a lowercase
+    descriptor ("Nordvik's Halden bridge project" -> "Halden bridge", "the Muse Spark release").
+
+    Any other name-shaped word (a capital, a digit: "Llama 4", "Muse Spark Contemplating mode")
+    or a list ("OpenAI and Anthropic") makes it a different thing.
+    """
+    tokens = atom.core
+    if len(tokens) < 2:
+        return None
+    squashed = [squash(t) for t in tokens]
+    best: tuple[int, str] | None = None
+    for size in range(len(tokens) - 1, 0, -1):
+        for start in range(0, len(tokens) - size + 1):
+            target = by_core.get(tuple(squashed[start:start + size]))
+            if target is None:
+                continue
+            rest = tokens[:start] + tokens[start + size:]
+            descriptors = all(_is_lower(t) and fold(t) not in {"and", "or"} for t in rest)
+            if descriptors and (best is None or size > best[0]):
+                best = (size, target)
+        if best is not None:
+            break
+    return best[1] if best else None
+
+
+@dataclass
+class _Proposal:
+    groups: list[list[str]]
+    names: dict[str, str]
+    kinds: dict[str, EntityKind]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.groups)
+
+
+def _llm_entities(atoms: dict[str, _Atom], grouper: EntityGrouper, notes: list[str] | None,
+                  examples: dict[str, str]) -> _Proposal | None:
+    """The LLM's groups of atoms, checked: each atom placed once, unknown numbers ignored, and
+    groups that join two different versions or two people of one surname split again."""
+    ordered = sorted(atoms)
+    groups: list[list[str]] = []
+    names: dict[str, str] = {}
+    kinds: dict[str, EntityKind] = {}
+    answered = False
+    for start in range(0, len(ordered), ENTITY_CALL_LIMIT):
+        part = ordered[start:start + ENTITY_CALL_LIMIT]
+        offered = [SubjectGroup(k, tuple(sorted(set(atoms[k].names))), examples.get(atoms[k].name, "")) for k in part]
+        answer = grouper(offered)
+        if answer is None:
+            continue
+        answered = True
+        placed: set[str] = set()
+        for group in answer.groups:
+            members = [part[i - 1] for i in dict.fromkeys(group.members) if 1 <= i <= len(part)
+                       and part[i - 1] not in placed]
+            placed.update(members)
+            for kept in _split_conflicts(members, atoms):
+                groups.append(kept)
+                root = min(kept)
+                names[root] = group.name.strip() if len(kept) == len(members) and group.name.strip() else ""
+                kinds[root] = group.kind
+    if not answered:
+        if notes is not None:
+            notes.append("entity grouping by the LLM failed; entities were grouped by code")
+        return None
+    return _Proposal(groups, {k: v for k, v in names.items() if v}, kinds)
+
+
+def _split_conflicts(members: list[str], atoms: dict[str, _Atom]) -> list[list[str]]:
+    """Keep apart what one group must not join: names that differ only in a version number
+    ("Llama 3" and "Llama 4") and people who share only a surname ("Ana Ruiz", "Luis Ruiz")."""
+    kept: list[list[str]] = []
+    for key in members:
+        for group in kept:
+            if not any(_conflict(atoms[key].core, atoms[other].core) for other in group):
+                group.append(key)
+                break
+        else:
+            kept.append([key])
+    return kept
+
+
+def _conflict(a: list[str], b: list[str]) -> bool:
+    letters_a = [squash(t) for t in a if not any(ch.isdigit() for ch in t)]
+    letters_b = [squash(t) for t in b if not any(ch.isdigit() for ch in t)]
+    digits_a = {squash(t) for t in a if any(ch.isdigit() for ch in t)}
+    digits_b = {squash(t) for t in b if any(ch.isdigit() for ch in t)}
+    if letters_a == letters_b and digits_a and digits_b and digits_a != digits_b:
+        return True
+    person_a = len(a) in (2, 3) and all(t[:1].isupper() and t.isalpha() for t in a)
+    person_b = len(b) in (2, 3) and all(t[:1].isupper() and t.isalpha() for t in b)
+    return person_a and person_b and squash(a[-1]) == squash(b[-1]) and squash(a[0]) != squash(b[0])
+
+
+# --- questions (code) ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Node:
+    """Claims of one entity with one attribute key: they answer one question whatever else happens."""
+
+    claims: list[GroundedClaim]
+    attribute: str
+    stems: frozenset[str]
+    names: frozenset[str]
+    value_stems: frozenset[str]
+    kinds: tuple[ValueKind, ...]
+    numeric: bool
+    vector: Vectors | None = None
+
+
+class QuestionBlocker:
+    """Code's questions within one entity: key groups, bounded neighbours, average-linkage merges."""
+
+    def __init__(self, keys: KeyMaker, embedder: Embedder | None = None,
+                 numeric_threshold: float = NUMERIC_THRESHOLD, text_threshold: float = TEXT_THRESHOLD) -> None:
+        self.keys = keys
+        self.embedder = embedder
+        self.numeric_threshold = numeric_threshold
+        self.text_threshold = text_threshold
+
+    def nodes(self, claims: list[GroundedClaim]) -> list[_Node]:
+        by_key: dict[str, list[GroundedClaim]] = defaultdict(list)
+        for c in claims:
+            by_key[self.keys.attribute(c.attribute) or squash(c.attribute)].append(c)
+        nodes = []
+        for group in by_key.values():
+            attribute = Counter(" ".join(c.attribute.split()) for c in group).most_common(1)[0][0]
+            text_values = [c.value for c in group if c.number is None]
+            nodes.append(_Node(
+                claims=group, attribute=attribute, stems=content_stems(attribute), names=name_stems(attribute),
+                value_stems=frozenset().union(*(content_stems(v) for v in text_values)) if text_values else frozenset(),
+                kinds=tuple(dict.fromkeys(value_kind(c.value) for c in group)),
+                numeric=all(c.number is not None for c in group),
+            ))
+        if self.embedder is not None and nodes:
+            vectors = self.embedder.embed([n.attribute for n in nodes])
+            for node, vector in zip(nodes, vectors, strict=True):
+                node.vector = vector
+        return nodes
+
+    def questions(self, claims: list[GroundedClaim]) -> list[list[GroundedClaim]]:
+        """Groups of claims that answer one question, in a stable order."""
+        nodes = self.nodes(claims)
+        weights = _rarity(nodes)
+        edges = self._edges(nodes, weights)
+        groups = self._merge(nodes, edges, weights)
+        out = [[c for i in sorted(g) for c in nodes[i].claims] for g in groups]
+        return sorted(out, key=lambda g: min((c.document, c.start, c.id) for c in g))
+
+    def similarity(self, a: _Node, b: _Node, weights: dict[str, float]) -> float:
+        """How likely two key groups answer one question, from 0 to 1 (0 when they cannot)."""
+        if not all(x.compatible(y) for x in a.kinds for y in b.kinds):
+            return 0.0
+        if a.numeric and b.numeric:
+            return _same_measure(a, b)
+        lexical = _weighted_overlap(a.stems, b.stems, weights)
+        if a.value_stems or b.value_stems:
+            value_side = _weighted_overlap(a.stems | a.value_stems, b.stems | b.value_stems, weights)
+            lexical = max(lexical, 0.8 * value_side)
+        semantic = float(a.vector @ b.vector) if a.vector is not None and b.vector is not None else 0.0
+        return min(1.0, max(lexical, 0.6 * lexical + 0.55 * max(semantic, 0.0)))
+
+    def threshold(self, a: _Node, b: _Node) -> float:
+        return self.numeric_threshold if a.numeric and b.numeric else self.text_threshold
+
+    def _edges(self, nodes: list[_Node], weights: dict[str, float]) -> dict[tuple[int, int], float]:
+        """Scores of each node's best NEIGHBOURS among bounded candidates: shared stems (postings
+        capped) and, with embeddings, the same random-hyperplane bucket."""
+        index: dict[str, list[int]] = defaultdict(list)
+        for i, node in enumerate(nodes):
+            for s in node.stems | node.value_stems:
+                index[s].append(i)
+        buckets = _buckets(nodes)
+        edges: dict[tuple[int, int], float] = {}
+        for i, node in enumerate(nodes):
+            near: set[int] = set()
+            for s in sorted(node.stems | node.value_stems, key=lambda t: -weights.get(t, 0.0)):
+                near.update(index[s][:64])
+            for bucket in buckets.get(i, ()):
+                near.update(bucket[:64])
+            near.discard(i)
+            scored = sorted(((self.similarity(node, nodes[j], weights), j) for j in near), reverse=True)
+            for score, j in scored[:NEIGHBOURS]:
+                if score > 0:
+                    edges[(min(i, j), max(i, j))] = score
+        return edges
+
+    def _merge(self, nodes: list[_Node], edges: dict[tuple[int, int], float],
+               weights: dict[str, float]) -> list[set[int]]:
+        """Average linkage over the candidate edges: two groups merge when their members are, on
+        average, above the threshold; any pair that cannot share a question blocks the merge."""
+        cluster_of = {i: i for i in range(len(nodes))}
+        members: dict[int, set[int]] = {i: {i} for i in range(len(nodes))}
+        for (i, j), score in sorted(edges.items(), key=lambda e: (-e[1], e[0])):
+            a, b = cluster_of[i], cluster_of[j]
+            if a == b or score < min(self.numeric_threshold, self.text_threshold):
+                continue
+            if len(members[a]) + len(members[b]) > MAX_QUESTION_NODES:
+                continue
+            pairs = [(x, y) for x in members[a] for y in members[b]]
+            scores = [edges.get((min(x, y), max(x, y))) or self.similarity(nodes[x], nodes[y], weights)
+                      for x, y in pairs]
+            if min(scores) <= 0.0:
+                continue
+            needed = max(self.threshold(nodes[x], nodes[y]) for x, y in pairs)
+            if sum(scores) / len(scores) < needed:
+                continue
+            members[a] |= members.pop(b)
+            for x in members[a]:
+                cluster_of[x] = a
+        return list(members.values())
+
+
+# Words that qualify when or where a figure holds: a figure with one of them on one side only
+# is for another period or scope ("pass rate last year", "units recalled in the US").
+_TIME_WORDS = frozenset(stem(w) for w in (
+    "year", "years", "month", "months", "week", "weeks", "day", "days", "quarter", "season", "today", "yesterday",
+    "current", "currently", "previous", "prior", "last", "next", "earlier", "later", "initial", "final", "first",
+    "second", "third", "immediately", "now", "ago", "already", "expected", "projected", "forecast", "target",
+    "planned", "original", "originally", "new", "old", "change", "growth", "increase", "decrease", "rise", "fall",
+))
+# Words that name "a measured value" without saying of what: 'SWE-bench Verified score' and
+# 'SWE-bench Verified coding benchmark performance' measure the same named thing.
+_MEASURE_HEADS = frozenset(stem(w) for w in (
+    "score", "result", "performance", "rating", "reading", "estimate", "measure", "metric", "statistic",
+    "mark", "benchmark", "test", "size", "figure", "tally",
+))
+
+
+def _same_measure(a: _Node, b: _Node) -> float:
+    """Two figures answer one question when they measure one named thing, or the same words
+    name the measure, and no word of time, scope or change sits on one side only.
+
+    Conservative by design: two figures put in one question and found to differ become a
+    flag, so a wrong merge costs a reviewer's time; a missed merge costs a finding.
+    """
+    extra = (a.stems ^ b.stems) - _MEASURE_HEADS
+    if extra & _TIME_WORDS:
+        return 0.0
+    if (a.names or b.names) and a.names <= b.stems and b.names <= a.stems:
+        # one named thing ("investment in Scale AI", "amount spent acquiring Scale AI", "SWE-bench
+        # Verified score"): other words may describe it, as long as none of them is a name
+        return 0.9
+    core_a, core_b = a.stems - _MEASURE_HEADS, b.stems - _MEASURE_HEADS
+    if core_a and core_a == core_b:
+        return 0.9
+    return 0.0
+
+
+def _rarity(nodes: list[_Node]) -> dict[str, float]:
+    """Weight of each stem: rare stems among the entity's attributes say more."""
+    counts: Counter[str] = Counter()
+    for n in nodes:
+        counts.update(n.stems | n.value_stems)
+    total = max(len(nodes), 1)
+    return {s: math.log(1 + total / c) for s, c in counts.items()}
+
+
+def _weighted_overlap(a: frozenset[str], b: frozenset[str], weights: dict[str, float]) -> float:
+    """Shared weight over the smaller side's weight: a short attribute inside a longer one counts."""
+    if not a or not b:
+        return 0.0
+    shared = sum(weights.get(t, 1.0) for t in a & b)
+    smaller = min(sum(weights.get(t, 1.0) for t in a), sum(weights.get(t, 1.0) for t in b))
+    union = sum(weights.get(t, 1.0) for t in a | b)
+    return 0.5 * shared / smaller + 0.5 * shared / union if smaller else 0.0
+
+
+_PLANES = np.random.default_rng(20261125).standard_normal((4, 10, 512)).astype(np.float32)
+
+
+def _buckets(nodes: list[_Node]) -> dict[int, list[list[int]]]:
+    """Random-hyperplane buckets of the attribute embeddings (4 tables of 10 bits): each node's
+    bucket-mates, found without comparing all pairs."""
+    if not nodes or nodes[0].vector is None or len(nodes) <= 2 * NEIGHBOURS:
+        return {i: [list(range(len(nodes)))] for i in range(len(nodes))} if nodes and nodes[0].vector is not None \
+            else {}
+    matrix = np.stack([n.vector for n in nodes if n.vector is not None])
+    dims = matrix.shape[1]
+    tables: list[dict[int, list[int]]] = []
+    for planes in _PLANES:
+        bits = (matrix @ planes[:, :dims].T) > 0
+        codes = bits.astype(np.int64) @ (1 << np.arange(bits.shape[1], dtype=np.int64))
+        table: dict[int, list[int]] = defaultdict(list)
+        for i, code in enumerate(codes.tolist()):
+            table[code].append(i)
+        tables.append(table)
+    out: dict[int, list[list[int]]] = defaultdict(list)
+    for table in tables:
+        for members in table.values():
+            for i in members:
+                out[i].append(members)
+    return out
+
+
+# --- questions (LLM) ------------------------------------------------------------------------------
+
+Grouped = list[tuple[str | None, list[GroundedClaim]]]  # (question text when the LLM gave one, claims)
+
+
+def _llm_questions(
+    entities: list[EntityClaims], grouper: QuestionGrouper, keys: KeyMaker,
+    fallback: dict[str, list[list[GroundedClaim]]], notes: list[str],
+) -> dict[str, Grouped]:
+    """Questions the LLM assigns, checked: each claim once, one entity per question, kinds that
+    fit, one attribute key never split; claims of a failed call keep code's questions."""
+    out: dict[str, Grouped] = defaultdict(list)
+    for call in _calls(entities):
+        answer = grouper(call)
+        if answer is None:
+            notes.append("question assignment by the LLM failed for " + ", ".join(e.entity.name for e in call)
+                         + "; code grouped their claims")
+            for e in call:
+                mine = {c.id for c in e.claims}
+                out[e.entity.id] += [(None, part) for group in fallback[e.entity.id]
+                                     if (part := [c for c in group if c.id in mine])]
+            continue
+        numbered = [(e.entity.id, c) for e in call for c in e.claims]
+        placed: set[int] = set()
+        for question in answer.questions:
+            chosen = [i for i in dict.fromkeys(question.claims) if 1 <= i <= len(numbered) and i not in placed]
+            placed.update(chosen)
+            per_entity: dict[str, list[GroundedClaim]] = defaultdict(list)
+            for i in chosen:
+                eid, claim = numbered[i - 1]
+                per_entity[eid].append(claim)
+            for eid, group in per_entity.items():
+                text = " ".join(question.question.split())[:200] or None
+                out[eid] += [(text, part) for part in _split_by_kind(group)]
+        for i, (eid, claim) in enumerate(numbered, start=1):
+            if i not in placed:
+                out[eid].append((None, [claim]))
+    return {eid: _join_keys(groups, keys) for eid, groups in out.items()}
+
+
+def _calls(entities: list[EntityClaims]) -> list[list[EntityClaims]]:
+    """Pack small entities into shared calls and split a large one, at most QUESTION_CALL_LIMIT claims a call."""
+    calls: list[list[EntityClaims]] = []
+    current: list[EntityClaims] = []
+    size = 0
+    for e in sorted(entities, key=lambda e: (len(e.claims), e.entity.name)):
+        claims = list(e.claims)
+        while len(claims) > QUESTION_CALL_LIMIT:
+            calls.append([EntityClaims(e.entity, tuple(claims[:QUESTION_CALL_LIMIT]))])
+            claims = claims[QUESTION_CALL_LIMIT:]
+        if size + len(claims) > QUESTION_CALL_LIMIT and current:
+            calls.append(current)
+            current, size = [], 0
+        current.append(EntityClaims(e.entity, tuple(claims)))
+        size += len(claims)
+    if current:
+        calls.append(current)
+    return calls
+
+
+def _split_by_kind(claims: list[GroundedClaim]) -> list[list[GroundedClaim]]:
+    """Figures of different kinds never share a question; text claims stay with the largest group."""
+    parts: list[tuple[ValueKind, list[GroundedClaim]]] = []
+    text: list[GroundedClaim] = []
+    for c in claims:
+        kind = value_kind(c.value)
+        if kind.kind == "text":
+            text.append(c)
+            continue
+        for seen, part in parts:
+            if kind.compatible(seen):
+                part.append(c)
+                break
+        else:
+            parts.append((kind, [c]))
+    if not parts:
+        return [text]
+    groups = [part for _, part in parts]
+    max(groups, key=len).extend(text)
+    return groups
+
+
+def _join_keys(groups: Grouped, keys: KeyMaker) -> Grouped:
+    """Claims with one attribute key share a question: join the groups an answer split them into."""
+    union = _Union()
+    owner: dict[str, str] = {}
+    for n, (_, group) in enumerate(groups):
+        union.find(str(n))
+        for c in group:
+            key = keys.attribute(c.attribute) or squash(c.attribute)
+            if key in owner:
+                union.union(owner[key], str(n))
+            else:
+                owner[key] = str(n)
+    joined: dict[str, tuple[str | None, list[GroundedClaim]]] = {}
+    for n, (text, group) in enumerate(groups):
+        root = union.find(str(n))
+        if root in joined:
+            kept_text, kept = joined[root]
+            joined[root] = (kept_text or text, kept + group)
+        else:
+            joined[root] = (text, list(group))
+    return list(joined.values())
+
+
+# --- the LLM's side: prompts rendered, calls made through `llm`, failures kept ---------------------
+
+Gate = Callable[[str], bool]  # asked with a call's text before it is made: may the budget pay for it?
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def render_subjects(groups: list[SubjectGroup]) -> str:
+    """The entity call's list: one numbered line per group of spellings, with one example claim."""
+    lines = []
+    for n, group in enumerate(groups, start=1):
+        spellings = " / ".join(f'"{_short(name, 80)}"' for name in group.names[:4])
+        lines.append(f"{n}. {spellings} — e.g. {_short(group.example, 90)}")
+    return "\n".join(lines)
+
+
+def render_claims(call: list[EntityClaims]) -> str:
+    """The question call's list: claims numbered across the call, under their entity, documents as D1, D2…"""
+    labels = document_labels([c for e in call for c in e.claims])
+    lines: list[str] = []
+    n = 0
+    for e in call:
+        lines.append(f"Entity: {e.entity.name} ({e.entity.kind})")
+        for c in e.claims:
+            n += 1
+            extras = [*c.conditions]
+            if c.as_of is not None and c.as_of.source == "stated":
+                extras.append(f"as of {c.as_of.text}")
+            tail = f" ({_short('; '.join(extras), 80)})" if extras else ""
+            lines.append(f"{n}. [{labels[c.document]}] {_short(c.attribute, 80)}: {_short(c.value, 100)}{tail}")
+        lines.append("")
+    return "\n".join(lines).strip()
+
+
+def document_labels(claims: Iterable[GroundedClaim]) -> dict[str, str]:
+    """Short stable labels for the documents of a call (D1, D2… in id order): fewer tokens than ids."""
+    return {d: f"D{i}" for i, d in enumerate(sorted({c.document for c in claims}), start=1)}
+
+
+def llm_grouper(llm: LLM, failures: list[str], gate: Gate | None = None) -> Grouper:
+    """The two alignment calls through the LLM door; a failed or unaffordable call answers None."""
+    entity_prompt, question_prompt = load_prompt("entities"), load_prompt("questions")
+
+    def ask(prompt: Prompt, variables: dict[str, str], model: type[T], what: str) -> T | None:
+        if gate is not None and not gate(" ".join(variables.values())):
+            failures.append(f"{what}: skipped, the budget would be exceeded")
+            return None
+        try:
+            return llm.structured(prompt, variables, model)
+        except LLMError as exc:
+            failures.append(f"{what}: {exc}")
+            return None
+
+    def entities(groups: list[SubjectGroup]) -> EntityGrouping | None:
+        return ask(entity_prompt, {"subjects": render_subjects(groups)}, EntityGrouping, "entity grouping")
+
+    def questions(call: list[EntityClaims]) -> QuestionAssignment | None:
+        names = ", ".join(e.entity.name for e in call)
+        return ask(question_prompt, {"claims": render_claims(call)}, QuestionAssignment,
+                   f"question assignment ({_short(names, 60)})")
+
+    return Grouper(entities=entities, questions=questions)

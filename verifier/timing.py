@@ -1,0 +1,319 @@
+"""When a claim holds: the document's date, and the time a claim states, resolved against it.
+
+Figures that change over time (a toll, an area burned, a containment share, a vote count)
+are read at moments, and two reports a day apart may both be right. So every claim gets
+an `as_of`: a day or a range of days read from its conditions, then from its quote, with
+relative expressions ("this morning", "on Monday", "last week", "by 5 p.m.") resolved
+against the document's date; a claim that states no time takes the document's date and
+is marked so. Comparison then tells an update from a contradiction.
+
+The document's date comes from what the document says about itself, in this order: a
+"Published"/"Updated" line, the HTML page's metadata, a dateline at the top
+("LONDON, March 3 -"), then a date in the file name ("2026-03-04-report.txt").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from . import dates
+from .models import AsOf
+
+_MONTH = dates.MONTH_PATTERN
+_YEAR = r"(?:19|20)\d\d"
+
+# --- the document's own date ------------------------------------------------------------------
+
+_DATELINE = re.compile(
+    rf"^(?:[A-Z][A-Za-z.'’-]*(?:\s+[A-Z][A-Za-z.'’-]*){{0,3}},\s+)?"
+    rf"(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+{_YEAR})?|\d{{1,2}}\s+{_MONTH}(?:,?\s+{_YEAR})?"
+    rf"|{_YEAR}-\d\d-\d\d)"
+    r"\s*(?:\([^()\n]{1,40}\)\s*)?(?:[-–—:]|$)",
+    re.MULTILINE,
+)
+_FILE_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)[-_.]?(?P<m>0[1-9]|1[0-2])[-_.]?(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")
+
+
+def dateline(text: str) -> str | None:
+    """A date opening one of the first lines ("LONDON, Nov 6 -", "March 3, 2026 —"), normalised."""
+    head = text[:600]
+    for line in head.splitlines()[:4]:
+        m = _DATELINE.match(line.strip()[:120])
+        if m:
+            inner = dates.FULL_DATE.search(m.group("date"))
+            if inner:
+                return with_year(dates.normalize_date(inner), text)
+    return None
+
+
+def file_name_date(path: str) -> str | None:
+    """A date in the file's name: 2026-03-04-report.txt, report_20260304.html."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    m = _FILE_DATE.search(name)
+    if not m:
+        return None
+    try:
+        return date(int(m.group("y")), int(m.group("m")), int(m.group("d"))).isoformat()
+    except ValueError:
+        return None
+
+
+def with_year(day: str, text: str) -> str:
+    """A month-day ("11-06") completed with the only year the text names, when it names one."""
+    if len(day) != 5:
+        return day
+    years = set(re.findall(rf"\b({_YEAR})\b", text[:20_000]))
+    if len(years) == 1:
+        candidate = f"{years.pop()}-{day}"
+        return candidate if _parse_day(candidate) else day
+    return day
+
+
+def document_date(text: str, path: str = "", metadata: str | None = None) -> tuple[str | None, str | None]:
+    """(date, where it was read): published line, metadata, dateline, file name; (None, None) if none."""
+    published = dates.document_date(text)
+    if published:
+        return published, "published"
+    if metadata:
+        return metadata, "metadata"
+    line = dateline(text)
+    if line:
+        return line, "dateline"
+    named = file_name_date(path)
+    if named:
+        return named, "filename"
+    return None, None
+
+
+# --- days and ranges ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """A range of days; `label` alone when a weekday or month-day has no year to anchor it."""
+
+    start: date | None
+    end: date | None
+    label: str = ""
+
+    def as_of(self, source: str, text: str) -> AsOf:
+        return AsOf(
+            start=self.start.isoformat() if self.start else (self.label or None),
+            end=self.end.isoformat() if self.end else (self.label or None),
+            source="stated" if source == "stated" else "document", text=text,
+        )
+
+
+def _parse_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def span_of(as_of: AsOf | None) -> Span | None:
+    """The range of days an AsOf covers, or its label when it has no calendar date."""
+    if as_of is None:
+        return None
+    start, end = _parse_day(as_of.start), _parse_day(as_of.end)
+    if start and end:
+        return Span(start, end)
+    return Span(None, None, (as_of.start or "").lower())
+
+
+def disjoint(a: AsOf | None, b: AsOf | None) -> bool:
+    """Two times that cannot be the same moment; unknown or unanchored against dated is not disjoint."""
+    x, y = span_of(a), span_of(b)
+    if x is None or y is None:
+        return False
+    if x.start and x.end and y.start and y.end:
+        return x.end < y.start or y.end < x.start
+    if not x.start and not y.start and x.label and y.label:
+        return x.label != y.label  # "monday" and "wednesday" of one story's week
+    return False
+
+
+def later(a: AsOf, b: AsOf) -> int:
+    """1 when `a` is after `b`, -1 when before, 0 when it cannot be told."""
+    x, y = span_of(a), span_of(b)
+    if x and y and x.start and y.start and x.end and y.end:
+        return 1 if x.start > y.end else -1 if x.end < y.start else 0
+    if x and y and x.label in _WEEKDAY_INDEX and y.label in _WEEKDAY_INDEX:
+        order = _WEEKDAY_INDEX[x.label] - _WEEKDAY_INDEX[y.label]
+        return (order > 0) - (order < 0)
+    return 0
+
+
+_WEEKDAY_INDEX = {d: i for i, d in enumerate(dates.WEEKDAYS)}
+
+
+def order_key(as_of: AsOf | None) -> tuple[int, str]:
+    """Sort key of times: dated ones by day, weekdays of an undated week by weekday, unknown last."""
+    span = span_of(as_of)
+    if span is None:
+        return (2, "")
+    if span.start:
+        return (0, span.start.isoformat())
+    return (1, f"{_WEEKDAY_INDEX.get(span.label, 9)}{span.label}")
+
+
+# --- times stated in a claim ---------------------------------------------------------------------
+
+_PART_OF_DAY = r"(?:morning|afternoon|evening|night|midday|noon)"
+_CLOCK = r"\d{1,2}(?::\d\d)?\s?(?:a\.?m\.?|p\.?m\.?)"
+_RELATIVE = re.compile(
+    rf"\b(?P<today>today|tonight|this\s+{_PART_OF_DAY}|earlier\s+today|so\s+far\s+today)\b"
+    rf"|\b(?P<yesterday>yesterday|last\s+night)\b"
+    rf"|\b(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:\s+{_PART_OF_DAY})?\b"
+    r"|\b(?P<lastweek>last\s+week|the\s+previous\s+week|a\s+week\s+ago)\b"
+    r"|\b(?P<thisweek>this\s+week|earlier\s+this\s+week)\b"
+    r"|\b(?P<lastmonth>last\s+month|the\s+previous\s+month)\b"
+    r"|\b(?P<thismonth>this\s+month|earlier\s+this\s+month)\b"
+    r"|\b(?P<lastyear>last\s+year|the\s+previous\s+year|a\s+year\s+(?:ago|earlier))\b"
+    r"|\b(?P<thisyear>this\s+year|so\s+far\s+this\s+year)\b"
+    r"|\b(?P<ago>\d{1,2}|two|three|four|five|six|seven)\s+(?P<unit>day|week)s?\s+ago\b"
+    rf"|\b(?:by|at|before|until)\s+(?P<clock>{_CLOCK}|noon|midday|midnight)",
+    re.IGNORECASE,
+)
+_SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+_SEASON = re.compile(rf"\b(?P<part>early|late|mid|the\s+end\s+of|the\s+start\s+of)[-\s]+(?P<year>{_YEAR})\b", re.I)
+_ORDINAL_QUARTERS = ["first", "second", "third", "fourth"]
+_QUARTER = re.compile(
+    rf"\b(?:Q(?P<q>[1-4])|(?P<qo>{'|'.join(_ORDINAL_QUARTERS)})[-\s]quarter(?:\s+of)?)\s+(?P<year>{_YEAR})\b",
+    re.IGNORECASE)
+_MONTH_YEAR = re.compile(rf"\b(?P<month>{_MONTH})\s+(?:of\s+)?(?P<year>{_YEAR})\b", re.IGNORECASE)
+_BARE_YEAR = re.compile(rf"\b(?P<year>{_YEAR})\b")
+# a time that opens a span rather than dates a reading: "since it started on Saturday"
+_STARTS = re.compile(r"\b(?:since|from|started|starting|began|beginning|broke out|after)\b[^,;.]{0,30}$", re.I)
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _relative(m: re.Match[str], reference: date | None) -> Span | None:
+    """A relative expression as days, counted back from the document's date."""
+    g = m.groupdict()
+    if g["weekday"]:
+        name = g["weekday"].lower()
+        if reference is None:
+            return Span(None, None, name)
+        back = (reference.weekday() - _WEEKDAY_INDEX[name]) % 7
+        day = reference - timedelta(days=back)
+        return Span(day, day)
+    if reference is None:
+        return None
+    if g["today"] or g["clock"]:
+        return Span(reference, reference)
+    if g["yesterday"]:
+        day = reference - timedelta(days=1)
+        return Span(day, day)
+    monday = reference - timedelta(days=reference.weekday())
+    if g["lastweek"]:
+        return Span(monday - timedelta(days=7), monday - timedelta(days=1))
+    if g["thisweek"]:
+        return Span(monday, reference)
+    if g["lastmonth"]:
+        last = reference.replace(day=1) - timedelta(days=1)
+        return Span(last.replace(day=1), last)
+    if g["thismonth"]:
+        return Span(reference.replace(day=1), reference)
+    if g["lastyear"]:
+        return Span(date(reference.year - 1, 1, 1), date(reference.year - 1, 12, 31))
+    if g["thisyear"]:
+        return Span(date(reference.year, 1, 1), reference)
+    if g["ago"]:
+        n = int(g["ago"]) if g["ago"].isdigit() else _SMALL[g["ago"].lower()]
+        days = n * (7 if g["unit"].lower() == "week" else 1)
+        day = reference - timedelta(days=days)
+        return Span(day, day)
+    return None
+
+
+def _calendar_day(m: re.Match[str], reference: date | None) -> Span:
+    day = dates.normalize_date(m)
+    if len(day) == 5 and reference is not None:
+        candidate = _parse_day(f"{reference.year}-{day}")
+        if candidate and candidate > reference + timedelta(days=31):
+            candidate = _parse_day(f"{reference.year - 1}-{day}")  # "Dec 30" in a January report
+        if candidate:
+            return Span(candidate, candidate)
+    parsed = _parse_day(day)
+    return Span(parsed, parsed) if parsed else Span(None, None, day)
+
+
+def _period(text: str) -> Span | None:
+    """Quarters, months of a year, parts of a year ('early 2026') and bare years as ranges."""
+    m = _QUARTER.search(text)
+    if m:
+        q = int(m.group("q")) if m.group("q") else _ORDINAL_QUARTERS.index(m.group("qo").lower()) + 1
+        year = int(m.group("year"))
+        return Span(date(year, 3 * q - 2, 1), _month_end(year, 3 * q))
+    m = _MONTH_YEAR.search(text)
+    if m:
+        year, month = int(m.group("year")), dates.month_number(m.group("month"))
+        return Span(date(year, month, 1), _month_end(year, month))
+    m = _SEASON.search(text)
+    if m:
+        year, part = int(m.group("year")), " ".join(m.group("part").lower().split())
+        months = {"early": (1, 4), "the start of": (1, 3), "mid": (5, 8), "late": (9, 12), "the end of": (10, 12)}[part]
+        return Span(date(year, months[0], 1), _month_end(year, months[1]))
+    m = _BARE_YEAR.search(text)
+    if m:
+        year = int(m.group("year"))
+        return Span(date(year, 1, 1), date(year, 12, 31))
+    return None
+
+
+def stated_time(text: str, reference: date | None, periods: bool = True) -> tuple[Span, str] | None:
+    """The time one piece of text states: the last dated reading in it, with the words it came from.
+
+    Calendar dates come first, then relative expressions, then (when `periods`) quarters,
+    months and years. A time that opens a span ("since it started on Saturday") is not when
+    the figure was read.
+    """
+    text = text[:2000]
+    readings: list[tuple[int, Span, str]] = []
+    for m in dates.FULL_DATE.finditer(text):
+        if not _STARTS.search(text[max(0, m.start() - 40):m.start()]):
+            readings.append((m.start(), _calendar_day(m, reference), m.group(0)))
+    if not readings:
+        for m in _RELATIVE.finditer(text):
+            if _STARTS.search(text[max(0, m.start() - 40):m.start()]):
+                continue
+            found = _relative(m, reference)
+            if found is not None:
+                readings.append((m.start(), found, m.group(0)))
+    if readings:
+        _, span, words = readings[-1]
+        return span, words
+    period = _period(text) if periods else None
+    return (period, text.strip()[:80]) if period else None
+
+
+def claim_as_of(value: str, conditions: list[str], quote: str, document_date: str | None) -> AsOf | None:
+    """When a claim holds: stated in its conditions, else in its quote, else the document's date.
+
+    A time that is the claim's value ("launch date: April 8") says what is claimed, not when
+    the claim holds, so it is taken out first. Quarters, months and years count only in
+    the conditions: in running text they are as often what a figure is about ("a contract
+    until 2030") as when it was read.
+    """
+    reference = _parse_day(document_date)
+    texts = [(c, True) for c in conditions if c.strip().lower() != value.strip().lower()]
+    texts.append((quote.replace(value, " ") if value.strip() else quote, False))
+    for text, periods in texts:
+        found = stated_time(text, reference, periods)
+        if found is not None:
+            span, words = found
+            return span.as_of("stated", words)
+    if document_date:
+        day = _parse_day(document_date)
+        span = Span(day, day) if day else Span(None, None, document_date)
+        return span.as_of("document", "the document's date")
+    return None
