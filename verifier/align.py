@@ -23,10 +23,12 @@ only those. Data flows one way: grounded claims in, an `Alignment` out.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -71,10 +73,12 @@ class SubjectGroup:
 
 @dataclass(frozen=True)
 class EntityClaims:
-    """The claims of one entity, as offered to the LLM's question call."""
+    """The claims of one entity, as offered to the LLM's question call; `links` says, for each
+    claim, how related it is to those before it (where a split call may cut)."""
 
     entity: Entity
     claims: tuple[GroundedClaim, ...]
+    links: tuple[float, ...] = ()
 
 
 EntityGrouper = Callable[[list[SubjectGroup]], EntityGrouping | None]
@@ -110,7 +114,7 @@ class Alignment:
 
 def align(
     documents: list[Document], claims: list[GroundedClaim], keys: KeyMaker, *,
-    embedder: Embedder | None = None, grouper: Grouper | None = None,
+    embedder: Embedder | None = None, grouper: Grouper | None = None, concurrency: int = 1,
 ) -> Alignment:
     """Entities and questions for one batch's grounded claims (both backends come through here)."""
     date_of = {d.id: d.date for d in documents}
@@ -128,9 +132,12 @@ def align(
     code_questions = {eid: blocker.questions(group) for eid, group in by_entity.items()}
     assigned: dict[str, Grouped] = {eid: [(None, g) for g in groups] for eid, groups in code_questions.items()}
     if grouper is not None:
-        multi = [EntityClaims(entity_by_id[eid], tuple(_ordered(code_questions[eid])))
-                 for eid, group in by_entity.items() if len({c.document for c in group}) > 1]
-        assigned.update(_llm_questions(multi, grouper.questions, keys, code_questions, notes))
+        multi = []
+        for eid, group in by_entity.items():
+            if len({c.document for c in group}) > 1:
+                ordered, links = blocker.neighbour_order(group)
+                multi.append(EntityClaims(entity_by_id[eid], tuple(ordered), tuple(links)))
+        assigned.update(_llm_questions(multi, grouper.questions, keys, code_questions, notes, concurrency))
     questions: list[Question] = []
     for eid in sorted(assigned, key=lambda e: (entity_by_id[e].name.lower(), e)):
         for text, group in assigned[eid]:
@@ -141,11 +148,6 @@ def align(
         claims=timed, entities=entities, questions=questions, entity_of=entity_of, question_of=question_of,
         aligner="llm" if grouper is not None else "code", notes=notes,
     )
-
-
-def _ordered(groups: list[list[GroundedClaim]]) -> list[GroundedClaim]:
-    """An entity's claims with code's questions kept together, so a split call cuts between them."""
-    return [c for group in groups for c in group]
 
 
 def _question(entity: Entity, claims: list[GroundedClaim], text: str | None = None) -> Question:
@@ -480,18 +482,65 @@ class QuestionBlocker:
         semantic = float(a.vector @ b.vector) if a.vector is not None and b.vector is not None else 0.0
         return min(1.0, max(lexical, 0.6 * lexical + 0.55 * max(semantic, 0.0)))
 
+    def relatedness(self, a: _Node, b: _Node, weights: dict[str, float]) -> float:
+        """How near two key groups are in topic, whatever their kinds: what orders a split call."""
+        lexical = _weighted_overlap(a.stems | a.value_stems, b.stems | b.value_stems, weights)
+        semantic = float(a.vector @ b.vector) if a.vector is not None and b.vector is not None else 0.0
+        return max(lexical, semantic)
+
+    def neighbour_order(self, claims: list[GroundedClaim]) -> tuple[list[GroundedClaim], list[float]]:
+        """An entity's claims in an order that keeps related ones together, and for each claim how
+        strongly it links to those before it, so a call split at QUESTION_CALL_LIMIT claims can cut
+        where the link is weakest: between topics, not through them.
+
+        Prim's order over the key groups' most related neighbours (bounded candidates, as in
+        blocking, made symmetric): next comes the group most related to one already placed.
+        One key's claims stay adjacent.
+        """
+        nodes = self.nodes(claims)
+        weights = _rarity(nodes)
+        adjacency: dict[int, dict[int, float]] = defaultdict(dict)
+        for i, near in self._neighbours(nodes, weights, self.relatedness).items():
+            for s, j in near:
+                adjacency[i][j] = max(s, adjacency[i].get(j, 0.0))
+                adjacency[j][i] = max(s, adjacency[j].get(i, 0.0))
+        starts = sorted(range(len(nodes)), key=lambda i: (-len(nodes[i].claims), nodes[i].attribute.lower(), i))
+        placed: set[int] = set()
+        order: list[tuple[int, float]] = []
+        for start in starts:
+            if start in placed:
+                continue
+            heap: list[tuple[float, int]] = [(0.0, start)]
+            while heap:
+                negative, i = heapq.heappop(heap)
+                if i in placed:
+                    continue
+                placed.add(i)
+                order.append((i, -negative))
+                for j, s in adjacency[i].items():
+                    if j not in placed:
+                        heapq.heappush(heap, (-s, j))
+        ordered: list[GroundedClaim] = []
+        links: list[float] = []
+        for i, link in order:
+            for n, c in enumerate(sorted(nodes[i].claims, key=lambda c: (c.document, c.start, c.id))):
+                ordered.append(c)
+                links.append(link if n == 0 else 1.0)
+        return ordered, links
+
     def threshold(self, a: _Node, b: _Node) -> float:
         return self.numeric_threshold if a.numeric and b.numeric else self.text_threshold
 
-    def _edges(self, nodes: list[_Node], weights: dict[str, float]) -> dict[tuple[int, int], float]:
-        """Scores of each node's best NEIGHBOURS among bounded candidates: shared stems (postings
-        capped) and, with embeddings, the same random-hyperplane bucket."""
+    def _neighbours(self, nodes: list[_Node], weights: dict[str, float],
+                    score: Callable[[_Node, _Node, dict[str, float]], float]) -> dict[int, list[tuple[float, int]]]:
+        """Each node's best NEIGHBOURS by `score` among bounded candidates: shared stems (postings
+        capped) and, with embeddings, the same random-hyperplane bucket; never all pairs."""
         index: dict[str, list[int]] = defaultdict(list)
         for i, node in enumerate(nodes):
             for s in node.stems | node.value_stems:
                 index[s].append(i)
         buckets = _buckets(nodes)
-        edges: dict[tuple[int, int], float] = {}
+        out: dict[int, list[tuple[float, int]]] = {}
         for i, node in enumerate(nodes):
             near: set[int] = set()
             for s in sorted(node.stems | node.value_stems, key=lambda t: -weights.get(t, 0.0)):
@@ -499,10 +548,16 @@ class QuestionBlocker:
             for bucket in buckets.get(i, ()):
                 near.update(bucket[:64])
             near.discard(i)
-            scored = sorted(((self.similarity(node, nodes[j], weights), j) for j in near), reverse=True)
-            for score, j in scored[:NEIGHBOURS]:
-                if score > 0:
-                    edges[(min(i, j), max(i, j))] = score
+            scored = sorted(((score(node, nodes[j], weights), j) for j in near), key=lambda t: (-t[0], t[1]))
+            out[i] = [(s, j) for s, j in scored[:NEIGHBOURS] if s > 0]
+        return out
+
+    def _edges(self, nodes: list[_Node], weights: dict[str, float]) -> dict[tuple[int, int], float]:
+        """Scores of each node's best neighbours, as undirected edges."""
+        edges: dict[tuple[int, int], float] = {}
+        for i, near in self._neighbours(nodes, weights, self.similarity).items():
+            for s, j in near:
+                edges[(min(i, j), max(i, j))] = s
         return edges
 
     def _merge(self, nodes: list[_Node], edges: dict[tuple[int, int], float],
@@ -620,13 +675,15 @@ Grouped = list[tuple[str | None, list[GroundedClaim]]]  # (question text when th
 
 def _llm_questions(
     entities: list[EntityClaims], grouper: QuestionGrouper, keys: KeyMaker,
-    fallback: dict[str, list[list[GroundedClaim]]], notes: list[str],
+    fallback: dict[str, list[list[GroundedClaim]]], notes: list[str], concurrency: int = 1,
 ) -> dict[str, Grouped]:
     """Questions the LLM assigns, checked: each claim once, one entity per question, kinds that
     fit, one attribute key never split; claims of a failed call keep code's questions."""
     out: dict[str, Grouped] = defaultdict(list)
-    for call in _calls(entities):
-        answer = grouper(call)
+    calls = _calls(entities)
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(calls) or 1))) as pool:
+        answers = list(pool.map(grouper, calls))
+    for call, answer in zip(calls, answers, strict=True):
         if answer is None:
             notes.append("question assignment by the LLM failed for " + ", ".join(e.entity.name for e in call)
                          + "; code grouped their claims")
@@ -660,9 +717,11 @@ def _calls(entities: list[EntityClaims]) -> list[list[EntityClaims]]:
     size = 0
     for e in sorted(entities, key=lambda e: (len(e.claims), e.entity.name)):
         claims = list(e.claims)
+        links = list(e.links) or [1.0] * len(claims)
         while len(claims) > QUESTION_CALL_LIMIT:
-            calls.append([EntityClaims(e.entity, tuple(claims[:QUESTION_CALL_LIMIT]))])
-            claims = claims[QUESTION_CALL_LIMIT:]
+            cut = _weakest_link(links, QUESTION_CALL_LIMIT)
+            calls.append([EntityClaims(e.entity, tuple(claims[:cut]))])
+            claims, links = claims[cut:], links[cut:]
         if size + len(claims) > QUESTION_CALL_LIMIT and current:
             calls.append(current)
             current, size = [], 0
@@ -671,6 +730,12 @@ def _calls(entities: list[EntityClaims]) -> list[list[EntityClaims]]:
     if current:
         calls.append(current)
     return calls
+
+
+def _weakest_link(links: list[float], limit: int) -> int:
+    """Where to cut a long list: at the weakest link among the last third before `limit`."""
+    window = range(max(1, limit - limit // 3), limit + 1)
+    return min(window, key=lambda i: (links[i] if i < len(links) else 0.0, -i))
 
 
 def _split_by_kind(claims: list[GroundedClaim]) -> list[list[GroundedClaim]]:
@@ -747,7 +812,7 @@ def render_claims(call: list[EntityClaims]) -> str:
         for c in e.claims:
             n += 1
             extras = [*c.conditions]
-            if c.as_of is not None and c.as_of.source == "stated":
+            if c.as_of is not None and c.as_of.source == "stated" and not any(c.as_of.text in x for x in extras):
                 extras.append(f"as of {c.as_of.text}")
             tail = f" ({_short('; '.join(extras), 80)})" if extras else ""
             lines.append(f"{n}. [{labels[c.document]}] {_short(c.attribute, 80)}: {_short(c.value, 100)}{tail}")

@@ -302,13 +302,32 @@ def _record_group(question: Question, claims: list[GroundedClaim], verdict: Grou
                   keys: KeyMaker) -> None:
     """Keep what holds of a judge's answer: pairs of known claims from two documents, each sorted
     by the same rules as figures (time, then conditions); figures that code found different are
-    code's to flag already."""
-    for pair in verdict.contradictions:
+    code's to flag already.
+
+    One flag per pair of positions: claims the judge says agree, or claims of one document,
+    are one position, so "A contradicts B" and "A contradicts C" with B and C agreeing (or in
+    one document) make one flag, as one flag stands for each dissenting document of a figure.
+    """
+    opposed = {frozenset((p.a, p.b)) for p in verdict.contradictions}
+    position: dict[int, str] = {}
+    for n, group in enumerate(verdict.agreements):
+        numbers = [i for i in dict.fromkeys(group) if 1 <= i <= len(claims)]
+        if any(frozenset((x, y)) in opposed for x in numbers for y in numbers):
+            continue  # agreeing on one thing (a figure) while contradicting on another: not one position
+        if len({claims[i - 1].document for i in numbers}) > 1:
+            for i in numbers:
+                position.setdefault(i, f"agreement {n}")
+    flagged: set[frozenset[str]] = set()
+    for pair in sorted(verdict.contradictions, key=lambda p: (not p.conditions_match, p.a, p.b)):
         if not (1 <= pair.a <= len(claims) and 1 <= pair.b <= len(claims)):
             continue
         a, b = claims[pair.a - 1], claims[pair.b - 1]
         if a.document == b.document:
             continue
+        positions = frozenset((position.get(pair.a, a.document), position.get(pair.b, b.document)))
+        if positions in flagged or len(positions) < 2:
+            continue
+        flagged.add(positions)
         sa, sb = _side(a), _side(b)
         figures = sa.quantity is not None and sb.quantity is not None
         if figures and compare(sa.quantity, sb.quantity).relation != "agree":  # type: ignore[arg-type]

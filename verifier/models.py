@@ -145,9 +145,9 @@ class Question(BaseModel):
 class EntityGroup(BaseModel):
     """One group of the entity-grouping answer: subject strings that name one thing."""
 
-    name: str = Field(description="The canonical name, as the documents write it.")
+    name: str
     kind: EntityKind
-    members: list[int] = Field(description="Numbers of the subject strings in this group.")
+    members: list[int]
 
 
 class EntityGrouping(BaseModel):
@@ -161,8 +161,8 @@ class EntityGrouping(BaseModel):
 class QuestionGroup(BaseModel):
     """One question of the question-assignment answer."""
 
-    question: str = Field(description="A short question the claims answer, e.g. 'How long did the strike last?'")
-    claims: list[int] = Field(description="Numbers of the claims that answer it.")
+    question: str
+    claims: list[int]
 
 
 class QuestionAssignment(BaseModel):
@@ -179,10 +179,10 @@ class QuestionAssignment(BaseModel):
 class PairVerdict(BaseModel):
     """Two claims of one question that cannot both be true, as the judge sees it."""
 
-    a: int = Field(description="Number of one claim.")
-    b: int = Field(description="Number of the other claim, from another document.")
-    conditions_match: bool = Field(description="Whether both claims hold under the same conditions and time.")
-    rationale: str = Field(description="One sentence that names what differs.")
+    a: int
+    b: int
+    conditions_match: bool
+    rationale: str
 
 
 class GroupVerdict(BaseModel):
@@ -190,10 +190,8 @@ class GroupVerdict(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    contradictions: list[PairVerdict] = Field(description="Pairs of claims that contradict each other.")
-    agreements: list[list[int]] = Field(
-        description="Groups of claims from different documents that say the same thing."
-    )
+    contradictions: list[PairVerdict]
+    agreements: list[list[int]]
 
 
 class Contradiction(BaseModel):

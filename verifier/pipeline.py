@@ -141,7 +141,7 @@ def run_batch(options: RunOptions) -> RunResult:
             gate = budget.gate if budget is not None else None
             grouper = align.llm_grouper(llm, failures, gate) if llm is not None and aligner == "llm" else None
             alignment = align.align(processed, claims, keys, embedder=_embedder(options, llm, failures),
-                                    grouper=grouper)
+                                    grouper=grouper, concurrency=options.concurrency)
             for note in alignment.notes:
                 options.warn(note)
             stages.mark("align")
