@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RECORD_URL, SEEDS
-from verifier import pipeline
+from verifier import align, compare, pipeline
+from verifier.keys import KeyMaker, squash
 from verifier.llm import LLM, LLMOutputError, LLMSettings, load_prompt
-from verifier.models import ExtractedClaims
+from verifier.models import Document, ExtractedClaims, GroundedClaim
+from verifier.testing import request_kind
 
 SEED = SEEDS / "003_2d28a221aafb0824.txt"
 
@@ -80,3 +82,38 @@ def test_second_identical_call_is_served_from_the_cache(tmp_path: Path, vcr: obj
     assert first == second
     assert len(vcr.requests) == 1  # type: ignore[attr-defined]
     assert (llm.usage.calls, again.usage.calls, again.usage.cache_hits) == (1, 0, 1)
+
+
+def _claim(doc: str, subject: str, attribute: str, value: str, quote: str) -> GroundedClaim:
+    return GroundedClaim(id=f"c-{doc}-{attribute}", document=doc, subject=subject, attribute=attribute, value=value,
+                         quote=quote, start=0, end=len(quote))
+
+
+@pytest.mark.vcr
+def test_alignment_and_judge_calls_go_over_the_wire_and_code_checks_the_answers(tmp_path: Path, vcr: object) -> None:
+    # The entity call, the question call and the judge, each answered by the tiny model under its
+    # JSON-schema grammar; whatever it answers, code keeps a consistent alignment.
+    docs = [Document(id=d, path=f"{d}.txt", sha256=d * 8, title=d, text="") for d in ("orbis", "skyline")]
+    claims = [
+        _claim("orbis", "Vega", "lineage", "built from scratch", "The rover was built from scratch"),
+        _claim("orbis", "the Vega rover", "instruments carried", "six", "carries six instruments"),
+        _claim("skyline", "Vega", "design origin", "successor to the Lyra rover", "a successor to the Lyra rover"),
+        _claim("skyline", "Orbis", "maker of Vega", "Orbis", "Orbis engineers"),
+    ]
+    llm = LLM(_settings(tmp_path, cache_dir=None, max_tokens=512))
+    failures: list[str] = []
+    keys = KeyMaker()
+    alignment = align.align(docs, claims, keys, grouper=align.llm_grouper(llm, failures))
+    findings = compare.cross_check(docs, alignment, keys, judge=compare.llm_judge(llm, failures))
+    kinds = [request_kind(json.loads(r.body)) for r in vcr.requests]  # type: ignore[attr-defined]
+    assert kinds[:2] == ["entities", "questions"] and set(kinds) <= {"entities", "questions", "judge"}
+    assert len(kinds) == 2 + findings.judge_groups
+    assert all(f.count("\n") == 0 for f in failures)  # a bad answer is one line, never a traceback
+    placed = sorted(cid for q in alignment.questions for cid in q.claims)
+    assert placed == sorted(c.id for c in claims)
+    assert sorted(s for e in alignment.entities for s in e.aliases) == sorted({c.subject for c in claims})
+    # the model named the Orbis group "The Vega rover": a name that is none of its spellings is not kept
+    assert all(any(squash(e.name) in squash(a) or squash(a) in squash(e.name) for a in e.aliases)
+               for e in alignment.entities)
+    for flag in findings.contradictions:
+        assert {c.document for c in flag.claims} == {"orbis", "skyline"}

@@ -378,13 +378,20 @@ def _llm_entities(atoms: dict[str, _Atom], grouper: EntityGrouper, notes: list[s
             for kept in _split_conflicts(members, atoms):
                 groups.append(kept)
                 root = min(kept)
-                names[root] = group.name.strip() if len(kept) == len(members) and group.name.strip() else ""
+                names[root] = group.name.strip() if _names_it(group.name, [atoms[k] for k in kept]) else ""
                 kinds[root] = group.kind
     if not answered:
         if notes is not None:
             notes.append("entity grouping by the LLM failed; entities were grouped by code")
         return None
     return _Proposal(groups, {k: v for k, v in names.items() if v}, kinds)
+
+
+def _names_it(name: str, members: list[_Atom]) -> bool:
+    """Keep the LLM's canonical name only if it is a spelling of the group's own names (or one
+    of them contains it): a model must not rename Orbis 'The Vega rover'."""
+    key = squash(name)
+    return bool(key) and any(key in squash(n) or squash(n) in key for a in members for n in a.names)
 
 
 def _split_conflicts(members: list[str], atoms: dict[str, _Atom]) -> list[list[str]]:
