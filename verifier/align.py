@@ -213,13 +213,24 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+# Nouns for a part of an organisation: "Kestrel's freight arm" is not Kestrel.
+_PART_NOUNS = frozenset({"unit", "units", "arm", "arms", "division", "divisions", "subsidiary", "subsidiaries",
+                         "branch", "branches", "wing", "department", "office", "bureau", "affiliate", "team",
+                         "board", "committee", "agency", "ministry", "chapter"})
+
+
+_NOT_DESCRIPTORS = _PART_NOUNS | {"and", "or", "nor", "of", "at", "in", "on", "for", "against", "by", "with", "from",
+                                  "to", "over", "near", "between", "versus", "vs"}
+
+
 def _core(subject: str) -> list[str]:
     """The name a subject string is about: the owned thing of a possessive when it is named
-    ("Meta's Muse Spark model" -> Muse Spark model), else the owner ("Acme's new study" -> Acme)."""
+    ("Meta's Muse Spark model" -> Muse Spark model), else the owner ("Acme's new study" -> Acme),
+    unless the owned thing is a part of the owner ("Acme's freight arm" stays itself)."""
     outer, _ = split_parenthetical(subject)
     parts = _POSSESSIVE.split(outer)
     tokens = _tokens(parts[-1])
-    if len(parts) > 1 and all(_is_lower(t) for t in tokens):
+    if len(parts) > 1 and all(_is_lower(t) for t in tokens) and not (set(map(fold, tokens)) & _PART_NOUNS):
         tokens = _tokens(parts[-2])
     while tokens and fold(tokens[0]) in FUNCTION_WORDS:
         tokens = tokens[1:]
@@ -283,8 +294,27 @@ def _code_merges(atoms: dict[str, _Atom]) -> list[tuple[str, str]]:
     for key, atom in atoms.items():
         if len(atom.core) in (2, 3) and all(t[:1].isupper() and t.isalpha() for t in atom.core):
             last_words[squash(atom.core[-1])].add(key)
+    by_words: dict[frozenset[str], str] = {}
+    first_words: dict[str, set[str]] = defaultdict(set)
     for key, atom in atoms.items():
-        target = _contained_name(atom, by_core)
+        words_key = frozenset(squash(t) for t in atom.core if fold(t) not in FUNCTION_WORDS)
+        if len(words_key) > 1:
+            by_words.setdefault(words_key, key)
+        squashed = [squash(t) for t in atom.core]
+        if len(atom.core) > 1 and squashed.count(squashed[0]) == 1 and not {"and", "or", "&"} & set(squashed) \
+                and all(t[:1].isupper() or fold(t) in _INITIAL_SKIP for t in atom.core):
+            first_words[squashed[0]].add(key)  # a single proper name that starts with its short form
+    for key, atom in atoms.items():
+        words_key = frozenset(squash(t) for t in atom.core if fold(t) not in FUNCTION_WORDS)
+        if by_words.get(words_key, key) != key:
+            merges.append((key, by_words[words_key]))  # "Court of Appeal for Tessby", "Tessby Court of Appeal"
+            continue
+        initialled = _initialled_match(atom, atoms)
+        if initialled:
+            merges.append((key, initialled))  # "Judge P. Sollen" and "Judge Per Sollen", when only one fits
+            continue
+        same_core = by_core.get(tuple(squash(t) for t in atom.core))
+        target = same_core if same_core not in (None, key) else _contained_name(atom, by_core)
         if target and target != key:
             merges.append((key, target))
             continue
@@ -296,6 +326,10 @@ def _code_merges(atoms: dict[str, _Atom]) -> list[tuple[str, str]]:
             owners = last_words.get(squash(token), set()) - {key}
             if len(owners) == 1 and token[:1].isupper():
                 merges.append((key, next(iter(owners))))  # "Wang" and "Alexandr Wang", when only one Wang
+                continue
+            longer = first_words.get(squash(token), set()) - {key}
+            if len(longer) == 1 and token[:1].isupper():
+                merges.append((key, next(iter(longer))))  # "Brennmark" and "Brennmark Chemicals", when only one
     for key, atom in atoms.items():
         for name in atom.names:
             _, inner = split_parenthetical(name)
@@ -304,6 +338,25 @@ def _code_merges(atoms: dict[str, _Atom]) -> list[tuple[str, str]]:
                 if target and acronym.isupper() and _initials(atom.core) == acronym:
                     merges.append((target, key))  # "Epoch Capabilities Index (ECI)" names "ECI"
     return merges
+
+
+def _initialled_match(atom: _Atom, atoms: dict[str, _Atom]) -> str | None:
+    """The one other atom this name matches when its initials stand for given names ("P. Sollen")."""
+    tokens = atom.core
+    if not any(_is_initial(t) for t in tokens):
+        return None
+    found = []
+    for key, other in atoms.items():
+        if other is atom or len(other.core) != len(tokens):
+            continue
+        if all(squash(a) == squash(b) or (_is_initial(a) and b[:1].upper() == a[0].upper() and not _is_initial(b))
+               for a, b in zip(tokens, other.core, strict=True)):
+            found.append(key)
+    return found[0] if len(found) == 1 else None
+
+
+def _is_initial(token: str) -> bool:
+    return len(token.rstrip(".")) == 1 and token[:1].isupper()
 
 
 def _initials(tokens: list[str]) -> str:
@@ -336,7 +389,9 @@ def _contained_name(atom: _Atom, by_core: dict[tuple[str, ...], str]) -> str | N
             if target is None:
                 continue
             rest = tokens[:start] + tokens[start + size:]
-            descriptors = all(_is_lower(t) and fold(t) not in {"and", "or"} for t in rest)
+            # lowercase words around the name describe it ("the Tarsk programme"); a preposition makes the
+            # name an attachment of something else ("the strike at Kestrel Rail" is a strike)
+            descriptors = all(_is_lower(t) and fold(t) not in _NOT_DESCRIPTORS for t in rest)
             if descriptors and (best is None or size > best[0]):
                 best = (size, target)
         if best is not None:
