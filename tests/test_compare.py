@@ -6,7 +6,7 @@ from verifier import compare
 from verifier.align import align
 from verifier.findings import Findings
 from verifier.keys import KeyMaker
-from verifier.models import Document, GroundedClaim
+from verifier.models import Document, GroundedClaim, GroupVerdict, PairVerdict, Question
 from verifier.numbers import first_quantity
 
 KEYS = KeyMaker()
@@ -87,3 +87,101 @@ def test_candidate_pairs_grow_linearly_with_claims() -> None:
         claims = [_claim(f"d{i}", f"{i % 7 + 1} billion dollars", subject=f"Firm{i % 50}") for i in range(n)]
         findings = cross_check(docs, claims, KEYS)
         assert findings.candidate_pairs <= 3 * len(claims)
+
+
+# --- time and conditions -----------------------------------------------------------------------
+
+
+def _dated(doc: str, value: str, when: str, attribute: str = "death toll", subject: str = "Varn",
+           quote: str | None = None, n: int = 0) -> GroundedClaim:
+    return _claim(doc, value, subject=subject, attribute=attribute, conditions=[when],
+                  quote=quote or f"the {attribute} stood at {value}", n=n)
+
+
+def test_a_rising_toll_on_dated_reports_is_a_timeline_and_the_same_day_disagreement_a_flag() -> None:
+    docs = [_doc("a", "2026-03-02"), _doc("b", "2026-03-04"), _doc("c", "2026-03-04")]
+    claims = [_dated("a", "12", "on Monday"), _dated("b", "31", "on Wednesday"), _dated("c", "25", "on Wednesday")]
+    findings = cross_check(docs, claims)
+    [timeline] = findings.timelines
+    assert [p.value for p in timeline.points][0] == "12"  # oldest first
+    [flag] = findings.contradictions  # Wednesday's 31 against Wednesday's 25, never Monday's 12
+    assert {c.value for c in flag.claims} == {"31", "25"}
+
+
+def test_a_partial_then_final_tally_is_an_update_not_a_flag() -> None:
+    docs = [_doc("a", "2026-11-04"), _doc("b", "2026-11-06")]
+    claims = [_claim("a", "18,200", subject="Ilse Dorn", attribute="votes", conditions=["Tuesday night"],
+                     quote="Dorn had 18,200 votes with 40% of ballots counted"),
+              _claim("b", "41,900", subject="Ilse Dorn", attribute="votes", conditions=["Thursday"],
+                     quote="in the final count Dorn received 41,900 votes")]
+    findings = cross_check(docs, claims)
+    assert findings.contradictions == [] and len(findings.timelines) == 1
+
+
+def test_a_running_count_that_falls_later_is_flagged() -> None:
+    docs = [_doc("a", "2026-03-02"), _doc("b", "2026-03-04")]
+    claims = [_dated("a", "40", "on Monday", quote="the death toll has risen to 40"),
+              _dated("b", "25", "on Wednesday", quote="the death toll has reached 25")]
+    [flag] = cross_check(docs, claims).contradictions
+    assert "cannot fall" in flag.rationale
+
+
+def test_a_difference_the_stated_conditions_explain_is_listed_apart_from_the_flags() -> None:
+    docs = [_doc("a"), _doc("b")]
+    claims = [_claim("a", "71", subject="Tarsk", attribute="Brixley Index rating", conditions=["with tools"]),
+              _claim("b", "64", subject="Tarsk", attribute="Brixley Index rating", conditions=["without tools"])]
+    findings = cross_check(docs, claims)
+    assert findings.contradictions == []
+    [explained] = findings.explained
+    assert "different stated conditions" in explained.reason
+
+
+def test_one_phrasing_of_a_condition_is_not_two_conditions() -> None:
+    docs = [_doc("a"), _doc("b")]
+    claims = [_claim("a", "71", subject="Tarsk", attribute="Brixley Index rating", conditions=["no tools"]),
+              _claim("b", "64", subject="Tarsk", attribute="Brixley Index rating", conditions=["without tools"])]
+    [flag] = cross_check(docs, claims).contradictions
+    assert not flag.conditions_differ
+
+
+def test_the_judge_answer_is_checked_and_gives_one_flag_per_pair_of_positions() -> None:
+    docs = [_doc("a"), _doc("b"), _doc("c")]
+    claims = [
+        _claim("a", "a successor to the Lyra rover", subject="Vega", attribute="lineage", n=1),
+        _claim("b", "built from scratch", subject="Vega", attribute="lineage", n=2),
+        _claim("c", "a new design, not Lyra's", subject="Vega", attribute="lineage", n=3),
+        _claim("c", "first of a new family", subject="Vega", attribute="lineage", n=4),
+    ]
+    asked: list[int] = []
+
+    def judge(question: Question, group: list[GroundedClaim]) -> GroupVerdict:
+        asked.append(len(group))
+        number = {c.value: n for n, c in enumerate(group, start=1)}
+        first = number["a successor to the Lyra rover"]
+        return GroupVerdict(
+            contradictions=[PairVerdict(a=first, b=number[v], conditions_match=True, rationale="Lyra or not.")
+                            for v in ("built from scratch", "a new design, not Lyra's", "first of a new family")]
+            + [PairVerdict(a=number["a new design, not Lyra's"], b=number["first of a new family"],  # one document
+                           conditions_match=True, rationale="same document"),
+               PairVerdict(a=first, b=99, conditions_match=True, rationale="no such claim")],
+            agreements=[[number["built from scratch"], number["a new design, not Lyra's"]]],
+        )
+
+    findings = compare.cross_check(docs, align(docs, claims, KEYS), KEYS, judge=judge)
+    assert asked == [4] and findings.judge_groups == 1  # one call for the whole question
+    # b and c agree, and c's two claims are one document: one position against a's
+    [flag] = findings.contradictions
+    assert flag.kind == "textual" and flag.question
+    assert "a" in {c.document for c in flag.claims}
+    assert len(findings.corroborations) == 1
+
+
+def test_figures_alone_under_one_wording_are_not_sent_to_the_judge() -> None:
+    docs = [_doc("a"), _doc("b")]
+    claims = [_claim("a", "$4.2 billion"), _claim("b", "$4.6 billion")]
+
+    def judge(question: Question, group: list[GroundedClaim]) -> GroupVerdict:
+        raise AssertionError("figures under one attribute are compared by code")
+
+    findings = compare.cross_check(docs, align(docs, claims, KEYS), KEYS, judge=judge)
+    assert len(findings.contradictions) == 1 and findings.judge_groups == 0

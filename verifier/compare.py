@@ -212,7 +212,7 @@ def _check_numeric(question: Question, sides: list[_Side], findings: Findings) -
             if side.claim.document in seen:
                 continue  # one flag per dissenting document is enough
             seen.add(side.claim.document)
-            rival, relation = _rival(anchor, side, latest)
+            rival, relation = _rival(clusters, side, latest)
             if rival is None:
                 continue
             findings.candidate_pairs += 1
@@ -227,15 +227,27 @@ def _check_numeric(question: Question, sides: list[_Side], findings: Findings) -
                 _flag_numeric(question, rival, side, outcome, findings, conditions_differ=relation == "one-sided")
 
 
-def _rival(anchor: list[_Side], side: _Side, latest: int | None) -> tuple[_Side | None, str]:
-    """The figure of the best-supported cluster, from another document, to set `side` against:
-    one read under the same time and conditions if there is one, else the first from another document."""
-    others = [a for a in anchor if a.claim.document != side.claim.document]
-    ranked = sorted(((_RANK[_relation(a, side, latest)], n, a) for n, a in enumerate(others)), key=lambda t: t[:2])
-    if not ranked:
-        return None, ""
-    _, _, best = ranked[0]
-    return best, _relation(best, side, latest)
+RIVAL_CLUSTERS = 8  # clusters searched, best-supported first, for a figure read at the same time
+
+
+def _rival(clusters: list[list[_Side]], side: _Side, latest: int | None) -> tuple[_Side | None, str]:
+    """The figure to set `side` against: from the best-supported cluster that has one from another
+    document read at the same time and under comparable conditions; failing that, the best-supported
+    cluster's first figure from another document (to record a timeline or an explained difference)."""
+    fallback: tuple[_Side | None, str] = (None, "")
+    for cluster in clusters[:RIVAL_CLUSTERS]:
+        if side in cluster:
+            continue
+        others = [a for a in cluster if a.claim.document != side.claim.document]
+        ranked = sorted(((_RANK[_relation(a, side, latest)], n, a) for n, a in enumerate(others)), key=lambda t: t[:2])
+        if not ranked:
+            continue
+        rank, _, best = ranked[0]
+        if rank <= _RANK["one-sided"]:
+            return best, _relation(best, side, latest)
+        if fallback[0] is None:
+            fallback = (best, _relation(best, side, latest))
+    return fallback
 
 
 _RANK = {"same": 0, "one-sided": 1, "conditions": 2, "period": 3, "forecast": 4, "timeline": 5}
@@ -298,6 +310,30 @@ def _describe(side: _Side) -> str:
 # --- the judge's answers ------------------------------------------------------------------------
 
 
+class _Positions:
+    """Which claims of a judged question hold one position: one document's, and those the judge says agree."""
+
+    def __init__(self, claims: list[GroundedClaim]) -> None:
+        self.parent = list(range(len(claims) + 1))
+        first: dict[str, int] = {}
+        for n, c in enumerate(claims, start=1):
+            self.join([first.setdefault(c.document, n), n])
+
+    def find(self, n: int) -> int:
+        while self.parent[n] != n:
+            self.parent[n] = self.parent[self.parent[n]]
+            n = self.parent[n]
+        return n
+
+    def join(self, numbers: list[int]) -> None:
+        for n in numbers[1:]:
+            a, b = self.find(numbers[0]), self.find(n)
+            self.parent[max(a, b)] = min(a, b)
+
+    def of(self, n: int) -> str:
+        return str(self.find(n))
+
+
 def _record_group(question: Question, claims: list[GroundedClaim], verdict: GroupVerdict, findings: Findings,
                   keys: KeyMaker) -> None:
     """Keep what holds of a judge's answer: pairs of known claims from two documents, each sorted
@@ -309,14 +345,11 @@ def _record_group(question: Question, claims: list[GroundedClaim], verdict: Grou
     one document) make one flag, as one flag stands for each dissenting document of a figure.
     """
     opposed = {frozenset((p.a, p.b)) for p in verdict.contradictions}
-    position: dict[int, str] = {}
-    for n, group in enumerate(verdict.agreements):
+    positions = _Positions(claims)
+    for group in verdict.agreements:
         numbers = [i for i in dict.fromkeys(group) if 1 <= i <= len(claims)]
-        if any(frozenset((x, y)) in opposed for x in numbers for y in numbers):
-            continue  # agreeing on one thing (a figure) while contradicting on another: not one position
-        if len({claims[i - 1].document for i in numbers}) > 1:
-            for i in numbers:
-                position.setdefault(i, f"agreement {n}")
+        if not any(frozenset((x, y)) in opposed for x in numbers for y in numbers):
+            positions.join(numbers)  # agreeing on a figure while contradicting on words is not one position
     flagged: set[frozenset[str]] = set()
     for pair in sorted(verdict.contradictions, key=lambda p: (not p.conditions_match, p.a, p.b)):
         if not (1 <= pair.a <= len(claims) and 1 <= pair.b <= len(claims)):
@@ -324,10 +357,12 @@ def _record_group(question: Question, claims: list[GroundedClaim], verdict: Grou
         a, b = claims[pair.a - 1], claims[pair.b - 1]
         if a.document == b.document:
             continue
-        positions = frozenset((position.get(pair.a, a.document), position.get(pair.b, b.document)))
-        if positions in flagged or len(positions) < 2:
+        sides = frozenset((positions.of(pair.a), positions.of(pair.b)))
+        if len(sides) < 2:
+            sides = frozenset((a.document, b.document))
+        if sides in flagged:
             continue
-        flagged.add(positions)
+        flagged.add(sides)
         sa, sb = _side(a), _side(b)
         figures = sa.quantity is not None and sb.quantity is not None
         if figures and compare(sa.quantity, sb.quantity).relation != "agree":  # type: ignore[arg-type]

@@ -36,12 +36,17 @@ UNITS: dict[str, tuple[str, str, float]] = {
     "kilometre": ("m", "length", 1000.0), "miles": ("m", "length", 1609.344),
     "mile": ("m", "length", 1609.344), "meters": ("m", "length", 1.0), "metres": ("m", "length", 1.0),
     "meter": ("m", "length", 1.0), "metre": ("m", "length", 1.0), "feet": ("m", "length", 0.3048),
-    "ft": ("m", "length", 0.3048), "kg": ("kg", "mass", 1.0), "kilograms": ("kg", "mass", 1.0),
-    "tonnes": ("kg", "mass", 1000.0), "tons": ("kg", "mass", 907.18474), "lb": ("kg", "mass", 0.45359237),
+    "ft": ("m", "length", 0.3048), "foot": ("m", "length", 0.3048), "kg": ("kg", "mass", 1.0),
+    "kilograms": ("kg", "mass", 1.0), "kilogram": ("kg", "mass", 1.0), "kilogrammes": ("kg", "mass", 1.0),
+    "tonnes": ("kg", "mass", 1000.0), "tonne": ("kg", "mass", 1000.0), "tons": ("kg", "mass", 907.18474),
+    "ton": ("kg", "mass", 907.18474), "lb": ("kg", "mass", 0.45359237), "grams": ("kg", "mass", 1e-3),
     "pounds": ("kg", "mass", 0.45359237), "mg": ("kg", "mass", 1e-6), "g": ("kg", "mass", 1e-3),
     "seconds": ("s", "time", 1.0), "minutes": ("s", "time", 60.0), "hours": ("s", "time", 3600.0),
-    "days": ("s", "time", 86400.0), "weeks": ("s", "time", 604800.0),
-    "months": ("month", "months", 1.0), "years": ("year", "years", 1.0),
+    "days": ("s", "time", 86400.0), "weeks": ("s", "time", 604800.0), "second": ("s", "time", 1.0),
+    "minute": ("s", "time", 60.0), "hour": ("s", "time", 3600.0), "day": ("s", "time", 86400.0),
+    "week": ("s", "time", 604800.0),
+    "months": ("month", "months", 1.0), "years": ("year", "years", 1.0), "month": ("month", "months", 1.0),
+    "year": ("year", "years", 1.0),
 }
 _APPROX = r"(?:about|around|approximately|roughly|some|an estimated|estimated|nearly|almost|close to|circa|~)"
 _LOWER = r"(?:more than|over|at least|upwards of|in excess of|exceeding|above)"
@@ -54,7 +59,8 @@ _QUANTITY = re.compile(
     rf"(?P<num>{_NUM})"
     rf"(?:\s?(?:-|–|—|to)\s?(?:US\$|[$€£¥])?(?P<num2>{_NUM}))?"
     rf"(?P<scale>\s?(?:{'|'.join(_WORD_SCALES)})\b|(?:bn|mn|[kKmMbBtT])\b)?"
-    rf"(?P<unit>\s?(?:%|(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b))?"
+    rf"(?P<unit>\s?(?:%|(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b)"
+    rf"|-(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b(?!-old))?"  # "29-year-old" is an age
     rf"(?P<cur2>\s(?:dollars|dollar|euros|euro|pounds|yuan)\b)?",
     re.IGNORECASE,
 )
@@ -243,7 +249,7 @@ _PHYSICAL_AFTER = re.compile(
 def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
     num, num2 = m.group("num"), m.group("num2")
     scale_word = (m.group("scale") or "").strip().lower()
-    unit_word = " ".join((m.group("unit") or "").lower().split())
+    unit_word = " ".join((m.group("unit") or "").lower().lstrip("-").split())
     currency_token = (m.group("cur") or m.group("cur2") or "").strip().lower()
     currency = CURRENCIES.get(currency_token)
     if scale_word in ("m", "b", "t", "k") and not currency and not (m.group("scale") or "").strip():

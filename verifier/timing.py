@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from . import dates
+from . import dates, numbers
 from .models import AsOf
 
 _MONTH = dates.MONTH_PATTERN
@@ -127,15 +127,25 @@ def span_of(as_of: AsOf | None) -> Span | None:
 
 
 def disjoint(a: AsOf | None, b: AsOf | None) -> bool:
-    """Two times that cannot be the same moment; unknown or unanchored against dated is not disjoint."""
+    """Two times that cannot be the same moment; unknown or unanchored against dated is not disjoint.
+
+    A period one side states ("Q3 2026") against the other side's document date is not a
+    change over time: a report dated after a quarter tells of that quarter.
+    """
     x, y = span_of(a), span_of(b)
-    if x is None or y is None:
+    if x is None or y is None or a is None or b is None:
         return False
     if x.start and x.end and y.start and y.end:
+        if _period_against_date(a, x, b, y) or _period_against_date(b, y, a, x):
+            return False
         return x.end < y.start or y.end < x.start
     if not x.start and not y.start and x.label and y.label:
         return x.label != y.label  # "monday" and "wednesday" of one story's week
     return False
+
+
+def _period_against_date(a: AsOf, x: Span, b: AsOf, y: Span) -> bool:
+    return a.source == "stated" and x.start != x.end and b.source == "document"
 
 
 def later(a: AsOf, b: AsOf) -> int:
@@ -296,6 +306,22 @@ def stated_time(text: str, reference: date | None, periods: bool = True) -> tupl
     return (period, text.strip()[:80]) if period else None
 
 
+def _around_value(quote: str, value: str) -> str:
+    """The part of a quote that speaks of the claim's own figure: between the figures before and
+    after it ("rose to $610 million, compared with $540 million a year ago": the year ago is the
+    $540 million's). Without a figure, the quote with the value itself taken out."""
+    quote = quote[:2000]
+    wanted = numbers.first_quantity(value) if value.strip() else None
+    if wanted is not None:
+        found = numbers.parse_quantities(quote)
+        mine = next((q for q in found if abs(q.value - wanted.value) <= max(q.step, wanted.step) / 2 + 1e-9), None)
+        if mine is not None:
+            begin = max((q.end for q in found if q.end <= mine.start), default=0)
+            end = min((q.start for q in found if q.start >= mine.end), default=len(quote))
+            return quote[begin:mine.start] + " " + quote[mine.end:end]
+    return quote.replace(value, " ") if value.strip() else quote
+
+
 def claim_as_of(value: str, conditions: list[str], quote: str, document_date: str | None) -> AsOf | None:
     """When a claim holds: stated in its conditions, else in its quote, else the document's date.
 
@@ -306,7 +332,7 @@ def claim_as_of(value: str, conditions: list[str], quote: str, document_date: st
     """
     reference = _parse_day(document_date)
     texts = [(c, True) for c in conditions if c.strip().lower() != value.strip().lower()]
-    texts.append((quote.replace(value, " ") if value.strip() else quote, False))
+    texts.append((_around_value(quote, value), False))
     for text, periods in texts:
         found = stated_time(text, reference, periods)
         if found is not None:
