@@ -1,10 +1,10 @@
 """A synthetic corpus with known answers: N documents about M entities.
 
-Each entity has true figures (revenue, profit, employees, stores). Documents restate
-them, often in other units ("$4.2 billion" and "$4,200 million"), and a planted share of
-documents state a wrong figure. The gold file (tests/gold format) labels each planted
-contradiction against the documents that state the truth, and the restatements in
-other units as consistent.
+Each entity has true figures (revenue, profit, employees, stores) and a headquarters city.
+Documents restate them, often in other units ("$4.2 billion" and "$4,200 million"), and a
+planted share of documents state a wrong figure or a wrong city (a text claim, for the
+judge). The gold file (tests/gold format) labels each planted contradiction against the
+documents that state the truth.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ATTRIBUTES = ("revenue", "profit", "employees", "stores")
+CITIES = ("Arlen", "Brask", "Corwin", "Dunmore", "Elstow", "Fenwick", "Galloway", "Harlow")
 WORDS = ("amber", "basalt", "cedar", "delta", "ember", "fjord", "garnet", "harbor", "iris", "juniper",
          "kestrel", "lagoon", "meadow", "nimbus", "onyx", "prairie", "quartz", "raven", "sierra", "tundra")
 FILLER = (
@@ -68,10 +69,15 @@ def generate(docs: int, entities: int, seed: int = 7, contradiction_rate: float 
         entity = names[d % entities]
         tag = " ".join(rng.choice(WORDS) for _ in range(6))  # keeps documents distinct, without figures
         lines = [f"Quarterly update on {entity}: {tag}"]
+        city = CITIES[int(entity[6:]) % len(CITIES)]
+        wrong_city = rng.random() < contradiction_rate
+        stated_city = CITIES[(CITIES.index(city) + 1) % len(CITIES)] if wrong_city else city
+        lines.append(f"{entity} is headquartered in {stated_city}.")
+        stated.setdefault((entity, "headquarters"), []).append((doc_id, stated_city, wrong_city))
         for attribute in rng.sample(ATTRIBUTES, 3):
             fact = Fact(entity, attribute, truth[(entity, attribute)])
             wrong = rng.random() < contradiction_rate
-            value = fact.value * rng.choice((1.3, 0.7)) if wrong else fact.value
+            value = fact.value * rng.choice((1.3, 0.7, 1.5, 0.6, 1.2, 0.8)) if wrong else fact.value
             sentence, figure = _sentence(fact, value, rng.randrange(3))
             lines.append(sentence + " " + rng.choice(FILLER) + f" Filed under {rng.choice(WORDS)} {attribute}.")
             stated.setdefault((entity, attribute), []).append((doc_id, figure, wrong))

@@ -7,7 +7,8 @@ process, so its work does not compete with the pipeline for the interpreter lock
 answers each extraction request from the passage it is sent. Prints docs, claims,
 candidate_pairs, calls, tokens, wall_s, calls_per_s, overhead_ms_per_call (wall time
 beyond calls x latency / concurrency, per call), peak_rss_mb (of the pipeline process),
-recall and precision on the planted contradictions, warm_calls and warm_wall_s.
+recall and precision on the planted contradictions, warm_calls and warm_wall_s, and the
+alignment and judge stages' calls.
 """
 
 from __future__ import annotations
@@ -15,23 +16,41 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import re
 import resource
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import corpus
 from verifier import evaluate, pipeline
 from verifier.llm import LLMSettings
-from verifier.testing import FakeEndpoint
+from verifier.testing import FakeEndpoint, default_answer, request_kind
+
+_JUDGED = re.compile(r"(?m)^(?P<n>\d+)\. \[(?P<doc>D\d+)[^\]]*\] .*?: (?P<value>[^.]*)\. Conditions")
+
+
+def judge_by_value(body: dict[str, Any]) -> dict[str, Any]:
+    """The fake endpoint's answers, with a judge that compares values: claims of different
+    documents with different values contradict, equal values agree."""
+    if request_kind(body) != "judge":
+        return default_answer(body)
+    user = next((m["content"] for m in body.get("messages", []) if m.get("role") == "user"), "")
+    claims = [(int(m["n"]), m["doc"], m["value"].strip().lower()) for m in _JUDGED.finditer(str(user))]
+    values = sorted({v for _, _, v in claims})
+    groups = [[n for n, _, v in claims if v == value] for value in values]
+    pairs = [{"a": a[0], "b": b[0], "conditions_match": True, "rationale": f"{a[2]} against {b[2]}."}
+             for i, a in enumerate(claims) for b in claims[i + 1:] if a[1] != b[1] and a[2] != b[2]]
+    return {"contradictions": pairs[:20], "agreements": [g for g in groups if len(g) > 1]}
 
 
 def _serve(latency: float, port_out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    endpoint = FakeEndpoint(latency=latency, keep_bodies=False)
+    endpoint = FakeEndpoint(latency=latency, keep_bodies=False, answer=judge_by_value)
     endpoint.start()
     port_out.put(endpoint.port)
     while True:
@@ -80,11 +99,17 @@ def main() -> None:
         server.terminate()
     report = cold.report
     ideal = calls * args.latency_ms / 1000 / args.concurrency
+    stages = report.usage.calls_by_stage
     figures = {
         "docs": report.counts.documents,
         "claims": report.counts.claims,
+        "entities": report.counts.entities,
+        "questions": report.counts.questions,
         "candidate_pairs": report.counts.candidate_pairs,
         "calls": calls,
+        "extract_calls": stages.get("extract", 0),
+        "align_calls": stages.get("align", 0),
+        "judge_calls": stages.get("judge", 0),
         "tokens": report.usage.total_tokens,
         "wall_s": round(cold_wall, 2),
         "calls_per_s": round(calls / cold_wall, 1) if cold_wall else 0.0,

@@ -48,6 +48,14 @@ def test_run_on_the_seeds_writes_a_valid_report_and_stores_the_batch(seed_run: t
     assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == len(report["claims"])
     stored_flags = {row[0] for row in db.execute("SELECT id FROM findings WHERE finding = 'contradiction'")}
     assert stored_flags == {f["id"] for f in report["contradictions"]}
+    # alignment is stored: every claim has its entity and question, every flag its question
+    assert db.execute("SELECT count(*) FROM entities").fetchone()[0] == len(report["entities"]) > 0
+    assert db.execute("SELECT count(*) FROM questions").fetchone()[0] == len(report["questions"]) > 0
+    assert db.execute("SELECT count(*) FROM claims WHERE question_id IS NULL OR entity_id IS NULL").fetchone()[0] == 0
+    flag_questions = dict(db.execute("SELECT f.id, q.text FROM findings f JOIN questions q ON q.batch_id = f.batch_id"
+                                     " AND q.id = f.question_id WHERE f.finding = 'contradiction'").fetchall())
+    assert flag_questions == {f["id"]: f["question"] for f in report["contradictions"]}
+    assert all(f["question"] in markdown for f in report["contradictions"])
 
 
 def test_eval_on_the_seed_report_meets_the_quality_bar(seed_run: tuple[Path, object]) -> None:
@@ -58,6 +66,7 @@ def test_eval_on_the_seed_report_meets_the_quality_bar(seed_run: tuple[Path, obj
     assert {"gpqa-diamond", "humanitys-last-exam", "mmmu-pro", "swe-bench-verified"} <= set(scores["matched"])
     assert scores["recall"] >= 0.375
     assert scores["precision"] >= 0.75
+    assert scores["candidate_recall"] >= scores["recall"]  # what was flagged had met in a question
     assert scores["false_alarms"] == 0
     table = CliRunner().invoke(cli, ["eval", "--gold", str(GOLD), str(out / "report.json")])
     assert "gpqa-diamond" in table.stdout and "MISSED" in table.stdout

@@ -59,6 +59,7 @@ def test_decisions_survive_a_rerun_and_vanished_flags_turn_stale(seeds_copy: Pat
         assert result.exit_code == 0, result.output
 
     shown = CliRunner().invoke(cli, ["show", str(gpqa["id"])])
+    assert gpqa["question"] and shown.stdout.splitlines()[1].startswith(f"{gpqa['question']} ")
     assert "»78.4«" in shown.stdout and "»The model posts strong results" in shown.stdout
     assert "Contemplating" in shown.stdout and "confirmed  ana  checked" in shown.stdout
 
@@ -131,6 +132,8 @@ def test_pages_render_and_form_decisions_move_to_the_next_open_flag(seeds_copy: 
     first, second = [f["id"] for f in client.get("/api/flags").json()][:2]
     page = client.get(f"/flags/{first}")
     assert "<mark>" in page.text and "Rationale" in page.text
+    question = next(f.question for f in flags if f.id == first)
+    assert question and f"<h2>{question} " in page.text.replace("&#39;", "'")
     moved = client.post(f"/flags/{first}/decide", data={"decision": "confirmed", "note": "", "reviewer": "cy"},
                         follow_redirects=False)
     assert moved.status_code == 303 and moved.headers["location"] == f"/flags/{second}"

@@ -55,11 +55,17 @@ QUESTION_CALL_LIMIT = 60
 NEIGHBOURS = 8
 MAX_QUESTION_NODES = 40
 # Thresholds of the offline merge, measured on tests/fixtures/align/attribute_pairs.jsonl
-# (bench/align_pairs.py prints the curve): figures merge only when their attributes are
-# close, since a wrong merge of two figures is a false alarm; text merges more readily,
-# since the judge reads every claim of a question and says which pairs disagree.
+# (436 labelled pairs from 22 kinds of news; `bench/align_pairs.py` prints the curve).
+# Figures merge only when they measure one named thing or the same words name the measure
+# (`_same_measure`: precision 0.75, recall 0.04 on the pairs: static embeddings cannot tell
+# "homes damaged" from "homes destroyed", and a wrong merge of two figures is a false
+# alarm). Text merges more readily, since the judge reads every claim of a question and
+# says which pairs disagree: at 0.35, precision 0.55 and recall 0.21 on the pairs. The curve
+# is not monotonic (at 0.2: 0.73 and 0.53), because the pairs' hardest negatives contain one
+# another ("affected models" / "number of models affected"); 0.35 is where no labelled
+# different-question pair of tests/fixtures/align/batches/ meets, which the tests keep.
 NUMERIC_THRESHOLD = 0.5
-TEXT_THRESHOLD = 0.42
+TEXT_THRESHOLD = 0.35
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,10 @@ def cli() -> None:
               show_default=True, help="Folder that receives report.json and report.md.")
 @click.option("--backend", type=click.Choice(["llm", "rules"]), default=None,
               help="Extractor. Default: llm when an endpoint is configured, else rules.")
+@click.option("--align", "aligner", type=click.Choice(["llm", "code"]), default=None,
+              help="Who groups claims into entities and questions. Default: llm with the llm backend, else code.")
+@click.option("--embed-model", default=None, metavar="NAME",
+              help="An embeddings model of the endpoint for alignment (default: wordllama, offline).")
 @click.option("--model", default=None, help="Model name (default: $VERIFIER_MODEL or gpt-4o-mini).")
 @click.option("--base-url", default=None, help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL).")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True,
@@ -62,7 +66,8 @@ def cli() -> None:
 @click.option("--tpm", type=click.IntRange(1), default=None, help="At most this many tokens per minute.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
-    paths: tuple[str, ...], out_dir: Path, backend: str | None, model: str | None, base_url: str | None,
+    paths: tuple[str, ...], out_dir: Path, backend: str | None, aligner: str | None, embed_model: str | None,
+    model: str | None, base_url: str | None,
     concurrency: int, chunk_tokens: int, timeout: float | None, aliases: Path | None, no_cache: bool,
     resume: str | None, max_cost: float | None, prices: Path | None, rpm: int | None, tpm: int | None, quiet: bool,
 ) -> None:
@@ -76,8 +81,11 @@ def run(
     settings = settings_from_env(model=model, base_url=base_url, timeout=timeout) if chosen == "llm" else None
     if settings is not None:
         settings.requests_per_minute, settings.tokens_per_minute = rpm, tpm
+    if aligner == "llm" and chosen != "llm":
+        raise click.ClickException("--align llm needs the llm backend and an endpoint")
     options = pipeline.RunOptions(
         paths=list(paths), out_dir=out_dir, backend="llm" if chosen == "llm" else "rules", llm=settings,
+        aligner="llm" if aligner == "llm" else "code" if aligner == "code" else None, embed_model=embed_model,
         concurrency=concurrency, chunk_tokens=chunk_tokens, use_cache=not no_cache, aliases=aliases, warn=_warn,
         resume=resume, max_cost=max_cost, prices=prices, progress=progress.for_terminal(quiet),
     )

@@ -205,7 +205,6 @@ def _check_numeric(question: Question, sides: list[_Side], findings: Findings) -
     for cluster in clusters:
         findings.corroborate([s.claim for s in cluster])
     clusters.sort(key=lambda c: (-findings.sources([s.claim.document for s in c]), c[0].claim.document))
-    anchor = clusters[0]
     for other in clusters[1:]:
         seen: set[str] = set()
         for side in other:
@@ -340,9 +339,10 @@ def _record_group(question: Question, claims: list[GroundedClaim], verdict: Grou
     by the same rules as figures (time, then conditions); figures that code found different are
     code's to flag already.
 
-    One flag per pair of positions: claims the judge says agree, or claims of one document,
-    are one position, so "A contradicts B" and "A contradicts C" with B and C agreeing (or in
-    one document) make one flag, as one flag stands for each dissenting document of a figure.
+    Flags follow positions, as for figures: claims the judge says agree, and claims of one
+    document, hold one position. Each document of a position that fewer sources hold gets one
+    flag against the position more sources hold ("A contradicts B" and "A contradicts C", with
+    B and C agreeing, is one flag for A); two positions held equally get one flag between them.
     """
     opposed = {frozenset((p.a, p.b)) for p in verdict.contradictions}
     positions = _Positions(claims)
@@ -350,19 +350,28 @@ def _record_group(question: Question, claims: list[GroundedClaim], verdict: Grou
         numbers = [i for i in dict.fromkeys(group) if 1 <= i <= len(claims)]
         if not any(frozenset((x, y)) in opposed for x in numbers for y in numbers):
             positions.join(numbers)  # agreeing on a figure while contradicting on words is not one position
-    flagged: set[frozenset[str]] = set()
+    support: dict[str, set[str]] = defaultdict(set)
+    for n, c in enumerate(claims, start=1):
+        support[positions.of(n)].add(findings.source_of.get(c.document, c.document))
+    flagged: set[object] = set()
     for pair in sorted(verdict.contradictions, key=lambda p: (not p.conditions_match, p.a, p.b)):
         if not (1 <= pair.a <= len(claims) and 1 <= pair.b <= len(claims)):
             continue
         a, b = claims[pair.a - 1], claims[pair.b - 1]
         if a.document == b.document:
             continue
-        sides = frozenset((positions.of(pair.a), positions.of(pair.b)))
-        if len(sides) < 2:
-            sides = frozenset((a.document, b.document))
-        if sides in flagged:
+        pa, pb = positions.of(pair.a), positions.of(pair.b)
+        key: object
+        if pa == pb:
+            key = frozenset((a.document, b.document))
+        elif len(support[pa]) == len(support[pb]):
+            key = frozenset((pa, pb))
+        else:
+            minority, majority = (a, pb) if len(support[pa]) < len(support[pb]) else (b, pa)
+            key = (minority.document, majority)
+        if key in flagged:
             continue
-        flagged.add(sides)
+        flagged.add(key)
         sa, sb = _side(a), _side(b)
         figures = sa.quantity is not None and sb.quantity is not None
         if figures and compare(sa.quantity, sb.quantity).relation != "agree":  # type: ignore[arg-type]

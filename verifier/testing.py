@@ -30,6 +30,7 @@ _FIGURE = re.compile(
     r"(?<![\w.$€£])[$€£]?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|billion|million|km)\b|bn\b|m\b)?"
 )
 _ATTRIBUTE = re.compile(r"\b(?:reported|posted|has|had|scored|recorded)\s+(?P<attr>[a-z][a-z ]*?)\s+of\s", re.I)
+_BASED = re.compile(r"^(?P<subject>[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*) is headquartered in (?P<city>[A-Z][\w-]*)")
 
 
 @dataclass
@@ -210,8 +211,8 @@ def numbered_items(body: dict[str, Any]) -> list[tuple[int, str]]:
 
 
 def default_answer(body: dict[str, Any]) -> dict[str, Any]:
-    """Claims for every sentence with a figure; alignment keeps every item on its own; the judge
-    finds nothing."""
+    """Claims for every sentence with a figure and every "X is headquartered in Y"; alignment keeps
+    every item on its own; the judge finds nothing."""
     kind = request_kind(body)
     if kind == "entities":
         return {"groups": [{"name": (re.findall(r'"([^"]*)"', rest) or [rest])[0], "kind": "other", "members": [n]}
@@ -224,6 +225,11 @@ def default_answer(body: dict[str, Any]) -> dict[str, Any]:
     claims: list[dict[str, Any]] = []
     for sentence in _SENTENCE_END.split(passage_of(body)):
         sentence = sentence.strip()
+        based = _BASED.match(sentence)
+        if based:
+            claims.append({"subject": based.group("subject"), "attribute": "headquarters", "value": based.group("city"),
+                           "conditions": [], "asserted_by": "", "hedged": False, "quote": sentence.rstrip(".!?")})
+            continue
         figure = _FIGURE.search(sentence)
         subject = _SUBJECT.search(sentence)
         if not figure or not subject:
