@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from verifier.budget import load_prices, price_of
+from verifier.budget import Budget, load_prices, price_of
 from verifier.cli import cli
 from verifier.llm import RateLimiter
+from verifier.llm import Usage as LLMUsage
+from verifier.models import Document
 from verifier.progress import for_terminal, silent
 from verifier.testing import FakeEndpoint
 
@@ -101,3 +103,30 @@ def test_a_batch_stopped_by_its_budget_resumes_with_a_larger_one(tmp_path: Path)
         again = CliRunner().invoke(cli, ["run", str(folder), "--resume", str(first["batch"]), "--base-url",
                                          endpoint.url, "--model", "fake", "--out", str(tmp_path / "o")])
     assert again.exit_code == 1 and "already finished" in again.stderr
+
+
+def test_cross_check_calls_are_reserved_for_and_skipped_when_they_would_pass_the_budget() -> None:
+    usage = LLMUsage()
+    budget = Budget(0.01, (1.0, 2.0), usage, chunk_tokens=1200)
+    doc = Document(id="d", path="d.txt", sha256="0", title="d", text="Acme is headquartered in Arlen. " * 50)
+    assert budget.estimate(doc) > budget.cross_check_share(doc) > 0  # admission reserves the cross-check share
+    assert budget.gate("a claim list") and budget.gate("a claim list")
+    usage.prompt_tokens = 9_000  # $0.009 spent: the next call would pass $0.01
+    assert not budget.gate("a claim list " * 100)
+
+
+def test_a_judge_call_the_budget_cannot_pay_for_is_skipped_with_a_note(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Wire\nAcme is headquartered in Arlen.\n")
+    (folder / "b.txt").write_text("Paper\nAcme is headquartered in Brask.\n")
+    with FakeEndpoint() as endpoint:
+        result = CliRunner().invoke(cli, ["run", str(folder), "--base-url", endpoint.url, "--model", "fake",
+                                          "--max-cost", "0.0052", "--concurrency", "1", "--out", str(tmp_path / "o")])
+        kinds = dict(endpoint.kinds)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert len(report["documents"]) == 2 and kinds["extract"] == 2
+    skipped = [f for f in report["failures"] if "skipped, the budget would be exceeded" in f]
+    assert skipped and "judge" not in kinds
+    assert report["usage"]["cost_usd"] <= 0.0052

@@ -135,15 +135,21 @@ def align(
         by_entity[entity_of_subject[c.subject]].append(c)
     entity_by_id = {e.id: e for e in entities}
     blocker = QuestionBlocker(keys, embedder)
-    code_questions = {eid: blocker.questions(group) for eid, group in by_entity.items()}
-    assigned: dict[str, Grouped] = {eid: [(None, g) for g in groups] for eid, groups in code_questions.items()}
+    multi = [eid for eid, group in by_entity.items() if len({c.document for c in group}) > 1]
+    asked = set(multi) if grouper is not None else set()
+
+    def by_code(eid: str) -> list[list[GroundedClaim]]:
+        return blocker.questions(by_entity[eid])
+
+    # code's questions for what the LLM is not asked about (single-document entities), and as the
+    # fallback of a failed call, worked out only then
+    assigned: dict[str, Grouped] = {eid: [(None, g) for g in by_code(eid)] for eid in by_entity if eid not in asked}
     if grouper is not None:
-        multi = []
-        for eid, group in by_entity.items():
-            if len({c.document for c in group}) > 1:
-                ordered, links = blocker.neighbour_order(group)
-                multi.append(EntityClaims(entity_by_id[eid], tuple(ordered), tuple(links)))
-        assigned.update(_llm_questions(multi, grouper.questions, keys, code_questions, notes, concurrency))
+        offered = []
+        for eid in multi:
+            ordered, links = blocker.neighbour_order(by_entity[eid])
+            offered.append(EntityClaims(entity_by_id[eid], tuple(ordered), tuple(links)))
+        assigned.update(_llm_questions(offered, grouper.questions, keys, by_code, notes, concurrency))
     questions: list[Question] = []
     for eid in sorted(assigned, key=lambda e: (entity_by_id[e].name.lower(), e)):
         for text, group in assigned[eid]:
@@ -743,7 +749,7 @@ Grouped = list[tuple[str | None, list[GroundedClaim]]]  # (question text when th
 
 def _llm_questions(
     entities: list[EntityClaims], grouper: QuestionGrouper, keys: KeyMaker,
-    fallback: dict[str, list[list[GroundedClaim]]], notes: list[str], concurrency: int = 1,
+    fallback: Callable[[str], list[list[GroundedClaim]]], notes: list[str], concurrency: int = 1,
 ) -> dict[str, Grouped]:
     """Questions the LLM assigns, checked: each claim once, one entity per question, kinds that
     fit, one attribute key never split; claims of a failed call keep code's questions."""
@@ -757,7 +763,7 @@ def _llm_questions(
                          + "; code grouped their claims")
             for e in call:
                 mine = {c.id for c in e.claims}
-                out[e.entity.id] += [(None, part) for group in fallback[e.entity.id]
+                out[e.entity.id] += [(None, part) for group in fallback(e.entity.id)
                                      if (part := [c for c in group if c.id in mine])]
             continue
         numbered = [(e.entity.id, c) for e in call for c in e.claims]

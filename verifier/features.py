@@ -125,6 +125,7 @@ class ValueKind:
         return {self.kind, other.kind} <= {"percent", "number"}  # "80.5%" and "80.4" are one score
 
 
+@lru_cache(maxsize=65536)
 def value_kind(value: str, quantity: Quantity | None = None) -> ValueKind:
     """The kind of a claim's value, from the figure parsed out of it when there is one."""
     q = quantity if quantity is not None else first_quantity(value)

@@ -8,6 +8,7 @@ for the precision the text states ("3 billion" covers 3.3 billion; 80.5 and 80.4
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -162,7 +163,19 @@ _NOT_NAMES = {
 
 
 def parse_quantities(text: str) -> list[Quantity]:
-    """Every quantity in `text`, with dates, years and version numbers left out."""
+    """Every quantity in `text`, with dates, years and version numbers left out.
+
+    Quotes are parsed when grounded and again when their time is read: short texts are cached.
+    """
+    return list(_parse_cached(text)) if len(text) <= 2000 else _parse(text)
+
+
+@functools.lru_cache(maxsize=32768)
+def _parse_cached(text: str) -> tuple[Quantity, ...]:
+    return tuple(_parse(text))
+
+
+def _parse(text: str) -> list[Quantity]:
     skip = dates.date_spans(text)
     found: list[Quantity] = []
     for m in _QUANTITY.finditer(text):
@@ -284,8 +297,9 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
     )
 
 
+@functools.lru_cache(maxsize=65536)
 def first_quantity(text: str) -> Quantity | None:
-    """The first quantity in a value string such as '$4.2 billion' or '58%'."""
+    """The first quantity in a value string such as '$4.2 billion' or '58%' (values repeat: cached)."""
     found = parse_quantities(text)
     return found[0] if found else None
 

@@ -306,6 +306,15 @@ def stated_time(text: str, reference: date | None, periods: bool = True) -> tupl
     return (period, text.strip()[:80]) if period else None
 
 
+# a cheap first look: most quotes name no time, and need not be parsed for one
+_MAY_STATE_A_TIME = re.compile(
+    rf"\b(?:{_MONTH}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tonight|yesterday|"
+    r"this|last|earlier|ago|morning|afternoon|evening|night|noon|midday|midnight|week|month|year)\b"
+    r"|\d\s?(?:a\.?m|p\.?m)|\d{4}-\d\d-\d\d",
+    re.IGNORECASE,
+)
+
+
 def _around_value(quote: str, value: str) -> str:
     """The part of a quote that speaks of the claim's own figure: between the figures before and
     after it ("rose to $610 million, compared with $540 million a year ago": the year ago is the
@@ -332,7 +341,8 @@ def claim_as_of(value: str, conditions: list[str], quote: str, document_date: st
     """
     reference = _parse_day(document_date)
     texts = [(c, True) for c in conditions if c.strip().lower() != value.strip().lower()]
-    texts.append((_around_value(quote, value), False))
+    if _MAY_STATE_A_TIME.search(quote[:2000]):
+        texts.append((_around_value(quote, value), False))
     for text, periods in texts:
         found = stated_time(text, reference, periods)
         if found is not None:
