@@ -30,7 +30,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import numpy as np
 
@@ -38,7 +37,7 @@ from . import timing
 from .embed import Embedder, Vectors
 from .features import FUNCTION_WORDS, ValueKind, content_stems, name_stems, stem, value_kind, words
 from .keys import KeyMaker, fold, split_parenthetical, squash
-from .llm import LLM, LLMError, Prompt, load_prompt
+from .llm import LLM, ask, load_prompt
 from .models import (
     Document,
     Entity,
@@ -48,8 +47,8 @@ from .models import (
     Question,
     QuestionAssignment,
 )
+from .text import short
 
-T = TypeVar("T", EntityGrouping, QuestionAssignment)
 ENTITY_CALL_LIMIT = 150
 QUESTION_CALL_LIMIT = 60
 NEIGHBOURS = 8
@@ -862,17 +861,12 @@ def _join_keys(groups: Grouped, keys: KeyMaker) -> Grouped:
 Gate = Callable[[str], bool]  # asked with a call's text before it is made: may the budget pay for it?
 
 
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def render_subjects(groups: list[SubjectGroup]) -> str:
     """The entity call's list: one numbered line per group of spellings, with one example claim."""
     lines = []
     for n, group in enumerate(groups, start=1):
-        spellings = " / ".join(f'"{_short(name, 80)}"' for name in group.names[:4])
-        lines.append(f"{n}. {spellings} — e.g. {_short(group.example, 90)}")
+        spellings = " / ".join(f'"{short(name, 80)}"' for name in group.names[:4])
+        lines.append(f"{n}. {spellings} — e.g. {short(group.example, 90)}")
     return "\n".join(lines)
 
 
@@ -888,8 +882,8 @@ def render_claims(call: list[EntityClaims]) -> str:
             extras = [*c.conditions]
             if c.as_of is not None and c.as_of.source == "stated" and not any(c.as_of.text in x for x in extras):
                 extras.append(f"as of {c.as_of.text}")
-            tail = f" ({_short('; '.join(extras), 80)})" if extras else ""
-            lines.append(f"{n}. [{labels[c.document]}] {_short(c.attribute, 80)}: {_short(c.value, 100)}{tail}")
+            tail = f" ({short('; '.join(extras), 80)})" if extras else ""
+            lines.append(f"{n}. [{labels[c.document]}] {short(c.attribute, 80)}: {short(c.value, 100)}{tail}")
         lines.append("")
     return "\n".join(lines).strip()
 
@@ -903,22 +897,13 @@ def llm_grouper(llm: LLM, failures: list[str], gate: Gate | None = None) -> Grou
     """The two alignment calls through the LLM door; a failed or unaffordable call answers None."""
     entity_prompt, question_prompt = load_prompt("entities"), load_prompt("questions")
 
-    def ask(prompt: Prompt, variables: dict[str, str], model: type[T], what: str) -> T | None:
-        if gate is not None and not gate(" ".join(variables.values())):
-            failures.append(f"{what}: skipped, the budget would be exceeded")
-            return None
-        try:
-            return llm.structured(prompt, variables, model)
-        except LLMError as exc:
-            failures.append(f"{what}: {exc}")
-            return None
-
     def entities(groups: list[SubjectGroup]) -> EntityGrouping | None:
-        return ask(entity_prompt, {"subjects": render_subjects(groups)}, EntityGrouping, "entity grouping")
+        return ask(llm, entity_prompt, {"subjects": render_subjects(groups)}, EntityGrouping, "entity grouping",
+                   failures, gate)
 
     def questions(call: list[EntityClaims]) -> QuestionAssignment | None:
         names = ", ".join(e.entity.name for e in call)
-        return ask(question_prompt, {"claims": render_claims(call)}, QuestionAssignment,
-                   f"question assignment ({_short(names, 60)})")
+        return ask(llm, question_prompt, {"claims": render_claims(call)}, QuestionAssignment,
+                   f"question assignment ({short(names, 60)})", failures, gate)
 
     return Grouper(entities=entities, questions=questions)

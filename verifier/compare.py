@@ -27,9 +27,10 @@ from .align import Alignment, document_labels
 from .features import FUNCTION_WORDS, content_stems
 from .findings import Findings
 from .keys import KeyMaker, fold, squash
-from .llm import LLM, LLMError, load_prompt
+from .llm import LLM, ask, load_prompt
 from .models import AsOf, Document, GroundedClaim, GroupVerdict, Question
 from .numbers import Comparison, Quantity, compare, first_quantity
+from .text import short
 
 GroupJudge = Callable[[Question, list[GroundedClaim]], GroupVerdict | None]
 JUDGE_GROUP_LIMIT = 30  # claims per judge call; a larger question is judged in parts
@@ -395,11 +396,6 @@ def _record_group(question: Question, claims: list[GroundedClaim], verdict: Grou
 # --- the judge through the LLM door ------------------------------------------------------------
 
 
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def render_group(claims: list[GroundedClaim]) -> str:
     """The judge's list: each claim numbered, with document, time, conditions, source and quote."""
     labels = document_labels(claims)
@@ -412,9 +408,9 @@ def render_group(claims: list[GroundedClaim]) -> str:
         conditions = "; ".join(c.conditions) or "none stated"
         hedge = ", hedged" if c.hedged else ""
         lines.append(
-            f"{n}. [{labels[c.document]}, {when}] {_short(c.subject, 60)} — {_short(c.attribute, 80)}: "
-            f"{_short(c.value, 120)}. Conditions: {_short(conditions, 80)}. Asserted by: "
-            f"{_short(c.asserted_by or 'the author', 40)}{hedge}.\n   Quote: \"{_short(c.quote, 240)}\""
+            f"{n}. [{labels[c.document]}, {when}] {short(c.subject, 60)} — {short(c.attribute, 80)}: "
+            f"{short(c.value, 120)}. Conditions: {short(conditions, 80)}. Asserted by: "
+            f"{short(c.asserted_by or 'the author', 40)}{hedge}.\n   Quote: \"{short(c.quote, 240)}\""
         )
     return "\n".join(lines)
 
@@ -425,13 +421,6 @@ def llm_judge(llm: LLM, failures: list[str], gate: Callable[[str], bool] | None 
 
     def judge(question: Question, claims: list[GroundedClaim]) -> GroupVerdict | None:
         variables = {"question": question.text, "claims": render_group(claims)}
-        if gate is not None and not gate(variables["claims"]):
-            failures.append(f"judge ({_short(question.text, 60)}): skipped, the budget would be exceeded")
-            return None
-        try:
-            return llm.structured(prompt, variables, GroupVerdict)
-        except LLMError as exc:
-            failures.append(f"judge ({_short(question.text, 60)}): {exc}")
-            return None
+        return ask(llm, prompt, variables, GroupVerdict, f"judge ({short(question.text, 60)})", failures, gate)
 
     return judge

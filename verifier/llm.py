@@ -337,21 +337,7 @@ class LLM:
     # --- the two retry layers ----------------------------------------------------------------
 
     def _call_with_retries(self, messages: list[dict[str, str]], response_model: type[T]) -> tuple[T, dict[str, int]]:
-        s = self.settings
-        retrying = Retrying(
-            retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(s.max_transport_retries + 1) | stop_after_delay(s.max_retry_seconds),
-            wait=_wait_for(s.backoff_seconds),
-            sleep=self.sleep,
-            reraise=True,
-        )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._call_asking_again_on_empty(messages, response_model)
-        except _Transient as exc:
-            raise LLMTransportError(f"endpoint failed after retries: {_describe(exc.cause)}") from exc.cause
-        raise LLMTransportError("endpoint failed")  # pragma: no cover - tenacity always raises or returns
+        return self._with_transport_retries(lambda: self._call_asking_again_on_empty(messages, response_model))
 
     def _call_asking_again_on_empty(
         self, messages: list[dict[str, str]], response_model: type[T]
@@ -493,6 +479,20 @@ def _describe(exc: BaseException) -> str:
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line[:300]
+
+
+def ask(llm: LLM, prompt: Prompt, variables: dict[str, str], response_model: type[T], what: str,
+        failures: list[str], gate: Callable[[str], bool] | None = None) -> T | None:
+    """One structured call that a batch can do without: skipped with a note when the budget's `gate`
+    refuses its text, and None with a one-line note in `failures` when it fails."""
+    if gate is not None and not gate(" ".join(variables.values())):
+        failures.append(f"{what}: skipped, the budget would be exceeded")
+        return None
+    try:
+        return llm.structured(prompt, variables, response_model)
+    except LLMError as exc:
+        failures.append(f"{what}: {exc}")
+        return None
 
 
 def settings_from_env(

@@ -27,6 +27,12 @@ _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "inc", "corp", "ltd", "co", "
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9•\-–])")
 
 
+def short(text: str, limit: int) -> str:
+    """One line of at most `limit` characters, for prompts and notes."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def paragraphs(text: str) -> list[Span]:
     """Non-empty lines; news text and extracted HTML keep one paragraph a line."""
     spans = []
