@@ -160,12 +160,22 @@ def test_text_claims_that_share_a_rare_word_meet_for_the_judge() -> None:
     assert not _together(groups, "ca1", "cb3")
 
 
-def test_candidate_neighbours_stay_bounded_in_a_large_entity() -> None:
-    claims = [_claim(f"d{i % 50}", "Tarsk", f"measure {i} of the mine", f"{i} tonnes", i) for i in range(600)]
+@pytest.mark.parametrize("size", [300, 1200])
+def test_candidates_examined_stay_bounded_per_claim_in_a_large_entity(size: int) -> None:
+    # every attribute shares the words "output of the mine": an all-pairs comparison would be size²
+    claims = [_claim(f"d{i % 50}", "Tarsk", f"output {i} of the mine", f"{i} tonnes", i) for i in range(size)]
     blocker = QuestionBlocker(KEYS, default_embedder())
     nodes = blocker.nodes(claims)
-    near = blocker._neighbours(nodes, align._rarity(nodes), blocker.similarity)
+    examined = 0
+
+    def counting(a: align._Node, b: align._Node, weights: dict[str, float]) -> float:
+        nonlocal examined
+        examined += 1
+        return blocker.similarity(a, b, weights)
+
+    near = blocker._neighbours(nodes, align._rarity(nodes), counting)
     assert max(len(v) for v in near.values()) <= align.NEIGHBOURS
+    assert examined <= size * 400  # bounded postings and buckets per claim, far below size² at 1,200
 
 
 # --- questions (LLM), checked by code -------------------------------------------------------------
@@ -231,6 +241,21 @@ def _batch(name: str) -> tuple[list[Document], list[GroundedClaim], dict[str, li
                                               "different_entity")}
 
 
+def test_code_alignment_on_batches_of_other_news_meets_what_it_can() -> None:
+    # code alone meets few paraphrases (no shared word, no embedding that tells them apart): these
+    # are today's counts over the five batches, kept from falling; the LLM aligner meets the rest
+    met_questions = met_entities = 0
+    for name in sorted(p.stem for p in BATCHES.glob("*.json")):
+        docs, claims, expected = _batch(name)
+        result = align.align(docs, claims, KEYS, embedder=default_embedder())
+        question_of = {cid: q.id for q in result.questions for cid in q.claims}
+        met_questions += sum(question_of[claims[i].id] == question_of[claims[j].id]
+                             for i, j in expected["same_question"])
+        met_entities += sum(result.entity_of[claims[i].id] == result.entity_of[claims[j].id]
+                            for i, j in expected["same_entity"])
+    assert met_questions >= 3 and met_entities >= 12
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in BATCHES.glob("*.json")))
 def test_code_alignment_on_batches_of_other_news_never_joins_what_differs(name: str) -> None:
     docs, claims, expected = _batch(name)
@@ -286,3 +311,26 @@ def test_a_time_that_starts_a_span_is_not_the_reading() -> None:
 def test_the_document_date_comes_from_what_the_document_says(text: str, path: str,
                                                             expected: tuple[str, str]) -> None:
     assert timing.document_date(text, path) == expected
+
+
+def test_a_split_entity_call_keeps_what_code_joins_in_one_call() -> None:
+    fillers = [f"Firm {chr(65 + i // 26)}{chr(65 + i % 26)} Lumber" for i in range(170)]
+    subjects = ["ECB", "European Central Bank", *fillers]
+    calls: list[list[str]] = []
+
+    def grouper(offered: list[align.SubjectGroup]) -> EntityGrouping:
+        calls.append([g.names[0] for g in offered])
+        return EntityGrouping(groups=[EntityGroup(name=g.names[0], kind="other", members=[n])
+                                      for n, g in enumerate(offered, start=1)])
+
+    resolve_entities(subjects, KEYS, grouper)
+    assert len(calls) == 2 and max(len(c) for c in calls) <= align.ENTITY_CALL_LIMIT
+    assert any("ECB" in c and "European Central Bank" in c for c in calls)
+
+
+def test_code_joins_what_the_llm_left_unplaced() -> None:
+    def grouper(offered: list[align.SubjectGroup]) -> EntityGrouping:
+        return EntityGrouping(groups=[])  # an answer that places nothing
+
+    entity_of, _ = resolve_entities(["the Tarsk programme", "Tarsk"], KEYS, grouper)
+    assert entity_of["the Tarsk programme"] == entity_of["Tarsk"]

@@ -97,4 +97,27 @@ def test_llm_aligner_meets_every_gold_contradiction_within_the_call_budget(tmp_p
     assert stages["extract"] == 9 and stages["align"] <= 1 + len(report.entities)
     assert stages["judge"] == report.counts.judge_groups <= report.counts.questions_compared
     assert score.false_alarms == {}
-    assert score.recall >= 6 / 8, score.as_json()
+    assert score.recall >= 6 / 8 and score.precision >= 0.6, score.as_json()
+
+
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+@pytest.mark.parametrize("dims", [768, 0])
+def test_an_endpoint_embedding_model_is_used_and_never_required(tmp_path: Path, dims: int) -> None:
+    answers = recorded_answers()
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        return answers[passage_of(body)] if request_kind(body) == "extract" else default_answer(body)
+
+    with FakeEndpoint(answer=answer, embedding_dims=dims) as endpoint:  # dims 0: the endpoint has no model
+        options = pipeline.RunOptions(
+            paths=[str(SEEDS)], out_dir=tmp_path / "out", backend="llm", aligner="code", embed_model="fake-embed",
+            llm=LLMSettings(model="capable", base_url=endpoint.url, api_key="sk-test"),
+        )
+        result = pipeline.run_batch(options)
+        asked = endpoint.kinds["embeddings"]
+    notes = [f for f in result.report.failures if f.startswith("embeddings from fake-embed")]
+    assert asked >= 1 and (notes == []) == (dims > 0)
+    if dims == 0:
+        assert "used wordllama" in notes[0]  # the offline embeddings took over; the batch went on
+    score = _score(result.json_path)
+    assert score.candidate_recall is not None and score.candidate_recall >= 6 / 8

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from verifier import compare
 from verifier.align import align
 from verifier.findings import Findings
@@ -185,3 +187,51 @@ def test_figures_alone_under_one_wording_are_not_sent_to_the_judge() -> None:
 
     findings = compare.cross_check(docs, align(docs, claims, KEYS), KEYS, judge=judge)
     assert len(findings.contradictions) == 1 and findings.judge_groups == 0
+
+
+@pytest.mark.parametrize("a, b", [
+    (["according to analysts"], ["company filing"]),  # sources, not settings of the figure
+    (["in a statement"], ["at a press conference"]),
+    (["with tools"], ["with tool use"]),  # one condition, worded twice
+])
+def test_conditions_that_do_not_bear_on_the_figure_do_not_explain_a_difference(a: list[str], b: list[str]) -> None:
+    docs = [_doc("a"), _doc("b")]
+    claims = [_claim("a", "$4.2 billion", conditions=a), _claim("b", "$5.1 billion", conditions=b)]
+    findings = cross_check(docs, claims)
+    assert findings.explained == []
+    [flag] = findings.contradictions
+    assert flag.conditions_differ == (a != ["with tools"])
+
+
+@pytest.mark.parametrize("first, second", [
+    ("the fire has burned 45,000 acres", "the fire has burned 60,000 acres"),
+    ("containment reached 20%", "containment reached 45%"),
+    ("52,000 households remain without power", "18,000 households remain without power"),
+])
+def test_readings_of_any_kind_on_dated_reports_form_a_timeline(first: str, second: str) -> None:
+    docs = [_doc("a", "2026-08-10"), _doc("b", "2026-08-12")]
+    value = [q for q in (first_quantity(first), first_quantity(second))]
+    claims = [_claim("a", value[0].text, subject="Cedar fire", attribute="measure", quote=first),  # type: ignore[union-attr]
+              _claim("b", value[1].text, subject="Cedar fire", attribute="measure", quote=second)]  # type: ignore[union-attr]
+    findings = cross_check(docs, claims)
+    assert findings.contradictions == [] and len(findings.timelines) == 1
+
+
+def test_a_count_that_the_words_say_went_down_is_not_a_running_count_that_cannot_fall() -> None:
+    docs = [_doc("a", "2026-08-10"), _doc("b", "2026-08-12")]
+    claims = [_claim("a", "1,200", subject="Pell", attribute="evacuated", quote="1,200 residents have been evacuated"),
+              _claim("b", "300", subject="Pell", attribute="evacuated",
+                     quote="the number evacuated has dropped to 300")]
+    findings = cross_check(docs, claims)
+    assert findings.contradictions == [] and len(findings.timelines) == 1
+
+
+def test_weekdays_without_a_date_are_times_but_not_an_order() -> None:
+    docs = [_doc("a"), _doc("b")]
+    claims = [_dated("a", "12", "on Saturday", quote="the toll has risen to 12"),
+              _dated("b", "31", "on Monday", quote="the toll has risen to 31")]
+    findings = cross_check(docs, claims)
+    assert findings.contradictions == []  # no "cannot fall" either way: Saturday may follow Monday
+    [timeline] = findings.timelines
+    assert {p.as_of.label for p in timeline.points if p.as_of} == {"saturday", "monday"}
+    assert all(p.as_of is not None and p.as_of.start is None for p in timeline.points)

@@ -22,6 +22,8 @@ only those. Data flows one way: grounded claims in, an `Alignment` out.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import heapq
 import math
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import timing
-from .embed import Embedder, Vectors
+from .embed import Embedder, EmbeddingsUnavailable, Vectors
 from .features import FUNCTION_WORDS, ValueKind, content_stems, name_stems, stem, value_kind, words
 from .keys import KeyMaker, fold, split_parenthetical, squash
 from .llm import LLM, ask, load_prompt
@@ -134,11 +136,18 @@ def align(
         by_entity[entity_of_subject[c.subject]].append(c)
     entity_by_id = {e.id: e for e in entities}
     blocker = QuestionBlocker(keys, embedder)
+    if embedder is not None and timed:
+        with contextlib.suppress(EmbeddingsUnavailable):  # one request for the batch's attributes, not per entity
+            embedder.embed(list(dict.fromkeys(" ".join(c.attribute.split()) for c in timed)))
     multi = [eid for eid, group in by_entity.items() if len({c.document for c in group}) > 1]
     asked = set(multi) if grouper is not None else set()
 
+    computed: dict[str, list[list[GroundedClaim]]] = {}
+
     def by_code(eid: str) -> list[list[GroundedClaim]]:
-        return blocker.questions(by_entity[eid])
+        if eid not in computed:  # once per entity, however many of its calls fail
+            computed[eid] = blocker.questions(by_entity[eid])
+        return computed[eid]
 
     # code's questions for what the LLM is not asked about (single-document entities), and as the
     # fallback of a failed call, worked out only then
@@ -262,13 +271,15 @@ def resolve_entities(
     union = _Union()
     for key in atoms:
         union.find(key)
-    proposed = _llm_entities(atoms, grouper, notes, examples or {}) if grouper is not None else None
+    merges = _code_merges(atoms)
+    proposed = _llm_entities(atoms, grouper, notes, examples or {}, merges) if grouper is not None else None
     if proposed is not None:
         for members in proposed:
             for other in members[1:]:
                 union.union(members[0], other)
-    else:
-        for a, b in _code_merges(atoms):
+    for a, b in merges:
+        # code's merge stands unless the LLM saw both in one call and kept them apart
+        if proposed is None or proposed.call_of.get(a) is None or proposed.call_of.get(a) != proposed.call_of.get(b):
             union.union(a, b)
     groups: dict[str, list[_Atom]] = defaultdict(list)
     for key, atom in atoms.items():
@@ -305,6 +316,10 @@ def _code_merges(atoms: dict[str, _Atom]) -> list[tuple[str, str]]:
     for key, atom in atoms.items():
         if len(atom.core) in (2, 3) and all(t[:1].isupper() and t.isalpha() for t in atom.core):
             last_words[squash(atom.core[-1])].add(key)
+    by_shape: dict[tuple[int, str], list[tuple[str, _Atom]]] = defaultdict(list)
+    for key, atom in atoms.items():
+        if atom.core:
+            by_shape[(len(atom.core), squash(atom.core[-1]))].append((key, atom))
     by_words: dict[frozenset[str], str] = {}
     first_words: dict[str, set[str]] = defaultdict(set)
     for key, atom in atoms.items():
@@ -320,7 +335,7 @@ def _code_merges(atoms: dict[str, _Atom]) -> list[tuple[str, str]]:
         if by_words.get(words_key, key) != key:
             merges.append((key, by_words[words_key]))  # "Court of Appeal for Tessby", "Tessby Court of Appeal"
             continue
-        initialled = _initialled_match(atom, atoms)
+        initialled = _initialled_match(atom, by_shape)
         if initialled:
             merges.append((key, initialled))  # "Judge P. Sollen" and "Judge Per Sollen", when only one fits
             continue
@@ -351,14 +366,15 @@ def _code_merges(atoms: dict[str, _Atom]) -> list[tuple[str, str]]:
     return merges
 
 
-def _initialled_match(atom: _Atom, atoms: dict[str, _Atom]) -> str | None:
-    """The one other atom this name matches when its initials stand for given names ("P. Sollen")."""
+def _initialled_match(atom: _Atom, by_shape: dict[tuple[int, str], list[tuple[str, _Atom]]]) -> str | None:
+    """The one other atom this name matches when its initials stand for given names ("P. Sollen"):
+    looked for among names of the same length and last word only, never all names."""
     tokens = atom.core
-    if not any(_is_initial(t) for t in tokens):
+    if not tokens or not any(_is_initial(t) for t in tokens[:-1]):
         return None
     found = []
-    for key, other in atoms.items():
-        if other is atom or len(other.core) != len(tokens):
+    for key, other in by_shape.get((len(tokens), squash(tokens[-1])), [])[:64]:
+        if other is atom:
             continue
         if all(squash(a) == squash(b) or (_is_initial(a) and b[:1].upper() == a[0].upper() and not _is_initial(b))
                for a, b in zip(tokens, other.core, strict=True)):
@@ -415,19 +431,30 @@ class _Proposal:
     groups: list[list[str]]
     names: dict[str, str]
     kinds: dict[str, EntityKind]
+    call_of: dict[str, int]  # the call in which the LLM placed an atom
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.groups)
 
 
 def _llm_entities(atoms: dict[str, _Atom], grouper: EntityGrouper, notes: list[str] | None,
-                  examples: dict[str, str]) -> _Proposal | None:
+                  examples: dict[str, str], merges: list[tuple[str, str]]) -> _Proposal | None:
     """The LLM's groups of atoms, checked: each atom placed once, unknown numbers ignored, and
-    groups that join two different versions or two people of one surname split again."""
+    groups that join two different versions or two people of one surname split again.
+
+    Above ENTITY_CALL_LIMIT atoms, the calls are cut with what code already joins kept together
+    ("ECB" beside "European Central Bank"), so a split does not part them.
+    """
     ordered = sorted(atoms)
+    if len(ordered) > ENTITY_CALL_LIMIT:
+        union = _Union()
+        for a, b in merges:
+            union.union(a, b)
+        ordered.sort(key=lambda k: (union.find(k), k))
     groups: list[list[str]] = []
     names: dict[str, str] = {}
     kinds: dict[str, EntityKind] = {}
+    call_of: dict[str, int] = {}
     answered = False
     for start in range(0, len(ordered), ENTITY_CALL_LIMIT):
         part = ordered[start:start + ENTITY_CALL_LIMIT]
@@ -441,6 +468,7 @@ def _llm_entities(atoms: dict[str, _Atom], grouper: EntityGrouper, notes: list[s
             members = [part[i - 1] for i in dict.fromkeys(group.members) if 1 <= i <= len(part)
                        and part[i - 1] not in placed]
             placed.update(members)
+            call_of.update((m, start) for m in members)
             for kept in _split_conflicts(members, atoms):
                 groups.append(kept)
                 root = min(kept)
@@ -450,7 +478,7 @@ def _llm_entities(atoms: dict[str, _Atom], grouper: EntityGrouper, notes: list[s
         if notes is not None:
             notes.append("entity grouping by the LLM failed; entities were grouped by code")
         return None
-    return _Proposal(groups, {k: v for k, v in names.items() if v}, kinds)
+    return _Proposal(groups, {k: v for k, v in names.items() if v}, kinds, call_of)
 
 
 def _names_it(name: str, members: list[_Atom]) -> bool:
@@ -528,7 +556,10 @@ class QuestionBlocker:
                 numeric=all(c.number is not None for c in group),
             ))
         if self.embedder is not None and nodes:
-            vectors = self.embedder.embed([n.attribute for n in nodes])
+            try:
+                vectors = self.embedder.embed([n.attribute for n in nodes])
+            except EmbeddingsUnavailable:
+                return nodes  # lexical features alone
             for node, vector in zip(nodes, vectors, strict=True):
                 node.vector = vector
         return nodes
@@ -667,11 +698,11 @@ _TIME_WORDS = frozenset(stem(w) for w in (
     "second", "third", "immediately", "now", "ago", "already", "expected", "projected", "forecast", "target",
     "planned", "original", "originally", "new", "old", "change", "growth", "increase", "decrease", "rise", "fall",
 ))
-# Words that name "a measured value" without saying of what: 'SWE-bench Verified score' and
-# 'SWE-bench Verified coding benchmark performance' measure the same named thing.
+# Words that name "a measured value" without saying of what: 'Brixley Index rating' and
+# 'score on the Brixley Index' measure the same named thing.
 _MEASURE_HEADS = frozenset(stem(w) for w in (
     "score", "result", "performance", "rating", "reading", "estimate", "measure", "metric", "statistic",
-    "mark", "benchmark", "test", "size", "figure", "tally",
+    "mark", "size", "figure", "tally",
 ))
 
 
@@ -685,6 +716,9 @@ def _same_measure(a: _Node, b: _Node) -> float:
     extra = (a.stems ^ b.stems) - _MEASURE_HEADS
     if extra & _TIME_WORDS:
         return 0.0
+    nouns_a, nouns_b = {k.noun for k in a.kinds if k.noun}, {k.noun for k in b.kinds if k.noun}
+    if nouns_a and nouns_b and not nouns_a & nouns_b:
+        return 0.0  # counts of different things: "4,000 workers", "52,000 households"
     if (a.names or b.names) and a.names <= b.stems and b.names <= a.stems:
         # one named thing ("investment in Scale AI", "amount spent acquiring Scale AI", "SWE-bench
         # Verified score"): other words may describe it, as long as none of them is a name
@@ -714,7 +748,13 @@ def _weighted_overlap(a: frozenset[str], b: frozenset[str], weights: dict[str, f
     return 0.5 * shared / smaller + 0.5 * shared / union if smaller else 0.0
 
 
-_PLANES = np.random.default_rng(20261125).standard_normal((4, 10, 512)).astype(np.float32)
+@functools.cache
+def _planes(dims: int) -> Vectors:
+    """4 tables of 10 random hyperplanes for embeddings of `dims` dimensions, the same every run."""
+    width = max(dims, 512)  # up to 512 dimensions, the first columns of one fixed draw
+    planes: Vectors = np.random.default_rng(20261125 if width == 512 else 20261125 + dims).standard_normal(
+        (4, 10, width)).astype(np.float32)[:, :, :dims]
+    return planes
 
 
 def _buckets(nodes: list[_Node]) -> dict[int, list[list[int]]]:
@@ -726,8 +766,8 @@ def _buckets(nodes: list[_Node]) -> dict[int, list[list[int]]]:
     matrix = np.stack([n.vector for n in nodes if n.vector is not None])
     dims = matrix.shape[1]
     tables: list[dict[int, list[int]]] = []
-    for planes in _PLANES:
-        bits = (matrix @ planes[:, :dims].T) > 0
+    for planes in _planes(dims):
+        bits = (matrix @ planes.T) > 0
         codes = bits.astype(np.int64) @ (1 << np.arange(bits.shape[1], dtype=np.int64))
         table: dict[int, list[int]] = defaultdict(list)
         for i, code in enumerate(codes.tolist()):

@@ -35,17 +35,21 @@ from .text import short
 GroupJudge = Callable[[Question, list[GroundedClaim]], GroupVerdict | None]
 JUDGE_GROUP_LIMIT = 30  # claims per judge call; a larger question is judged in parts
 
-# Wording that marks a running figure, read at a moment: a toll, a count "so far".
+# Grammar that marks a figure as a reading at a moment, whatever it counts: the perfect
+# ("has burned", "have been evacuated"), a state now ("stood at", "reached", "remain", "still"),
+# a total so far ("so far", "to date", "toll"). Such a figure without a stated time is read at
+# its document's date, so reports two days apart make a timeline, not a contradiction.
+_PERFECT = r"ha(?:s|ve|d) (?:now |so far |already |since )?(?:been )?\w{2,30}(?:ed|en|wn|nt|un)"
 _RUNNING = re.compile(
-    r"\b(?:toll|so far|as of|at least|rose to|risen|climbed|climbing|has reached|had reached|"
-    r"cumulative|confirmed cases|have died|had died|killed|dead|deaths|missing|still|now stands|injured|"
-    r"injuries|wounded|displaced|evacuated|evacuees|infected|hospitali[sz]ed|arrested|cases)\b",
+    rf"\b(?:{_PERFECT}|so far|to date|as of|at least|now|still|currently|remain(?:s|ed)?|stood at|stands at|"
+    r"reached|rose to|risen|climbed|climbing|fell to|dropped to|grew to|grown to|cumulative|in total|altogether|"
+    r"toll)\b",
     re.IGNORECASE,
 )
-# A count that only grows: a toll, a total to date, a present perfect ("have died", "has burned").
-_CUMULATIVE = re.compile(
-    r"\b(?:toll|so far|to date|cumulative|in total|altogether|"
-    r"ha(?:s|ve|d) (?:now |so far |already )?(?:been )?(?:\w{2,30}ed|risen|grown|burnt|fled|killed))\b",
+# A count that only grows: a total so far or a perfect, unless the words say it went down.
+_CUMULATIVE = re.compile(rf"\b(?:toll|so far|to date|cumulative|in total|altogether|{_PERFECT})\b", re.IGNORECASE)
+_FALLING = re.compile(
+    r"\b(?:fell|fallen|dropped|declined|decreased|eased|shrank|shrunk|reduced|narrowed|lower|down|fewer|less|cut)\b",
     re.IGNORECASE,
 )
 _NEGATION = re.compile(r"\b(?:no|not|without|excluding|non)\b|\bnon-", re.IGNORECASE)
@@ -137,7 +141,8 @@ def _side(claim: GroundedClaim) -> _Side:
         quantity=first_quantity(claim.value) if claim.number is not None else None,
         periods=tuple(dates.parse_periods("; ".join(claim.conditions))),
         when=when,
-        cumulative=bool(_CUMULATIVE.search(claim.quote) or _CUMULATIVE.search(claim.attribute)),
+        cumulative=bool(_CUMULATIVE.search(claim.quote) or _CUMULATIVE.search(claim.attribute))
+        and not _FALLING.search(claim.quote),
         settings=frozenset(s for s in settings if s),
         forecast=any(fold(c).strip() == "forecast" for c in claim.conditions),
     )
@@ -162,18 +167,31 @@ def _setting(condition: str) -> frozenset[str]:
 
 
 def _relation(a: _Side, b: _Side, latest_year: int | None) -> str:
-    """How two answers to one question stand: 'timeline', 'period', 'forecast', 'conditions',
-    'one-sided' (a condition on one side only) or 'same'."""
+    """How two answers to one question stand: 'timeline', 'period', 'forecast', 'conditions' (both
+    sides state conditions that differ on one dimension: a partial and a final count, no tools and
+    tools), 'unlike' (both state conditions, but nothing says they bear on the figure), 'one-sided'
+    (a condition on one side only) or 'same'."""
     if timing.disjoint(a.when, b.when):
         return "timeline"
     if not dates.periods_compatible(list(a.periods), list(b.periods), latest_year):
         return "period"
     if a.forecast != b.forecast:
         return "forecast"
-    only_a, only_b = a.settings - b.settings, b.settings - a.settings
+    only_a, only_b = _unmatched(a.settings, b.settings), _unmatched(b.settings, a.settings)
     if only_a and only_b:
-        return "conditions"
+        contrast = any((x - {"¬"}) & (y - {"¬"}) for x in only_a for y in only_b)
+        return "conditions" if contrast else "unlike"
     return "one-sided" if only_a or only_b else "same"
+
+
+def _unmatched(mine: frozenset[frozenset[str]], theirs: frozenset[frozenset[str]]) -> list[frozenset[str]]:
+    """Conditions of one side that the other does not state: the same words, or fewer of them
+    ('with tools' and 'with tool use'), with the same negation, are one condition."""
+    def same(x: frozenset[str], y: frozenset[str]) -> bool:
+        words_x, words_y = x - {"¬"}, y - {"¬"}
+        return ("¬" in x) == ("¬" in y) and bool(words_x and words_y) and (words_x <= words_y or words_y <= words_x)
+
+    return [x for x in mine if not any(same(x, y) for y in theirs)]
 
 
 _EXPLANATIONS = {
@@ -198,7 +216,7 @@ def _check_numeric(question: Question, sides: list[_Side], findings: Findings) -
     for side in sorted(sides, key=lambda s: (s.claim.document, s.claim.start)):
         for cluster in clusters:
             head = cluster[0]
-            if _relation(head, side, latest) in ("same", "one-sided") and _agrees(head, side):
+            if _relation(head, side, latest) in ("same", "one-sided", "unlike") and _agrees(head, side):
                 cluster.append(side)
                 break
         else:
@@ -224,7 +242,8 @@ def _check_numeric(question: Question, sides: list[_Side], findings: Findings) -
                 findings.explain(question, rival.claim, side.claim, f"{outcome.rationale}; {_EXPLANATIONS[relation]}: "
                                  f"{_describe(rival)} vs {_describe(side)}")
             elif relation != "timeline":
-                _flag_numeric(question, rival, side, outcome, findings, conditions_differ=relation == "one-sided")
+                _flag_numeric(question, rival, side, outcome, findings,
+                              conditions_differ=relation in ("one-sided", "unlike"))
 
 
 RIVAL_CLUSTERS = 8  # clusters searched, best-supported first, for a figure read at the same time
@@ -250,14 +269,14 @@ def _rival(clusters: list[list[_Side]], side: _Side, latest: int | None) -> tupl
     return fallback
 
 
-_RANK = {"same": 0, "one-sided": 1, "conditions": 2, "period": 3, "forecast": 4, "timeline": 5}
+_RANK = {"same": 0, "one-sided": 1, "unlike": 1, "conditions": 2, "period": 3, "forecast": 4, "timeline": 5}
 
 
 def _timeline(question: Question, sides: list[_Side], findings: Findings) -> None:
     """Readings at two or more times from two or more documents: a timeline; a running count
     that is lower at a later time than at an earlier one, beyond what its precision allows, is flagged."""
     timed = [s for s in sides if s.when is not None]
-    moments = {(s.when.start, s.when.end) for s in timed if s.when is not None}
+    moments = {(s.when.start, s.when.end, s.when.label) for s in timed if s.when is not None}
     if len(moments) < 2 or len({s.claim.document for s in timed}) < 2:
         return
     if not any(timing.disjoint(a.when, b.when) for a in timed for b in timed[:8]):
@@ -281,9 +300,7 @@ def _timeline(question: Question, sides: list[_Side], findings: Findings) -> Non
 
 
 def _when(side: _Side) -> str:
-    if side.when is None or side.when.start is None:
-        return "an unstated time"
-    return side.when.start if side.when.start == side.when.end else f"{side.when.start}–{side.when.end}"
+    return timing.describe(side.when) if side.when is not None else "an unstated time"
 
 
 def _agrees(a: _Side, b: _Side) -> bool:
@@ -381,10 +398,10 @@ def _record_group(question: Question, claims: list[GroundedClaim], verdict: Grou
         rationale = " ".join(pair.rationale.split())[:500] or "The judge found these claims incompatible."
         if relation == "timeline":
             findings.timeline(question, [a, b])
-        elif relation in _EXPLANATIONS:
+        elif relation in _EXPLANATIONS and not (relation == "conditions" and pair.conditions_match):
             findings.explain(question, a, b, f"{rationale} ({_EXPLANATIONS[relation]})")
         else:
-            conditions_differ = relation == "one-sided" or not pair.conditions_match
+            conditions_differ = relation in ("one-sided", "unlike", "conditions") or not pair.conditions_match
             findings.flag(a, b, kind="textual", severity="major" if pair.conditions_match else "minor",
                           rationale=rationale, conditions_differ=conditions_differ, question=question)
     for group in verdict.agreements:
@@ -403,8 +420,8 @@ def render_group(claims: list[GroundedClaim]) -> str:
     for n, c in enumerate(claims, start=1):
         when = "time not stated"
         if c.as_of is not None:
-            span = c.as_of.start if c.as_of.start == c.as_of.end else f"{c.as_of.start} to {c.as_of.end}"
-            when = f"as of {span}" + (" (the document's date)" if c.as_of.source == "document" else "")
+            from_document = " (the document's date)" if c.as_of.source == "document" else ""
+            when = f"as of {timing.describe(c.as_of)}{from_document}"
         conditions = "; ".join(c.conditions) or "none stated"
         hedge = ", hedged" if c.hedged else ""
         lines.append(

@@ -76,14 +76,52 @@ class EndpointEmbedder:
     def __init__(self, model: str, embed: Callable[[list[str]], list[list[float]]]) -> None:
         self.name = model
         self._embed = embed
+        self._memo: dict[str, npt.NDArray[np.float32]] = {}
 
     def embed(self, texts: list[str]) -> Vectors:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        if missing:
+            vectors = np.asarray(self._embed(missing), dtype=np.float32)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            for text, vector in zip(missing, vectors / np.maximum(norms, 1e-12), strict=True):
+                self._memo[text] = vector.astype(np.float32)
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
-        vectors = np.asarray(self._embed(texts), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        unit: Vectors = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
-        return unit
+        stacked: Vectors = np.stack([self._memo[t] for t in texts])
+        return stacked
+
+
+class FallbackEmbedder:
+    """An endpoint's embeddings, and the offline ones once the endpoint fails or the budget refuses:
+    embeddings help alignment, they are never required."""
+
+    def __init__(self, primary: Embedder, fallback: Embedder | None, notes: list[str],
+                 gate: Callable[[str], bool] | None = None) -> None:
+        self.primary, self.fallback, self.notes, self.gate = primary, fallback, notes, gate
+        self.name = primary.name
+        self._failed = False
+
+    def embed(self, texts: list[str]) -> Vectors:
+        if not self._failed:
+            if self.gate is not None and not self.gate(" ".join(texts)):
+                self._give_up("skipped, the budget would be exceeded")
+            else:
+                try:
+                    return self.primary.embed(texts)
+                except Exception as exc:  # an unreachable or refusing endpoint: align without it
+                    self._give_up(" ".join(str(exc).split())[:200] or type(exc).__name__)
+        if self.fallback is None:
+            raise EmbeddingsUnavailable("no embeddings")
+        return self.fallback.embed(texts)
+
+    def _give_up(self, reason: str) -> None:
+        self._failed = True
+        fallback = self.fallback.name if self.fallback is not None else "none"
+        self.notes.append(f"embeddings from {self.primary.name}: {reason}; used {fallback} instead")
+
+
+class EmbeddingsUnavailable(Exception):
+    """Neither the endpoint's nor the offline embeddings can be had: align lexically."""
 
 
 _default: WordLlamaEmbedder | None = None

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
 
+from . import timing
 from .keys import fold
 from .models import Contradiction, Corroboration, Explained, GroundedClaim, Question, Timeline, TimelinePoint
 
@@ -43,6 +44,8 @@ class Findings:
     judge_groups: int = 0
     source_of: dict[str, str] = field(default_factory=dict)
     sha_of: dict[str, str] = field(default_factory=dict)
+    _seen: set[str] = field(default_factory=set, repr=False)  # ids already recorded, of every kind
+    _timeline_of: dict[str, Timeline] = field(default_factory=dict, repr=False)
 
     def sources(self, documents: list[str]) -> int:
         """How many independent sources these documents are (copies of one story count once)."""
@@ -54,8 +57,9 @@ class Findings:
     ) -> None:
         """Add a contradiction, once per pair of claims, in document order."""
         fid = flag_id(a, b, self.sha_of)
-        if any(c.id == fid for c in self.contradictions):
+        if fid in self._seen:
             return
+        self._seen.add(fid)
         first, second = sorted((a, b), key=lambda c: (c.document, c.start))
         self.contradictions.append(
             Contradiction(
@@ -68,25 +72,27 @@ class Findings:
     def explain(self, question: Question, a: GroundedClaim, b: GroundedClaim, reason: str) -> None:
         """A difference the stated conditions account for: listed, not flagged."""
         eid = "x" + flag_id(a, b, self.sha_of)[1:]
-        if any(e.id == eid for e in self.explained):
+        if eid in self._seen:
             return
+        self._seen.add(eid)
         first, second = sorted((a, b), key=lambda c: (c.document, c.start))
         self.explained.append(Explained(id=eid, question_id=question.id, question=question.text, reason=reason,
                                         claims=[first, second]))
 
     def timeline(self, question: Question, claims: list[GroundedClaim]) -> None:
         """Readings of one question at different times; one timeline per question, points added once."""
-        existing = next((t for t in self.timelines if t.question_id == question.id), None)
+        existing = self._timeline_of.get(question.id)
         if existing is None:
             existing = Timeline(id=_digest("t", [question.id]), question_id=question.id, question=question.text,
                                 points=[])
             self.timelines.append(existing)
+            self._timeline_of[question.id] = existing
         have = {p.claim for p in existing.points}
         for c in claims:
             if c.id not in have:
                 existing.points.append(TimelinePoint(claim=c.id, document=c.document, value=c.value, as_of=c.as_of))
                 have.add(c.id)
-        existing.points.sort(key=lambda p: ((p.as_of.start or "") if p.as_of else "", p.document))
+        existing.points.sort(key=lambda p: (timing.order_key(p.as_of), p.document))
 
     def corroborate(self, claims: list[GroundedClaim]) -> None:
         """Record agreement among claims from two or more independent sources."""
@@ -94,8 +100,9 @@ class Findings:
         if self.sources(documents) < 2:
             return
         cid = _digest("k", [c.id for c in claims])
-        if any(c.id == cid for c in self.corroborations):
+        if cid in self._seen:
             return
+        self._seen.add(cid)
         head = claims[0]
         self.corroborations.append(
             Corroboration(

@@ -26,8 +26,9 @@ _BLOCK_TAGS = {
     "article", "header", "footer", "blockquote", "pre", "table", "tr", "hr", "main", "aside",
     "figure", "figcaption", "dd", "dt", "dl", "nav", "title",
 }
-_PUBLISHED_META = {"article:published_time", "datepublished", "date", "pubdate", "publish-date", "dc.date",
-                   "og:published_time", "article:modified_time", "datemodified"}
+# meta names of a page's publication date, first the publication, then (when there is none) the last change
+_PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publish-date",
+                   "dc.date", "date", "article:modified_time", "datemodified")
 _HIDDEN_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
 
 
@@ -235,21 +236,26 @@ class _VisibleText(HTMLParser):
         self._in_title = False
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
-        self.published: str | None = None
+        self._dates: dict[int, str] = {}  # rank of the meta name (or of a <time>) -> date
+
+    @property
+    def published(self) -> str | None:
+        """The publication date the page declares: the best-ranked meta tag, else its first <time datetime>."""
+        return self._dates[min(self._dates)] if self._dates else None
 
     def _publication_date(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        """The first publication date the page declares (meta tags, then a <time datetime>)."""
         values = {k.lower(): v or "" for k, v in attrs}
         names = {values.get("property", "").lower(), values.get("name", "").lower(), values.get("itemprop", "").lower()}
-        if tag == "meta" and names & _PUBLISHED_META:
-            candidate = values.get("content", "")
+        ranks = [n for n, name in enumerate(_PUBLISHED_META) if name in names]
+        if tag == "meta" and ranks:
+            rank, candidate = ranks[0], values.get("content", "")
         elif tag == "time" and "datetime" in values:
-            candidate = values["datetime"]
+            rank, candidate = len(_PUBLISHED_META), values["datetime"]
         else:
             return
         m = re.match(r"\s*((?:19|20)\d\d-\d\d-\d\d)", candidate)
-        if m and self.published is None:
-            self.published = m.group(1)
+        if m:
+            self._dates.setdefault(rank, m.group(1))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("meta", "time"):

@@ -21,7 +21,7 @@ _ORG_SUFFIXES = {
     "technology", "therapeutics", "pharmaceuticals", "pharma", "biosciences", "biotech", "labs",
     "laboratories", "industries", "international", "networks", "software", "solutions", "services",
     "motors", "airlines", "communications", "semiconductor", "semiconductors", "entertainment",
-    "ab", "as", "asa", "oy", "oyj", "spa", "srl", "bv", "kk", "pty", "lp", "llp", "sarl", "sas", "pte",
+    "ab", "asa", "oy", "oyj", "srl", "bv", "kk", "pty", "llp", "sarl", "pte",
 }
 _GENERIC_ATTRIBUTE_WORDS = {
     "benchmark", "benchmarks", "score", "scores", "result", "results", "rating", "figure",

@@ -95,6 +95,9 @@ class AsOf(BaseModel):
     end: str | None = Field(default=None, description="Last day, YYYY-MM-DD.")
     source: Literal["stated", "document"]
     text: str = Field(default="", description="The expression the time was read from.")
+    label: str | None = Field(
+        default=None, description="A weekday ('monday') or month-day ('03-03') with no date to anchor it."
+    )
 
 
 class GroundedClaim(BaseModel):

@@ -23,7 +23,7 @@ from typing import Literal
 
 from . import align, compare, copies, extract, ground, ingest, report
 from .budget import Budget
-from .embed import Embedder, EndpointEmbedder, default_embedder
+from .embed import Embedder, EndpointEmbedder, FallbackEmbedder, default_embedder
 from .findings import Findings
 from .keys import KeyMaker
 from .llm import LLM, LLMSettings, load_prompt
@@ -96,6 +96,8 @@ def run_batch(options: RunOptions) -> RunResult:
     aligner: Aligner = options.aligner or ("llm" if llm is not None else "code")
     if aligner == "llm" and llm is None:
         raise RunError("--align llm needs the llm backend and an endpoint")
+    if options.embed_model and llm is None:
+        raise RunError("--embed-model needs the llm backend and an endpoint")
     prompt_hashes = {name: load_prompt(name).hash for name in LLM_PROMPTS
                      if llm is not None and (aligner == "llm" or name not in ("entities", "questions"))}
     model = llm.settings.model if llm else None
@@ -136,11 +138,12 @@ def run_batch(options: RunOptions) -> RunResult:
                              f"{len(unprocessed)} document(s) not processed (see the report)")
             processed = [d for d in documents if d not in unprocessed]
             claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
+            failed_chunks = len(failures)  # alignment and judge notes follow in `failures`; they are not chunks
             stages = _Stages(llm)
             stages.mark("extract")
             gate = budget.gate if budget is not None else None
             grouper = align.llm_grouper(llm, failures, gate) if llm is not None and aligner == "llm" else None
-            alignment = align.align(processed, claims, keys, embedder=_embedder(options, llm, failures),
+            alignment = align.align(processed, claims, keys, embedder=_embedder(options, llm, failures, gate),
                                     grouper=grouper, concurrency=options.concurrency)
             for note in alignment.notes:
                 options.warn(note)
@@ -153,7 +156,7 @@ def run_batch(options: RunOptions) -> RunResult:
             options.progress.stop()
             if llm is not None:
                 llm.close()
-        usage = _usage(llm, earlier_usage, started, failed_chunks=len(failures), budget=budget)
+        usage = _usage(llm, earlier_usage, started, failed_chunks=failed_chunks, budget=budget)
         usage.calls_by_stage = stages.add_to(earlier_usage)
         batch_report = _report(store, batch_id, options, model, prompt_hashes, processed, unprocessed,
                                ingested.skipped, alignment, dropped, failures, findings, usage, aligner)
@@ -215,10 +218,14 @@ class _Stages:
         return total
 
 
-def _embedder(options: RunOptions, llm: LLM | None, failures: list[str]) -> Embedder | None:
-    """An endpoint's embeddings model when asked for (and reachable), else the offline one."""
+def _embedder(options: RunOptions, llm: LLM | None, failures: list[str],
+              gate: Callable[[str], bool] | None) -> Embedder | None:
+    """An endpoint's embeddings model when asked for (the offline one if it fails or the budget
+    refuses it), else the offline one."""
     if options.embed_model and llm is not None:
-        return EndpointEmbedder(options.embed_model, lambda texts: llm.embed(options.embed_model or "", texts))
+        model = options.embed_model
+        endpoint = EndpointEmbedder(model, lambda texts: llm.embed(model, texts))
+        return FallbackEmbedder(endpoint, default_embedder(), failures, gate)
     return default_embedder()
 
 

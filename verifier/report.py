@@ -14,6 +14,7 @@ from typing import Any
 
 import fastjsonschema
 
+from . import timing
 from .models import AsOf, Contradiction, Explained, Gold, GroundedClaim, Report, Timeline
 
 SCHEMAS: dict[str, type[Report] | type[Gold]] = {"report": Report, "gold": Gold}
@@ -73,7 +74,7 @@ def _cell(text: str) -> str:
 def _when(as_of: AsOf | None) -> str:
     if as_of is None:
         return ""
-    span = as_of.start if as_of.start == as_of.end else f"{as_of.start} to {as_of.end}"
+    span = timing.describe(as_of)
     return f"{span} (document date)" if as_of.source == "document" else f"{span} ({as_of.text})"
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from . import timing
 from .models import AsOf
 from .store import Store
 from .text import paragraphs
@@ -194,7 +195,7 @@ def describe_as_of(raw: str | None) -> str:
     if not raw:
         return ""
     as_of = AsOf.model_validate_json(raw)
-    span = as_of.start if as_of.start == as_of.end else f"{as_of.start} to {as_of.end}"
+    span = timing.describe(as_of)
     return f"{span} (the document's date)" if as_of.source == "document" else f"{span} ({as_of.text})"
 
 

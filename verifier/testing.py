@@ -10,6 +10,7 @@ choices, a truncated output, a refusal or no content. It counts every request.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import socket
@@ -45,6 +46,7 @@ class FakeEndpoint:
     answer: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     requests: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
+    embedding_dims: int = 768
     keep_bodies: bool = True
     bodies: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -87,6 +89,9 @@ class FakeEndpoint:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/").endswith("/embeddings"):
+                    endpoint._embeddings(self, body)
+                    return
                 behaviour = endpoint._next(body)
                 if endpoint.latency:
                     time.sleep(endpoint.latency)
@@ -108,6 +113,27 @@ class FakeEndpoint:
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    def _embeddings(self, handler: Any, body: dict[str, Any]) -> None:
+        """An OpenAI-compatible /v1/embeddings answer: letter-trigram counts folded into
+        `embedding_dims` dimensions (texts sharing words are near), or 404 when turned off."""
+        with self._lock:
+            self.kinds["embeddings"] += 1
+        if not self.embedding_dims:
+            handler._send(404, {"error": {"message": "no embeddings model here", "type": "invalid_request_error"}})
+            return
+        inputs = body.get("input", [])
+        texts = [inputs] if isinstance(inputs, str) else list(inputs)
+        data = []
+        for n, text in enumerate(texts):
+            vector = [0.0] * self.embedding_dims
+            folded = f"  {str(text).lower()}  "
+            for i in range(len(folded) - 2):
+                vector[int(hashlib.md5(folded[i:i + 3].encode()).hexdigest(), 16) % self.embedding_dims] += 1.0
+            data.append({"object": "embedding", "index": n, "embedding": vector})
+        tokens = sum(len(str(t)) for t in texts) // 4
+        handler._send(200, {"object": "list", "data": data, "model": body.get("model", "fake"),
+                            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     def bodies_of(self, kind: str) -> list[dict[str, Any]]:
         """The kept request bodies of one kind of call ('extract', 'entities', 'questions', 'judge')."""

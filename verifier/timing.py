@@ -101,9 +101,10 @@ class Span:
 
     def as_of(self, source: str, text: str) -> AsOf:
         return AsOf(
-            start=self.start.isoformat() if self.start else (self.label or None),
-            end=self.end.isoformat() if self.end else (self.label or None),
+            start=self.start.isoformat() if self.start else None,
+            end=self.end.isoformat() if self.end else None,
             source="stated" if source == "stated" else "document", text=text,
+            label=None if self.start else (self.label or None),
         )
 
 
@@ -123,7 +124,7 @@ def span_of(as_of: AsOf | None) -> Span | None:
     start, end = _parse_day(as_of.start), _parse_day(as_of.end)
     if start and end:
         return Span(start, end)
-    return Span(None, None, (as_of.start or "").lower())
+    return Span(None, None, (as_of.label or "").lower())
 
 
 def disjoint(a: AsOf | None, b: AsOf | None) -> bool:
@@ -153,13 +154,17 @@ def later(a: AsOf, b: AsOf) -> int:
     x, y = span_of(a), span_of(b)
     if x and y and x.start and y.start and x.end and y.end:
         return 1 if x.start > y.end else -1 if x.end < y.start else 0
-    if x and y and x.label in _WEEKDAY_INDEX and y.label in _WEEKDAY_INDEX:
-        order = _WEEKDAY_INDEX[x.label] - _WEEKDAY_INDEX[y.label]
-        return (order > 0) - (order < 0)
-    return 0
+    return 0  # weekdays with no date may fall in two weeks ("Saturday", then "Monday"): no order
 
 
 _WEEKDAY_INDEX = {d: i for i, d in enumerate(dates.WEEKDAYS)}
+
+
+def describe(as_of: AsOf) -> str:
+    """A time in words: '2026-04-09', '2026-04-01 to 2026-04-30', or the weekday it names."""
+    if as_of.start is None:
+        return as_of.label or as_of.text
+    return as_of.start if as_of.start == as_of.end else f"{as_of.start} to {as_of.end}"
 
 
 def order_key(as_of: AsOf | None) -> tuple[int, str]:
