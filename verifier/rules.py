@@ -22,9 +22,11 @@ from .text import CLAUSE_BREAK, Span, clause_at, is_headline, paragraphs, senten
 
 # --- names ---------------------------------------------------------------------------------
 
-_CAP = r"(?:[A-Z][\w’'+&.\-]*[\w+]|[A-Z])"
+# quantifiers are bounded (a word of at most 40 characters, a name of at most 9 words): with
+# sentences read in pieces, every search stays linear in its text
+_CAP = r"(?:[A-Z][\w’'+&.\-]{0,40}[\w+]|[A-Z])"
 _NAME = re.compile(
-    rf"{_CAP}(?:(?:\s+|-)(?:{_CAP}|\d+(?:\.\d+)?(?=\s+[A-Z]|[\s,.;:)]|$)|(?:of|de|&)(?=\s+[A-Z])))*"
+    rf"{_CAP}(?:(?:\s+|-)(?:{_CAP}|\d+(?:\.\d+)?(?=\s+[A-Z]|[\s,.;:)]|$)|(?:of|de|&)(?=\s+[A-Z]))){{0,8}}"
 )
 ANAPHORS = re.compile(
     r"\b(?:it|its|the (?:model|company|firm|group|drug|treatment|therapy|system|product|"
@@ -118,9 +120,10 @@ _HEDGES = re.compile(
     re.IGNORECASE,
 )
 _WHO = (
-    r"(?P<who>(?:an? |the )?(?:[A-Z][\w’'.&-]*\s?){1,5}|(?:an? |the )?[a-z]+(?: [A-Z][\w’'-]*)? (?:executive|"
+    r"(?P<who>(?:an? |the )?(?:[A-Z][\w’'.&-]{0,40}\s?){1,5}"
+    r"|(?:an? |the )?[a-z]{1,30}(?: [A-Z][\w’'-]{0,40})? (?:executive|"
     r"official|spokes(?:wo)?man|spokesperson|analyst|source|researcher|expert|economist|authorit(?:y|ies))s?"
-    r"|[Aa]nalysts at [A-Z][\w&.-]*(?: [A-Z][\w&.-]*)*|[Oo]fficials|[Aa]uthorities)"
+    r"|[Aa]nalysts at [A-Z][\w&.-]{0,40}(?: [A-Z][\w&.-]{0,40}){0,5}|[Oo]fficials|[Aa]uthorities)"
 )
 # (pattern, whether the speaker is only a source): "X said ..." reports someone else's figure;
 # "X reported revenue of ..." usually states X's own figure, so X stays a candidate subject.
@@ -200,7 +203,13 @@ class RulesExtractor:
         self.keys = keys or KeyMaker()
 
     def extract(self, doc: Document) -> list[CandidateClaim]:
-        """All numeric claims of `doc`, each with its quote's offset as a grounding hint."""
+        """All numeric claims of `doc`, each with its quote's offset as a grounding hint.
+
+        No input may stall it: tokens longer than any word (an inline image, a base64 blob)
+        are masked, offsets kept, and a sentence longer than MAX_SENTENCE is read in pieces,
+        so every pattern runs on bounded text and the work grows linearly with the document.
+        """
+        doc = doc.model_copy(update={"text": mask_long_tokens(doc.text)})
         common = common_words(doc.text)
         main = main_entity(doc, self.keys, common)
         table_lines, tables = find_tables(doc.text)
@@ -212,7 +221,9 @@ class RulesExtractor:
                 continue
             context = _Context(main, self.keys, common)
             for sentence in sentences(para):
-                found.extend(self._sentence_claims(doc, sentence, context))
+                for piece in pieces(sentence):
+                    found.extend(u for c in self._sentence_claims(doc, piece, context)
+                                 if (u := _unmasked(c)) is not None)
         return found.claims
 
     # --- sentences ---------------------------------------------------------------------------
@@ -333,6 +344,49 @@ class RulesExtractor:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+MASK = "\u2063"  # an invisible separator, matched by no pattern: stands in for the characters of a long token
+LONGEST_TOKEN = 64
+MAX_SENTENCE = 600
+_LONG_TOKEN = re.compile(rf"\S{{{LONGEST_TOKEN + 1},}}")
+
+
+def mask_long_tokens(text: str) -> str:
+    """The text with every run of more than LONGEST_TOKEN non-space characters masked, same length."""
+    return _LONG_TOKEN.sub(lambda m: MASK * len(m.group(0)), text)
+
+
+def _unmasked(candidate: CandidateClaim) -> CandidateClaim | None:
+    """A claim whose quote runs into a masked token keeps the unmasked stretch that holds its figure."""
+    quote = candidate.claim.quote
+    if MASK not in quote:
+        return candidate
+    for m in re.finditer(rf"[^{MASK}]+", quote):
+        stretch = m.group(0).strip()
+        figure = parse_quantities(candidate.claim.value)
+        if stretch and figure and figure[0].text in stretch:
+            hint = (candidate.hint or 0) + m.start() + m.group(0).index(stretch)
+            return candidate.model_copy(update={"hint": hint, "claim": candidate.claim.model_copy(
+                update={"quote": stretch})})
+    return None
+
+
+def pieces(sentence: Span) -> list[Span]:
+    """A sentence, or for a long one its pieces of at most MAX_SENTENCE characters, cut at a space."""
+    if len(sentence.text) <= MAX_SENTENCE:
+        return [sentence]
+    out, begin, text = [], 0, sentence.text
+    while begin < len(text):
+        end = min(begin + MAX_SENTENCE, len(text))
+        if end < len(text):
+            cut = text.rfind(" ", begin + MAX_SENTENCE // 2, end)
+            end = cut if cut > begin else end
+        piece = text[begin:end]
+        if piece.strip():
+            stripped = piece.strip()
+            out.append(Span(stripped, sentence.start + begin + piece.index(stripped)))
+        begin = end
+    return out
 
 
 @dataclass(frozen=True)
