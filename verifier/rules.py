@@ -222,8 +222,8 @@ class RulesExtractor:
             context = _Context(main, self.keys, common)
             for sentence in sentences(para):
                 for piece in pieces(sentence):
-                    found.extend(u for c in self._sentence_claims(doc, piece, context)
-                                 if (u := _unmasked(c)) is not None)
+                    found.extend([u for c in self._sentence_claims(doc, piece, context)
+                                  if (u := _unmasked(c)) is not None])
         return found.claims
 
     # --- sentences ---------------------------------------------------------------------------
