@@ -235,3 +235,17 @@ def test_weekdays_without_a_date_are_times_but_not_an_order() -> None:
     [timeline] = findings.timelines
     assert {p.as_of.label for p in timeline.points if p.as_of} == {"saturday", "monday"}
     assert all(p.as_of is not None and p.as_of.start is None for p in timeline.points)
+
+
+def test_copies_of_one_story_count_once_when_the_majority_is_decided() -> None:
+    docs = [_doc(d) for d in ("wire", "copy1", "copy2", "paper", "radio")]
+    claims = [_claim(d, "$4.6 billion" if d.startswith(("wire", "copy")) else "$4.2 billion", n=i)
+              for i, d in enumerate(("wire", "copy1", "copy2", "paper", "radio"))]
+    sources = {"copy1": "wire", "copy2": "wire"}
+    findings = compare.cross_check(docs, align(docs, claims, KEYS), KEYS, independent=sources)
+    # two independent reports against one story told three times: the story is the dissent, and
+    # each of its documents is flagged against the reports (counted by documents, the reports would be)
+    flagged = sorted(next(c.document for c in f.claims if c.value == "$4.6 billion") for f in findings.contradictions)
+    assert flagged == ["copy1", "copy2", "wire"]
+    [agreeing] = [c for c in findings.corroborations if c.value == "$4.2 billion"]
+    assert agreeing.documents == ["paper", "radio"]

@@ -98,3 +98,27 @@ def test_an_attached_m_is_millions_unless_it_measures_a_length() -> None:
     assert compare(q("1.2m people"), q("1,200,000 people")).relation == "agree"
     deep = q("10m deep")
     assert (deep.value, deep.unit) == (10.0, "m")
+
+
+@pytest.mark.parametrize("a, b, severity", [
+    ("$5 billion", "$4 billion", "major"),  # one unit in the last place, and a fifth of the figure
+    ("80.5", "80.4", "minor"),
+    ("1,200", "1,000", "major"),
+    ("$4.2 billion", "$4.6 billion", "major"),
+])
+def test_severity_comes_from_the_size_of_the_gap(a: str, b: str, severity: str) -> None:
+    qa, qb = first_quantity(a), first_quantity(b)
+    assert qa is not None and qb is not None
+    outcome = compare(qa, qb)
+    assert (outcome.relation, outcome.severity) == ("differ", severity)
+
+
+@pytest.mark.parametrize("a, b, relation", [
+    ("85 million pounds", "£85m", "agree"),  # money, not weight, with a scale word
+    ("50 basis points", "0.5 percentage points", "agree"),
+    ("a cut of 50 basis points", "a cut of 0.5%", "incomparable"),  # a change in points is not one in percent
+])
+def test_money_in_words_and_points_convert(a: str, b: str, relation: str) -> None:
+    qa, qb = first_quantity(a), first_quantity(b)
+    assert qa is not None and qb is not None
+    assert compare(qa, qb).relation == relation

@@ -32,6 +32,8 @@ CURRENCIES = {
 UNITS: dict[str, tuple[str, str, float]] = {
     "%": ("%", "percent", 1.0), "percent": ("%", "percent", 1.0), "per cent": ("%", "percent", 1.0),
     "percentage points": ("pp", "points", 1.0), "percentage point": ("pp", "points", 1.0),
+    "basis points": ("pp", "points", 0.01), "basis point": ("pp", "points", 0.01), "bps": ("pp", "points", 0.01),
+    "bp": ("pp", "points", 0.01),
     "km": ("m", "length", 1000.0), "kilometers": ("m", "length", 1000.0),
     "kilometres": ("m", "length", 1000.0), "kilometer": ("m", "length", 1000.0),
     "kilometre": ("m", "length", 1000.0), "miles": ("m", "length", 1609.344),
@@ -277,6 +279,8 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
         return None
     bound, approx, qualifier = _bound_before(text, m.start())
     scale = SCALES.get(scale_word, 1.0)
+    if unit_word == "pounds" and (scale_word or currency):
+        unit_word, currency = "", "GBP"  # "85 million pounds" is money; "200 pounds" a weight
     if unit_word in UNITS:
         unit, dimension, factor = UNITS[unit_word]
     elif currency:
@@ -326,6 +330,9 @@ def compatible(a: Quantity, b: Quantity) -> bool:
     return {a.dimension, b.dimension} <= scoreish
 
 
+MINOR_RELATIVE_GAP = 0.02
+
+
 def compare(a: Quantity, b: Quantity) -> Comparison:
     """Compare two figures for the same thing, allowing for stated precision and bounds."""
     if not compatible(a, b):
@@ -336,12 +343,17 @@ def compare(a: Quantity, b: Quantity) -> Comparison:
     gap = _gap(a, b)
     coarse = max(a.step, b.step)
     relative = gap / max(abs(a.value), abs(b.value), 1e-12)
-    # one unit in the last stated place, half the rounding of a round figure, or under 0.5%
-    minor = gap <= coarse + 1e-9 or gap <= max(a.rounding, b.rounding) / 2 + 1e-9 or relative < 0.005
+    # the size of the gap decides: under 0.5%, or within one unit in the last stated place or half
+    # the rounding of a round figure while under 2% (80.5 vs 80.4); "$5 billion" against "$4
+    # billion" is one unit in the last place too, and a fifth of the figure: major
+    near = gap <= coarse + 1e-9 or gap <= max(a.rounding, b.rounding) / 2 + 1e-9
+    minor = relative < 0.005 or (near and relative < MINOR_RELATIVE_GAP)
     severity: Literal["major", "minor"] = "minor" if minor else "major"
-    how = "differ by one unit in the last stated place" if gap <= coarse + 1e-9 else "differ"
-    if minor and how == "differ":
-        how = "differ by less than the rounding of a round figure"
+    how = "differ"
+    if minor and near:
+        one_unit = gap <= coarse + 1e-9
+        how = ("differ by one unit in the last stated place" if one_unit
+               else "differ by less than the rounding of a round figure")
     rationale = f"{a.text} and {b.text} {how} ({_fmt(gap, a)}, {relative:.1%})"
     return Comparison("differ", severity=severity, rationale=rationale)
 
