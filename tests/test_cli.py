@@ -134,6 +134,22 @@ def test_other_kinds_of_batch_score_like_the_seeds(batch: str, tmp_path: Path) -
     result = CliRunner().invoke(cli, ["eval", "--gold", str(folder / f"{batch}.gold.json"),
                                       str(out / "report.json"), "--json"])
     scores = json.loads(result.stdout)
-    assert scores["recall"] == 1.0, scores
-    assert scores["precision"] == 1.0, scores
+    # they were written together with the rules, so they must leave room: not a place to tune to
+    assert scores["recall"] >= 0.8, scores
     assert scores["false_alarms"] == 0, scores
+
+
+def test_unseen_kinds_of_news_are_read_by_the_rules(tmp_path: Path) -> None:
+    """tests/unseen/ (a copy of ../shared/unseen): four short batches of news the rules were not
+    written for, with gold written by someone else. A sentence failing here is fixed in the general
+    grammar and tested with a different sentence of the same shape (tests/test_rules.py), never here."""
+    folder = ROOT / "tests" / "unseen"
+    found = total = alarms = 0
+    for gold in sorted((folder / "gold").glob("*.json")):
+        out = tmp_path / gold.stem
+        assert CliRunner().invoke(cli, ["run", str(folder / "docs" / gold.stem), "--out", str(out)]).exit_code == 0
+        result = CliRunner().invoke(cli, ["eval", "--gold", str(gold), str(out / "report.json"), "--json"])
+        scores = json.loads(result.stdout)
+        found, total = found + len(scores["matched"]), total + len(scores["matched"]) + len(scores["missed"])
+        alarms += scores["false_alarms"]
+    assert total == 4 and found / total >= 0.75 and alarms == 0, (found, total, alarms)

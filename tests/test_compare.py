@@ -83,12 +83,25 @@ def test_one_document_alone_never_corroborates_itself() -> None:
     assert len(findings.single_source) == 3
 
 
-def test_candidate_pairs_grow_linearly_with_claims() -> None:
+def test_figure_pairs_and_judge_calls_grow_linearly_with_claims() -> None:
     for n in (10, 100, 1000):
         docs = [_doc(f"d{i}") for i in range(n)]
-        claims = [_claim(f"d{i}", f"{i % 7 + 1} billion dollars", subject=f"Firm{i % 50}") for i in range(n)]
-        findings = cross_check(docs, claims, KEYS)
+        firms = max(n // 10, 2)
+        claims = [_claim(f"d{i}", f"{i % 7 + 1} billion dollars", subject=f"Firm{i % firms}", n=i) for i in range(n)]
+        claims += [_claim(f"d{i}", ("Arlen", "Brask")[i % 2], subject=f"Firm{i % firms}", attribute="headquarters",
+                          n=n + i) for i in range(n)]
+        asked: list[int] = []
+
+        def judge(question: Question, group: list[GroundedClaim], asked: list[int] = asked) -> GroupVerdict:
+            asked.append(len(group))
+            return GroupVerdict(contradictions=[], agreements=[])
+
+        alignment = align(docs, claims, KEYS)
+        findings = compare.cross_check(docs, alignment, KEYS, judge=judge)
         assert findings.candidate_pairs <= 3 * len(claims)
+        # one judge call per text question (split above its size cap), never one per pair
+        assert len(asked) == findings.judge_groups <= firms + sum(a // compare.JUDGE_GROUP_LIMIT for a in asked)
+        assert sum(asked) == n
 
 
 # --- time and conditions -----------------------------------------------------------------------

@@ -84,6 +84,9 @@ def test_live_batch_is_grounded_and_a_rerun_is_served_from_the_cache(server: tup
     first = _run(url, tmp_path / "home", tmp_path / "out1")
     usage = first["usage"]
     assert isinstance(usage, dict) and usage["llm_calls"] >= 1 and usage["total_tokens"] > 0
+    counts = first["counts"]
+    # the tiny model answered with claims, and every one was either grounded verbatim or dropped
+    assert isinstance(counts, dict) and counts["claims"] + counts["ungrounded_dropped"] >= 1
     for claim in first["claims"]:  # type: ignore[attr-defined]
         assert text[claim["start"]:claim["end"]] == claim["quote"]
     requests_after_first = log.read_text().count(COMPLETIONS)

@@ -68,7 +68,9 @@ def test_invalid_output_is_reasked_with_the_error_then_given_up(tmp_path: Path, 
     requests = vcr.requests  # type: ignore[attr-defined]
     assert len(requests) == 3
     # the second request carries the validation error back to the model
-    assert "validation error" in requests[1].body.decode().lower() or "error" in requests[1].body.decode().lower()
+    reask = json.loads(requests[1].body)["messages"]
+    assert [m["role"] for m in reask][-2:] == ["assistant", "user"]
+    assert "validation error" in reask[-1]["content"].lower() and "ExtractedClaims" in reask[-1]["content"]
 
 
 @pytest.mark.vcr

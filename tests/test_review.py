@@ -110,7 +110,11 @@ def test_api_lists_shows_and_decides(seeds_copy: Path) -> None:
     flag_id = flags[0]["id"]
     detail = client.get(f"/api/flags/{flag_id}").json()
     assert len(detail["claims"]) == 2 and detail["history"] == []
-    assert detail["claims"][0]["quote"] in detail["claims"][0]["before"] + detail["claims"][0]["quote"]
+    side = detail["claims"][0]
+    text = (seeds_copy / f"{side['document']}.txt").read_text(encoding="utf-8")
+    assert text[side["start"]:side["end"]] == side["quote"]  # the quote at its offsets, in its passage
+    assert side["before"] + side["after"] and text[:side["start"]].endswith(side["before"].lstrip("…"))
+    assert text[side["end"]:].startswith(side["after"].rstrip("…"))
     posted = client.post(f"/api/flags/{flag_id}/decisions", json={"decision": "dismissed", "reviewer": "bo"})
     assert posted.status_code == 201 and posted.json()["decision"] == "dismissed"
     assert client.get("/api/flags", params={"status": "dismissed"}).json()[0]["id"] == flag_id

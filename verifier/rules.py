@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from . import dates
-from .keys import ATTRIBUTE_SYNONYMS, KeyMaker, split_parenthetical, squash
+from .keys import KeyMaker, split_parenthetical, squash
 from .models import CandidateClaim, Document, ExtractedClaim
 from .numbers import Quantity, may_hold_quantity, parse_quantities
 from .text import CLAUSE_BREAK, Span, clause_at, is_headline, paragraphs, sentences
@@ -211,6 +212,13 @@ class RulesExtractor:
         """
         doc = doc.model_copy(update={"text": mask_long_tokens(doc.text)})
         common = common_words(doc.text)
+        token = _VOCABULARY.set(common)
+        try:
+            return self._extract(doc, common)
+        finally:
+            _VOCABULARY.reset(token)
+
+    def _extract(self, doc: Document, common: Vocabulary) -> list[CandidateClaim]:
         main = main_entity(doc, self.keys, common)
         table_lines, tables = find_tables(doc.text)
         found = _Unique(self.keys)
@@ -287,8 +295,14 @@ class RulesExtractor:
         before = [m for m in mentions if m.end <= q.start]
         after = [m for m in mentions if m.start >= q.end]
         adjacent = [m for m in before if re.fullmatch(r"(?:['’]s)?\s*[(:]?\s*", text[m.end:q.start])]
+        attached = _attached(text, q, after)
+        opener = _clause_opener(text, q, before)
         if adjacent:
             chosen = adjacent[-1]
+        elif attached is not None:
+            chosen = attached  # "a 34% premium to Brightline's last close" is Brightline's
+        elif opener is not None:
+            chosen = opener  # "Joy Okoro won the Brandt seat with 61.2%": the clause's subject, not its object
         elif before:
             chosen = before[-1]
         elif after and after[0].anaphor:
@@ -298,7 +312,7 @@ class RulesExtractor:
         if chosen.anaphor:
             return main
         name, _ = split_parenthetical(chosen.text)
-        return name
+        return re.sub(r"['’]s$", "", name)
 
     # --- tables --------------------------------------------------------------------------------
 
@@ -356,6 +370,39 @@ def mask_long_tokens(text: str) -> str:
     return _LONG_TOKEN.sub(lambda m: MASK * len(m.group(0)), text)
 
 
+_OPENING = re.compile(r"(?:(?:the|a|an)\s+)?$", re.IGNORECASE)
+
+
+def _clause_opener(text: str, q: Quantity, before: list[_Mention]) -> _Mention | None:
+    """The name that opens the figure's clause (its grammatical subject, in news prose), when it
+    is followed by a verb rather than by the figure's own phrase."""
+    start = max((m.end() for m in CLAUSE_BREAK.finditer(text, 0, q.start)), default=0)
+    # a comma, or a "that" after a reporting verb ("VentureBeat reported that X achieves"), opens a clause
+    start = max(start, max((m.end() for m in re.finditer(r",\s+|\bthat\s+", text[:q.start])), default=0))
+    for m in before:
+        if m.start < start:
+            continue
+        if not m.anaphor and _OPENING.fullmatch(text[start:m.start]) \
+                and re.match(r"\s+[a-z]{2,30}\b", text[m.end:q.start]):
+            return m
+        return None
+    return None
+
+
+_ATTACHMENT = re.compile(r"\s*(?:[a-z][\w-]{0,30}\s+){0,3}(?:to|of|for|over|against)\s+(?:the\s+)?$")
+
+
+def _attached(text: str, q: Quantity, after: list[_Mention]) -> _Mention | None:
+    """A name the figure's own phrase attaches with a preposition, right after it: 'a premium of
+    28% to Acme's close', 'revenue of $4 billion for Acme'. Times and places are not owners."""
+    for m in after[:2]:
+        if m.anaphor or _is_calendar(m.text):
+            continue
+        if m.start - q.end <= 80 and _ATTACHMENT.fullmatch(text[q.end:m.start]):
+            return m
+    return None
+
+
 def _unmasked(candidate: CandidateClaim) -> CandidateClaim | None:
     """A claim whose quote runs into a masked token keeps the unmasked stretch that holds its figure."""
     quote = candidate.claim.quote
@@ -400,6 +447,11 @@ class Vocabulary:
 
     lower: frozenset[str]
     names: frozenset[str]
+    mid: frozenset[str] = frozenset()  # capitalised words written inside a sentence
+
+    def named_inside_sentences(self, word: str) -> bool:
+        """Whether the document capitalises the word where no sentence start does it for it."""
+        return re.sub(r"['’]s$", "", word) in self.mid
 
     def is_name(self, word: str) -> bool:
         word = re.sub(r"['’]s$", "", word)
@@ -416,16 +468,17 @@ def common_words(text: str) -> Vocabulary:
     lower = frozenset(t for t in tokens if t.isalpha() and t.islower())
     counts: Counter[str] = Counter()
     mid: set[str] = set()
-    previous = "."
-    for raw, token in zip(text.split(), tokens, strict=True):
-        word = re.sub(r"['’]s$", "", token)
-        if word[:1].isupper():
-            counts[word] += 1
-            if not previous.endswith((".", "!", "?", ":", "\n", "-", "•", "#", "|")) and previous:
-                mid.add(word)
-        previous = raw
+    for line in text.splitlines():
+        previous = "."  # a line opens like a sentence: titles and list items start new ones
+        for raw in line.split():
+            word = re.sub(r"['’]s$", "", raw.strip(".,;:!?\"“”‘’'()[]"))
+            if word[:1].isupper():
+                counts[word] += 1
+                if not previous.endswith((".", "!", "?", ":", "-", "•", "#", "|")):
+                    mid.add(word)
+            previous = raw
     names = frozenset(mid | {w for w, n in counts.items() if n >= 2})
-    return Vocabulary(lower, names)
+    return Vocabulary(lower, names, frozenset(mid))
 
 
 def main_entity(doc: Document, keys: KeyMaker, common: Vocabulary | None = None) -> str:
@@ -566,8 +619,8 @@ def _attribute_for(text: str, q: Quantity, figures: list[Quantity]) -> tuple[str
     """
     before, after = _window(text, q, figures)
     before_all = text[:q.start]
-    for finder in (_named_test, _measure_noun_before, _per_share, _counted, _change_by, _noun_of, _level_verb,
-                   _change_verb, _unit_attribute):
+    for finder in (_named_test, _measure_noun_before, _per_share, _share_of, _state_after, _counted, _change_by,
+                   _noun_of, _level_verb, _change_verb, _unit_attribute):
         found = finder(text, q, before, after, before_all)
         if found is not None:
             return found
@@ -691,7 +744,37 @@ def _clause_subject(before: str, verb_at: int) -> str:
     opens_sentence = clause.strip() == prefix.strip()
     phrase = _clean_phrase(" ".join(clause.split()[-12:]))
     named = [w for w in phrase.split()[1 if opens_sentence else 0:] if w[:1].isupper()]
-    return phrase if phrase and not named and not _is_proper(phrase) else ""
+    return phrase if phrase and not named and not _is_proper(phrase, opens_sentence) else ""
+
+
+def _share_of(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """'52.4% of the vote', 'half of the patients': a share of what the phrase after it names."""
+    if q.dimension != "percent":
+        return None
+    m = re.match(r"\s+of\s+(?:the\s+|its\s+|their\s+|all\s+)?(?P<np>[a-z][\w-]{0,30}(?:\s+[a-z][\w-]{0,30}){0,2})",
+                 after)
+    if not m:
+        return None
+    phrase = _clean_phrase(_until_function_word(m.group("np")))
+    return (f"share of {phrase}", None) if phrase else None
+
+
+def _state_after(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """'The blaze was 20% contained', 'the line is 85% built': the state a share measures, named by
+    the participle after it."""
+    if q.dimension != "percent":
+        return None
+    m = re.match(r"\s+(?P<state>[a-z]{3,30}(?:ed|en))\b", after)
+    return (m.group("state"), None) if m else None
+
+
+def _until_function_word(phrase: str) -> str:
+    words: list[str] = []
+    for w in phrase.split():
+        if w in _STOP_PHRASE or w in {"the", "a", "an"}:
+            break
+        words.append(w)
+    return " ".join(words)
 
 
 def _unit_attribute(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
@@ -706,11 +789,22 @@ def _is_calendar(name: str) -> bool:
     return bool(dates.periods(name) or dates.point_dates(name) or first in _CALENDAR_WORDS)
 
 
-def _is_proper(phrase: str) -> bool:
-    """Every word capitalised: a name ('Northwind Systems'), not a measured thing ('Efficacy')."""
-    if phrase.lower() in _MEASURE_NOUNS or phrase.lower() in ATTRIBUTE_SYNONYMS:
+def _is_proper(phrase: str, opens_sentence: bool = False) -> bool:
+    """Every word capitalised: a name ('Northwind Systems'), not a measured thing. One word that
+    opens a sentence is capitalised by the sentence: it is a name only if the document writes it
+    as one elsewhere ('Turnout was 61%' measures turnout; 'Zentrava was valued at' is a name)."""
+    words = phrase.split()
+    if not all(w[:1].isupper() or w[:1].isdigit() for w in words):
         return False
-    return all(w[:1].isupper() or w[:1].isdigit() for w in phrase.split())
+    vocabulary = _VOCABULARY.get()
+    if opens_sentence and len(words) == 1 and vocabulary is not None:
+        return vocabulary.named_inside_sentences(words[0])
+    return True
+
+
+# the vocabulary of the document being read (set by RulesExtractor.extract, read where a phrase's
+# capitals must be told from a sentence's)
+_VOCABULARY: ContextVar[Vocabulary | None] = ContextVar("vocabulary", default=None)
 
 
 def _is_metric_like(name: str, text: str) -> bool:
