@@ -61,11 +61,12 @@ def test_figures_of_other_companies_nearby_get_their_own_subject() -> None:
     assert ("Globex", "$3.1 billion") in subjects
 
 
-def test_counts_are_named_by_what_was_counted() -> None:
-    text = "Quake in Xland\nThe earthquake in Xland killed 1,200 people. The death toll rose to 1,350 on Tuesday.\n"
-    keys = KeyMaker()
-    attributes = {keys.attribute(a) for _, a, _, _ in _claims(text)}
-    assert attributes == {"deaths"}
+def test_counts_are_named_by_what_was_counted_and_what_happened_to_it() -> None:
+    text = ("Flood in Marrow\nThe flood in Marrow killed 140 people and injured 900 people. "
+            "Some 3,000 residents were evacuated.\n")
+    attributes = {v: a for _, a, v, _ in _claims(text)}
+    assert attributes["140"] == "people killed" and attributes["900"] == "people injured"
+    assert attributes["Some 3,000"] == "residents evacuated"
 
 
 def test_figures_without_a_readable_attribute_are_left_out() -> None:
@@ -94,7 +95,7 @@ def test_levels_after_a_change_and_secondary_events() -> None:
 
 
 def test_qualifiers_stay_with_the_value() -> None:
-    assert ("Xland", "deaths", "at least 1,300", []) in _claims(
+    assert ("Xland", "people killed", "at least 1,300", []) in _claims(
         "Xland quake\nThe quake in Xland killed at least 1,300 people.\n"
     )
 
@@ -108,7 +109,7 @@ def test_the_time_a_running_figure_was_read_covers_the_sentence() -> None:
     text = ("Ardan quake\nAt least 61 people died and 300 were hurt when a quake hit Ardan late on Friday, "
             "officials said Sunday.\nThe death toll from Friday's quake in the Ardan region rose to 58 on Saturday.\n")
     claims = {v: (a, c) for _, a, v, c in _claims(text)}
-    assert claims["At least 61"] == ("deaths", ["said Sunday"])
+    assert claims["At least 61"] == ("people died", ["said Sunday"])
     assert claims["58"] == ("death toll", ["on Saturday"])
 
 

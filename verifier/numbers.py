@@ -220,6 +220,8 @@ def _word_quantities(text: str) -> list[Quantity]:
     found = []
     alone = text.strip().lower()
     for m in _WORD_SHARE.finditer(text):
+        if _ORDINAL_BEFORE.search(text[max(0, m.start() - 12):m.start()]):
+            continue  # "the first half of 2027" is a period
         if not _WORD_SHARE_CONTEXT.match(text[m.end():]) and alone != m.group(0).lower():
             continue  # a claim's value "near-perfect" stands alone; in running text the context decides
         low, high = _WORD_SHARES[m.group(0).lower()]
@@ -230,6 +232,7 @@ def _word_quantities(text: str) -> list[Quantity]:
     return found
 
 
+_ORDINAL_BEFORE = re.compile(r"\b(?:first|second|third|fourth|last|latter|former)[\s-]+$", re.IGNORECASE)
 _BETWEEN = re.compile(r"\bbetween\s*$", re.IGNORECASE)
 
 

@@ -16,9 +16,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from . import dates
+from .features import FUNCTION_WORDS, stem
 from .keys import KeyMaker, split_parenthetical, squash
 from .models import CandidateClaim, Document, ExtractedClaim
-from .numbers import Quantity, may_hold_quantity, parse_quantities
+from .numbers import UNITS, Quantity, may_hold_quantity, parse_quantities
 from .text import CLAUSE_BREAK, Span, clause_at, is_headline, paragraphs, sentences
 
 # --- names ---------------------------------------------------------------------------------
@@ -29,15 +30,13 @@ _CAP = r"(?:[A-Z][\w’'+&.\-]{0,40}[\w+]|[A-Z])"
 _NAME = re.compile(
     rf"{_CAP}(?:(?:\s+|-)(?:{_CAP}|\d+(?:\.\d+)?(?=\s+[A-Z]|[\s,.;:)]|$)|(?:of|de|&)(?=\s+[A-Z]))){{0,8}}"
 )
+# A back-reference: "it", "its", or a definite description opening a clause ("The blaze was 20%
+# contained", "the union said"): it stands for the entity the text is about, whatever the noun.
 ANAPHORS = re.compile(
-    r"\b(?:it|its|the (?:model|company|firm|group|drug|treatment|therapy|system|product|"
-    r"lab|startup|quake|earthquake|storm|study|trial|bank|maker|carrier|insurer|retailer))\b",
-    re.IGNORECASE,
+    r"\b(?:[Ii]ts?)\b"
+    r"|(?:^|(?<=[,;:]\s)|(?<=\bthat\s)|(?<=\band\s)|(?<=\bbut\s))[Tt]he\s+[a-z]{3,20}(?:\s+[a-z]{3,20})?"
+    r"(?=['’]s\b|\s+[a-z])",
 )
-_METRIC_WORDS = {
-    "index", "exam", "benchmark", "benchmarks", "test", "score", "verified", "bench", "eval",
-    "diamond", "reasoning", "pro",
-}
 _SENTENCE_STARTERS = {
     "the", "a", "an", "on", "in", "at", "for", "by", "with", "from", "as", "after", "before",
     "this", "that", "these", "those", "it", "its", "while", "when", "where", "if", "but", "and",
@@ -69,12 +68,6 @@ _CHANGE_VERBS = r"(?:rose|fell|grew|increased|decreased|declined|jumped|dropped|
 _FALL_VERBS = r"(?:fell|decreased|declined|dropped|slipped|lost)"
 _QUALIFIER = r"(?:(?:about|around|nearly|some|an estimated|just|roughly|approximately)\s+)?"
 _POSITION_VERBS = r"(?:lands at|landed at|sits at|sat at|comes in at|came in at|stands at|stood at)"
-_MEASURE_NOUNS = {
-    "magnitude", "depth", "revenue", "revenues", "sales", "profit", "income", "toll", "score",
-    "rating", "temperature", "height", "length", "weight", "capacity", "population", "price",
-    "cost", "valuation", "margin", "rate", "growth", "earnings", "eps", "dividend", "loss",
-    "deficit", "budget", "funding", "turnover", "output", "wind", "speed", "efficacy", "dose",
-}
 _STOP_PHRASE = {
     "of", "in", "on", "at", "to", "by", "for", "with", "from", "and", "or", "than", "as", "that",
     "which", "who", "while", "its", "their", "his", "her", "was", "is", "were", "are", "has",
@@ -84,17 +77,6 @@ _STOP_PHRASE = {
     "through", "after", "before", "during", "since", "despite", "among", "between",
 }
 _UNIT_NOUN = re.compile(r"\s*(?:-\s*)?(?P<noun>[a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2})")
-_COUNT_VERBS = {
-    "deaths": r"\b(?:killed|killing|dead|died|deaths?|death toll|lost their lives|fatalities)\b",
-    "injuries": r"\b(?:injured|injuring|wounded|injuries|hurt)\b",
-    "participants": r"\b(?:enroll?ed|enrolling|participants?|randomi[sz]ed|recruited|(?:study|trial) (?:of|with|in))\b",
-    "employees": r"\b(?:employs|employed|employees|staff|workforce)\b",
-    "evacuees": r"\b(?:evacuated|evacuees)\b",
-}
-_GENERIC_NOUNS = {"people", "persons", "residents", "individuals", "patients", "others", "workers", "adults",
-                  "children", "subjects", "participants", "volunteers"}
-_CONTAINER_NOUNS = {"study", "trial", "survey", "sample", "group", "cohort", "city", "town", "country", "population",
-                    "total", "crowd", "team", "workforce"}
 _REDUCE_VERBS = r"(?:reduc(?:ed|es|e|ing)|cut(?:s|ting)?|lower(?:ed|s|ing)?|decreas(?:ed|es|e|ing)|slash(?:ed|es)?)"
 _RAISE_VERBS = r"(?:increas(?:ed|es|e|ing)|rais(?:ed|es|e|ing)|boost(?:ed|s|ing)?|improv(?:ed|es|e|ing))"
 _DETERMINERS_AND_VERBS = {
@@ -213,10 +195,12 @@ class RulesExtractor:
         doc = doc.model_copy(update={"text": mask_long_tokens(doc.text)})
         common = common_words(doc.text)
         token = _VOCABULARY.set(common)
+        title = _TITLE_STEMS.set(frozenset(stem(w) for w in re.findall(r"[A-Za-z]{3,}", doc.title)))
         try:
             return self._extract(doc, common)
         finally:
             _VOCABULARY.reset(token)
+            _TITLE_STEMS.reset(title)
 
     def _extract(self, doc: Document, common: Vocabulary) -> list[CandidateClaim]:
         main = main_entity(doc, self.keys, common)
@@ -305,7 +289,7 @@ class RulesExtractor:
             chosen = opener  # "Joy Okoro won the Brandt seat with 61.2%": the clause's subject, not its object
         elif before:
             chosen = before[-1]
-        elif after and after[0].anaphor:
+        elif after and after[0].anaphor and after[0].text.lower() in ("it", "its"):
             chosen = after[0]  # "Scoring 80.5% on X, it proves ..."
         else:
             return previous()
@@ -493,7 +477,7 @@ def main_entity(doc: Document, keys: KeyMaker, common: Vocabulary | None = None)
     for m in title_mentions + body:
         for part in _possessive_parts(m.text):
             key = keys.subject(part)
-            if key and not _is_metric_name(part):
+            if key:
                 counts[key] += 1
                 spelled.setdefault(key, split_parenthetical(part)[0])
     for key in counts:
@@ -508,10 +492,6 @@ def main_entity(doc: Document, keys: KeyMaker, common: Vocabulary | None = None)
 def _possessive_parts(name: str) -> list[str]:
     parts = re.split(r"['’]s\s+", name)
     return [p for p in parts if p] if len(parts) > 1 else [name]
-
-
-def _is_metric_name(name: str) -> bool:
-    return any(w.lower() in _METRIC_WORDS for w in re.findall(r"[A-Za-z]+", name))
 
 
 def _sentence_start(text: str, start: int) -> int:
@@ -571,7 +551,7 @@ def _inside_closed_parenthesis(text: str, start: int) -> bool:
 
 def _last_subject(sentence: Span, keys: KeyMaker, common: Vocabulary) -> str | None:
     """The last non-metric name of a sentence: who a following bare figure is about."""
-    names = [m for m in _mentions(sentence.text, keys, common) if not m.anaphor and not _is_metric_name(m.text)]
+    names = [m for m in _mentions(sentence.text, keys, common) if not m.anaphor]
     return split_parenthetical(names[-1].text)[0] if names else None
 
 
@@ -652,26 +632,52 @@ def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str
 
 
 def _measure_noun_before(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'magnitude 7.1', 'revenue $4.2 billion': a measure named right before its figure.
+    """'magnitude 7.1', 'revenue $4.2 billion', 'a 7.1-magnitude quake': a noun right before the
+    figure (or joined to it by a hyphen) names the measure, when it is a noun and not a verb.
 
-    A following noun that names a secondary event keeps it apart: 'a magnitude 5.9
-    aftershock' is not the quake's magnitude.
+    A noun after the figure qualifies the measure unless the document's title names it: in a
+    report on a quake, 'a magnitude 5.9 aftershock' is the aftershock's magnitude.
     """
-    m = re.search(r"\b(?P<noun>[a-z]{3,})\s+(?:of\s+)?$", before)
-    if m and m.group("noun") in _MEASURE_NOUNS:
+    m = re.search(r"(?:^|\s)(?P<det>(?:a|an|the|its|their|his|her)\s+|[A-Z][\w’'-]{0,40}['’]s\s+)?"
+                  r"(?P<noun>[a-z]{3,20})\s+(?P<of>of\s+)?$", before)
+    if m and _noun_like(m.group("noun"), bool(m.group("det"))):
+        if m.group("of"):
+            # "a study of 1,200 patients": what is counted is the noun after; "a depth of 10 km" is a measure
+            return None if _unit_noun(after) else (m.group("noun"), None)
         return _qualified(m.group("noun"), after), None
-    m = re.match(r"-(?P<noun>[a-z]{3,})\b", after)
-    if m and m.group("noun") in _MEASURE_NOUNS:
+    m = re.match(r"-(?P<noun>[a-z]{3,20})\b", after)
+    if m and _noun_like(m.group("noun"), True) and not m.group("noun").endswith("s"):
         return _qualified(m.group("noun"), after[m.end():]), None
     return None
 
 
-_SECONDARY_EVENTS = re.compile(r"\s*(?P<event>aftershocks?|foreshocks?|tremors?)\b", re.IGNORECASE)
+_QUALIFIER_WORDS = frozenset({"least", "most", "nearly", "almost", "roughly", "approximately", "just", "exactly",
+                              "some", "around", "about", "over", "under", "than", "more", "fewer", "less", "only",
+                              "estimated", "another", "further", "extra", "total"})
+
+
+def _noun_like(word: str, determined: bool) -> bool:
+    """A word that can head a noun phrase: no function word or known verb form; a word in -s only
+    after a determiner ('its sales', not 'employs')."""
+    if word in _STOP_PHRASE or word in _DETERMINERS_AND_VERBS or word in _IRREGULAR_VERBS or word in FUNCTION_WORDS \
+            or word in _QUALIFIER_WORDS:
+        return False
+    if word.endswith(("ed", "ing")) or re.fullmatch(_SCORE_VERBS, word) or re.fullmatch(_CHANGE_VERBS, word):
+        return False
+    return determined or not word.endswith("s")
 
 
 def _qualified(measure: str, after: str) -> str:
-    m = _SECONDARY_EVENTS.match(after)
-    return f"{m.group('event').lower().rstrip('s')} {measure}" if m else measure
+    m = re.match(r"\s*(?P<noun>[a-z]{3,20})\b", after)
+    if not m or not _noun_like(m.group("noun"), True) or m.group("noun") in UNITS:
+        return measure
+    noun = m.group("noun")
+    if stem(noun) in _TITLE_STEMS.get():
+        return measure  # the event the document is about: "a magnitude 7.1 quake" in a quake report
+    return f"{noun.rstrip('s') if noun.endswith('s') and len(noun) > 4 else noun} {measure}"
+
+
+_TITLE_STEMS: ContextVar[frozenset[str]] = ContextVar("title_stems", default=frozenset())
 
 
 def _per_share(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
@@ -682,12 +688,26 @@ def _per_share(text: str, q: Quantity, before: str, after: str, before_all: str)
 
 
 def _counted(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'killed 1,200 people', '900 people injured', 'enrolled 1,200 patients': what was counted."""
+    """'killed 1,200 people', '900 people injured', '1,200 patients were enrolled': the counted noun
+    and what happened to it, so that people killed and people injured are different counts."""
     noun = _unit_noun(after)
     if not noun:
         return None
-    mapped = _count_attribute(noun, before[-40:] + " " + after[:60])
-    return (mapped, None) if mapped in _COUNT_VERBS else None
+    verb_before = re.search(rf"\b(?P<verb>[a-z]{{3,20}})\s+(?:{_APPROX_WORDS}\s+)?$", before)
+    verb_after = re.match(
+        rf"\s*{re.escape(noun)}\s+(?:(?:were|was|have been|had been|are|is)\s+)?(?P<verb>[a-z]{{3,20}})\b", after)
+    for m in (verb_after, verb_before):
+        if m and _participle(m.group("verb")):
+            return f"{noun} {m.group('verb')}", None
+    return None
+
+
+_APPROX_WORDS = r"(?:at least|at most|about|around|nearly|almost|some|more than|fewer than|over|under|roughly|up to)"
+
+
+def _participle(word: str) -> bool:
+    """A past participle or past tense: '-ed', '-en', or an irregular one ('hurt', 'lost')."""
+    return (word.endswith(("ed", "en")) and word not in _STOP_PHRASE and len(word) >= 4) or word in _IRREGULAR_VERBS
 
 
 def _change_by(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
@@ -706,13 +726,11 @@ def _change_by(text: str, q: Quantity, before: str, after: str, before_all: str)
 
 def _noun_of(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
     """'revenue of $4.2 billion', 'a depth of 10 km'."""
-    m = re.search(rf"(?P<np>(?:[a-z][\w-]*\s+){{0,2}}[a-z][\w-]*)\s+of\s+{_QUALIFIER}$", before)
-    if not m:
-        return None
+    m = re.search(rf"(?P<np>(?:[a-z][\w-]{{0,30}}\s+){{0,2}}[a-z][\w-]{{0,30}})\s+of\s+{_QUALIFIER}$", before)
+    if not m or _unit_noun(after):
+        return None  # "a study of 1,200 patients": what was counted is the noun after the figure
     phrase = _clean_phrase(m.group("np"))
-    if not phrase or phrase.split()[-1] in _CONTAINER_NOUNS:
-        return None  # "a study of 1,200 patients": the container is not what was measured
-    return phrase, None
+    return (phrase, None) if phrase else None
 
 
 def _level_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
@@ -762,7 +780,7 @@ def _share_of(text: str, q: Quantity, before: str, after: str, before_all: str) 
 def _state_after(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
     """'The blaze was 20% contained', 'the line is 85% built': the state a share measures, named by
     the participle after it."""
-    if q.dimension != "percent":
+    if q.dimension != "percent" or not re.search(r"\b(?:is|was|are|were|been|be|now|remains?|remained)\s+$", before):
         return None
     m = re.match(r"\s+(?P<state>[a-z]{3,30}(?:ed|en))\b", after)
     return (m.group("state"), None) if m else None
@@ -780,7 +798,7 @@ def _until_function_word(phrase: str) -> str:
 def _unit_attribute(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
     """'3.3B daily active users', 'a 7.1-magnitude quake': the noun after the figure."""
     noun = _unit_noun(after)
-    return (_count_attribute(noun, before[-40:] + " " + after[:60]), None) if noun else None
+    return (noun, None) if noun else None
 
 
 def _is_calendar(name: str) -> bool:
@@ -808,8 +826,8 @@ _VOCABULARY: ContextVar[Vocabulary | None] = ContextVar("vocabulary", default=No
 
 
 def _is_metric_like(name: str, text: str) -> bool:
-    """A name that reads as a test or index rather than an organisation."""
-    return _is_metric_name(name) or not re.search(rf"\b{re.escape(name)}\s+(?:said|says|reported)", text)
+    """A name that reads as a scale rather than a speaker: nothing says it said or reported anything."""
+    return not re.search(rf"\b{re.escape(name)}\s+(?:said|says|reported)", text)
 
 
 def _clean_phrase(phrase: str) -> str:
@@ -881,19 +899,9 @@ def _unit_noun(after: str) -> str:
         if w in _STOP_PHRASE or w in {"the", "a", "an"} or w.endswith(("ing", "ed")) or w in _IRREGULAR_VERBS:
             break
         words.append(w)
-        if w in _GENERIC_NOUNS:
-            break  # "people worldwide": the count is of people
+        if len(words) == 2 or (w.endswith("s") and len(w) > 3):
+            break  # a plural ends the counted noun: "people worldwide" counts people
     return " ".join(words)
-
-
-def _count_attribute(noun: str, context: str) -> str:
-    """Map generic counted nouns to what was counted, from the verbs around them."""
-    head = noun.split()[-1]
-    if head in _GENERIC_NOUNS or noun in _GENERIC_NOUNS:
-        for attribute, pattern in _COUNT_VERBS.items():
-            if re.search(pattern, context, re.IGNORECASE):
-                return attribute
-    return noun
 
 
 @dataclass(frozen=True)
