@@ -89,12 +89,9 @@ _PERIOD_ADJECTIVES = {
     "first-quarter", "second-quarter", "third-quarter", "fourth-quarter", "full-year", "half-year",
     "first-half", "second-half", "year-end", "q1", "q2", "q3", "q4", "fiscal",
 }
-_PHYSICAL_MEASURES = {"depth", "magnitude", "height", "length", "width", "speed", "temperature", "weight",
-                      "altitude", "distance", "diameter"}
 _IRREGULAR_VERBS = {"struck", "hit", "rose", "fell", "grew", "took", "made", "left", "led", "won", "lost", "saw",
                     "came", "went", "gave", "held", "ran", "sold", "bought", "paid", "spent", "holds", "reads",
                     "is", "are", "was", "were", "will", "would"}
-_LOCATION_NOUN = re.compile(r"(?:city|town|province|region|state|capital|port)", re.IGNORECASE)
 _HEDGES = re.compile(
     r"\b(?:reportedly|reported that|reports that|(?:is|are|was|were|has been|have been) reported|unconfirmed|"
     r"unverified|could not (?:be )?(?:independently )?confirm|unable to (?:independently )?confirm|planned|"
@@ -136,11 +133,6 @@ _MODE_WORDS = re.compile(
     r"\b(?:no tools|with tools|without tools|zero-shot|few-shot|\d+-shot|pass@\d+|"
     r"[A-Z][a-z]+ mode|[a-z]+ mode)\b"
 )
-_ROW_DIMENSION_WORDS = {
-    "company", "companies", "model", "models", "country", "countries", "name", "team", "drug",
-    "group", "arm", "city", "region", "firm", "product", "provider", "vendor", "player", "site",
-    "hospital", "state", "province", "district", "bank", "candidate", "party",
-}
 
 
 class _Context:
@@ -300,13 +292,25 @@ class RulesExtractor:
 
     # --- tables --------------------------------------------------------------------------------
 
+    def _rows_are_subjects(self, doc: Document, header: list[Span], rows: list[list[Span]]) -> bool:
+        """Which way a table reads: the labels the prose names as things are the subjects; with
+        one figure column, its header is what the rows measure ('| Company | Revenue |')."""
+        prose = " ".join(p.text for p in paragraphs(doc.text[:SCAN_CHARS]) if not p.text.startswith("|"))
+        named = {self.keys.subject(m.text) for m in _mentions(prose, self.keys) if not m.anaphor}
+        def share(cells: list[Span]) -> float:
+            return sum(self.keys.subject(split_parenthetical(c.text)[0]) in named for c in cells) / max(len(cells), 1)
+
+        row_share, column_share = share([r[0] for r in rows if r]), share(header[1:])
+        if abs(row_share - column_share) > 0.25:
+            return row_share > column_share
+        return len(header) == 2
+
     def _table_claims(self, doc: Document, table: list[list[Span]], main: str) -> list[CandidateClaim]:
         header, rows = table[0], table[1:]
         if len(header) < 2 or not rows:
             return []
-        corner = header[0].text.lower()
         columns_are_periods = all(dates.periods(h.text) and len(h.text) < 30 for h in header[1:])
-        rows_are_subjects = any(w in _ROW_DIMENSION_WORDS for w in re.findall(r"[a-z]+", corner))
+        rows_are_subjects = self._rows_are_subjects(doc, header, rows)
         claims = []
         for row in rows:
             if len(row) < 2:
@@ -557,7 +561,7 @@ def _last_subject(sentence: Span, keys: KeyMaker, common: Vocabulary) -> str | N
 
 _LOCATION_BEFORE = re.compile(
     r"(?:(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of|near|off|"
-    r"outside|from|in the (?:city|town|province|region|port|village) of)\s+(?:the\s+)?$",
+    r"outside|from|in the [a-z]{3,20} of)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 _DATELINE = re.compile(r"^[A-Z][A-Z .'-]{2,},")
@@ -614,7 +618,8 @@ def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str
     """A named scale: '89.5 on GPQA Diamond', 'On X, S scores N', 'X assigned S a score of N', 'X lands at N'."""
     m = re.match(rf"\s*(?:points?\s+|(?:performance|scores?|results?|accuracy|marks)\s+)?(?:on|in)\s+(?:the\s+)?"
                  rf"(?:[a-z-]+\s+){{0,2}}(?P<name>{_NAME.pattern})", text[q.end:])
-    if m and not _is_calendar(m.group("name")) and not _LOCATION_NOUN.search(text[q.end:q.end + m.start("name")]):
+    if m and not _is_calendar(m.group("name")) and not re.search(r"\b(?:the\s+)?[a-z]+\s+of\s+$",
+                                                                 text[q.end:q.end + m.start("name")]):
         begin = q.end + m.start("name")
         return m.group("name"), (begin, begin + len(m.group("name")))
     m = re.match(rf"\s*(?:On|In|For)\s+(?:the\s+)?(?:[a-z-]+\s+){{0,3}}(?P<name>{_NAME.pattern}),", text)
@@ -681,9 +686,9 @@ _TITLE_STEMS: ContextVar[frozenset[str]] = ContextVar("title_stems", default=fro
 
 
 def _per_share(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'$1.52 per share' is earnings per share, whatever the sentence is about."""
+    """'$1.52 per share', '$52 a share': an amount per share, whatever the sentence calls it."""
     if q.dimension == "money" and re.match(r"\s*(?:a|per)\s+(?:diluted\s+)?share\b", after):
-        return "earnings per share", None
+        return "amount per share", None
     return None
 
 
@@ -846,8 +851,6 @@ def _clean_phrase(phrase: str) -> str:
         return ""
     if not all(re.fullmatch(r"[A-Za-z][\w’'-]*", w) for w in words):
         return ""  # digits or symbols are not a measured thing
-    if words[-1].lower() in _PHYSICAL_MEASURES:
-        return words[-1].lower()  # "shallow depth" and "depth" are one measure
     return " ".join(words)
 
 
@@ -874,16 +877,16 @@ def _head(words: list[str]) -> list[str]:
     if head[-1].lower() in _COUNTING_NOUNS and words[at].lower() == "of":
         end = next((i for i, w in enumerate(qualifier) if w.lower() in _PREPOSITIONS), len(qualifier))
         return qualifier[:end] or head
-    if any(w[:1].isupper() or _TIME_OR_EVENT.fullmatch(w.lower().strip(".,")) for w in qualifier):
+    # a time ("for the quarter"), a name ("at Acme") or an origin ("from the quake") says when, whose or
+    # why, not what; a scope ("at the cloud unit", "in the north") changes what is measured
+    if words[at].lower() in ("from", "since", "during") or any(
+            w[:1].isupper() or _TIME_WORD.fullmatch(w.lower().strip(".,")) for w in qualifier):
         return head
     return words
 
 
-_TIME_OR_EVENT = re.compile(
-    r"quarter|year|years|period|month|months|week|weeks|day|days|half|season|fiscal|today|yesterday|"
-    r"(?:earth)?quakes?|storms?|hurricanes?|floods?|fires?|attacks?|blasts?|explosions?|crash|crashes|"
-    r"disasters?|outbreaks?|trials?|study|studies|tremors?|eruptions?|war|conflict"
-)
+_TIME_WORD = re.compile(r"quarter|year|years|period|month|months|week|weeks|day|days|half|season|fiscal|today|"
+                        r"yesterday")
 
 
 def _unit_noun(after: str) -> str:
