@@ -122,7 +122,7 @@ def test_qualifiers_that_do_not_change_the_measure_are_dropped_and_others_kept()
     found = {v: keys.attribute(a) for _, a, v, _ in _claims(text)}
     assert found["$12.3 billion"] == "revenue"
     assert found["$3.2 billion"] not in ("revenue", "sale")  # a unit's sales are not the company's revenue
-    assert found["3,100"] == "deaths"
+    assert found["3,100"] == "dead"  # "the number of" says nothing of what is counted
     assert found["$45 million"] == "netloss" and "$80 million" not in found
 
 

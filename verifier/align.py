@@ -353,9 +353,9 @@ def _code_merges(atoms: dict[str, _Atom]) -> list[tuple[str, str]]:
             if len(owners) == 1 and token[:1].isupper():
                 merges.append((key, next(iter(owners))))  # "Wang" and "Alexandr Wang", when only one Wang
                 continue
-            longer = first_words.get(squash(token), set()) - {key}
-            if len(longer) == 1 and token[:1].isupper():
-                merges.append((key, next(iter(longer))))  # "Brennmark" and "Brennmark Chemicals", when only one
+            target = _parent_name(first_words.get(squash(token), set()) - {key}, atoms)
+            if target and token[:1].isupper():
+                merges.append((key, target))  # "Brennmark" and "Brennmark Chemicals", when only one
     for key, atom in atoms.items():
         for name in atom.names:
             _, inner = split_parenthetical(name)
@@ -364,6 +364,18 @@ def _code_merges(atoms: dict[str, _Atom]) -> list[tuple[str, str]]:
                 if target and acronym.isupper() and _initials(atom.core) == acronym:
                     merges.append((target, key))  # "Epoch Capabilities Index (ECI)" names "ECI"
     return merges
+
+
+def _parent_name(longer: set[str], atoms: dict[str, _Atom]) -> str | None:
+    """The one longer name a short form stands for: the only one, or the one every other extends
+    ("Kestrel" is "Kestrel Rail" when the rest are "Kestrel Rail Freight" and the like, i.e. its parts)."""
+    if len(longer) == 1:
+        return next(iter(longer))
+    cores = {key: [squash(t) for t in atoms[key].core] for key in sorted(longer)}
+    for key, core in cores.items():
+        if all(other[:len(core)] == core for k, other in cores.items() if k != key):
+            return key
+    return None
 
 
 def _initialled_match(atom: _Atom, by_shape: dict[tuple[int, str], list[tuple[str, _Atom]]]) -> str | None:

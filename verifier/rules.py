@@ -47,7 +47,7 @@ _SENTENCE_STARTERS = {
     "instead", "over", "under", "up", "down", "last", "first", "new", "early", "late", "more",
     "less", "fewer", "about", "around", "nearly", "almost", "only", "just", "rival", "rivals",
     "neighbouring", "neighboring", "nearby", "fellow", "of", "de", "&", "then", "now", "today",
-    "yesterday", "tonight", "shares", "stock", "stocks", "overall", "indeed", "finally", "second",
+    "yesterday", "tonight", "overall", "indeed", "finally", "second",
     "third", "similarly", "likely", "separately", "elsewhere", "together", "altogether", "currently",
 }
 
