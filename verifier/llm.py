@@ -43,6 +43,8 @@ from tenacity import (
     stop_after_delay,
 )
 
+from . import resource_dir
+
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
 
@@ -50,7 +52,7 @@ R = TypeVar("R")
 for _name in ("instructor", "instructor.v2.retry", "instructor.v2", "instructor.core"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 
-PROMPTS_DIR = Path(os.environ.get("VERIFIER_PROMPTS", Path(__file__).resolve().parent.parent / "prompts"))
+PROMPTS_DIR = Path(os.environ.get("VERIFIER_PROMPTS") or resource_dir("prompts"))
 
 
 @functools.cache

@@ -14,11 +14,11 @@ from typing import Any
 
 import fastjsonschema
 
-from . import timing
+from . import resource_dir, timing
 from .models import AsOf, Contradiction, Explained, Gold, GroundedClaim, Report, Timeline
 
 SCHEMAS: dict[str, type[Report] | type[Gold]] = {"report": Report, "gold": Gold}
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_DIR = resource_dir("schemas")
 
 
 def schema_of(name: str) -> dict[str, Any]:
