@@ -383,6 +383,11 @@ def _gap(a: Quantity, b: Quantity) -> float:
 
 
 def _fmt(gap: float, q: Quantity) -> str:
+    """'gap 1 billion USD', not 'gap 1e+09 USD': large gaps read with their scale word."""
     unit = q.unit if q.unit not in ("", "%") else ""
     text = f"{gap:,.4g}"
+    for word, factor in (("trillion", 1e12), ("billion", 1e9), ("million", 1e6)):
+        if abs(gap) >= factor:
+            text = f"{gap / factor:,.4g} {word}"
+            break
     return f"gap {text} {unit}".strip()

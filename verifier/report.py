@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,22 @@ def write_report(report: Report, out_dir: Path) -> tuple[Path, Path]:
     return json_path, md_path
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~!])")
+_HTML_SPECIAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_LINE_START = re.compile(r"^(\d+)(?=[.)])|^(?=[#>+=-])")
+
+
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    """A value from a document or a model, shown as text on one line: no HTML a viewer would
+    run ('<script>', '<img onerror>'), no Markdown that would turn it into a link, an image or
+    emphasis, no '|' that would break a table row."""
+    flat = " ".join(text.split()).translate(_HTML_SPECIAL)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+def _line(text: str) -> str:
+    """`_cell` for a value that opens a line: nor a heading, quote, list or rule either."""
+    return _LINE_START.sub(lambda m: (m.group(1) or "") + "\\", _cell(text), count=1)
 
 
 def _when(as_of: AsOf | None) -> str:
@@ -106,7 +121,7 @@ def _contradiction_md(n: int, flag: Contradiction) -> list[str]:
         "|---|---|",
         f"| {_side(a)} | {_side(b)} |",
         "",
-        f"{flag.rationale}",
+        _line(flag.rationale),
         "",
     ]
     return lines
@@ -163,11 +178,11 @@ def render_markdown(report: Report) -> str:
     else:
         lines += ["None found.", ""]
     if report.skipped:
-        lines += ["## Skipped files", ""] + [f"- `{s.path}`: {s.reason}" for s in report.skipped] + [""]
+        lines += ["## Skipped files", ""] + [f"- {_cell(s.path)}: {_cell(s.reason)}" for s in report.skipped] + [""]
     if report.failures:
-        lines += ["## Failed chunks", ""] + [f"- {f}" for f in report.failures] + [""]
+        lines += ["## Failed chunks", ""] + [f"- {_cell(f)}" for f in report.failures] + [""]
     if report.unprocessed:
-        lines += ["## Not processed (budget reached)", ""] + [f"- `{d}`" for d in report.unprocessed] + [""]
+        lines += ["## Not processed (budget reached)", ""] + [f"- {_cell(d)}" for d in report.unprocessed] + [""]
     counts, usage = report.counts, report.usage
     lines += [
         "## Counts", "",

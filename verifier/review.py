@@ -267,9 +267,19 @@ def _csv(flags: Iterable[FlagSummary]) -> str:
     for f in flags:
         values = ([*f.values, "", ""])[:2]
         documents = ([*f.documents, "", ""])[:2]
-        writer.writerow([f.id, f.batch, f.status, f.severity, f.kind, f.question, f.subject, f.attribute, *values,
-                         *documents, f.rationale])
+        writer.writerow([_cell(v) for v in (f.id, f.batch, f.status, f.severity, f.kind, f.question, f.subject,
+                                              f.attribute, *values, *documents, f.rationale)])
     return out.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str | None) -> str:
+    """A CSV cell a spreadsheet shows, never runs: text from a document that starts like a
+    formula ('=HYPERLINK(...)', '+1', '@SUM') is prefixed with an apostrophe (OWASP's advice)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def claim_reviews(details: list[FlagDetail]) -> dict[str, Any]:
@@ -293,9 +303,8 @@ def claim_reviews(details: list[FlagDetail]) -> dict[str, Any]:
             "itemReviewed": {
                 "@type": "Claim",
                 "text": claim.quote,
-                "appearance": {
-                    "@type": "CreativeWork", "name": claim.title, "url": Path(claim.path).resolve().as_uri(),
-                },
+                # named by id and title: the operator's file paths are not for publishing
+                "appearance": {"@type": "CreativeWork", "name": claim.title, "identifier": claim.document},
                 "author": {"@type": "Organization", "name": claim.asserted_by} if claim.asserted_by else None,
             },
             "reviewRating": {
