@@ -100,3 +100,17 @@ def test_ingest_reads_names_with_spaces_and_accents(tmp_path: Path) -> None:
     (tmp_path / "Überblick café notes.md").write_text("# Überblick\nText.")
     [doc] = ingest([tmp_path]).documents
     assert doc.id == "Überblick café notes" and doc.title == "Überblick"
+
+
+def test_a_file_over_the_size_limit_is_skipped_unread_with_its_size_named(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "fine.txt").write_text("Acme's revenue was $5 billion in 2025.\n", encoding="utf-8")
+    with (docs / "huge.txt").open("wb") as handle:
+        handle.truncate(3 * 1024 * 1024)  # sparse: three megabytes of nothing, not written
+    result = CliRunner().invoke(cli, ["run", str(docs), "--out", str(tmp_path / "out"), "--max-document-mb", "2"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [d["id"] for d in report["documents"]] == ["fine"]
+    (skipped,) = report["skipped"]
+    assert skipped["path"].endswith("huge.txt") and "too large: 3.0 MB (the limit is 2.0 MB" in skipped["reason"]

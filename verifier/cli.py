@@ -64,12 +64,15 @@ def cli() -> None:
               help="JSON price table per model (USD per million input/output tokens).")
 @click.option("--rpm", type=click.IntRange(1), default=None, help="At most this many requests per minute.")
 @click.option("--tpm", type=click.IntRange(1), default=None, help="At most this many tokens per minute.")
+@click.option("--max-document-mb", type=click.FloatRange(0.001), default=20.0, show_default=True,
+              help="Skip (and name) a file larger than this.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
     paths: tuple[str, ...], out_dir: Path, backend: str | None, aligner: str | None, embed_model: str | None,
     model: str | None, base_url: str | None,
     concurrency: int, chunk_tokens: int, timeout: float | None, aliases: Path | None, no_cache: bool,
-    resume: str | None, max_cost: float | None, prices: Path | None, rpm: int | None, tpm: int | None, quiet: bool,
+    resume: str | None, max_cost: float | None, prices: Path | None, rpm: int | None, tpm: int | None,
+    max_document_mb: float, quiet: bool,
 ) -> None:
     """Verify the documents under PATHS (.txt, .md, .html files or folders) and write a report."""
     chosen = backend or ("llm" if endpoint_configured(base_url) else "rules")
@@ -88,6 +91,7 @@ def run(
         aligner="llm" if aligner == "llm" else "code" if aligner == "code" else None, embed_model=embed_model,
         concurrency=concurrency, chunk_tokens=chunk_tokens, use_cache=not no_cache, aliases=aliases, warn=_warn,
         resume=resume, max_cost=max_cost, prices=prices, progress=progress.for_terminal(quiet),
+        max_document_bytes=int(max_document_mb * 1024 * 1024),
     )
     try:
         result = pipeline.run_batch(options)

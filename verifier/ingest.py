@@ -45,13 +45,16 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)
 
 
-def ingest(paths: Iterable[str | Path]) -> IngestResult:
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a news article is kilobytes; a 200 MB "document" is a mistake
+
+
+def ingest(paths: Iterable[str | Path], max_bytes: int = MAX_DOCUMENT_BYTES) -> IngestResult:
     """Read every supported file under `paths`; skip (and say why) what cannot be used."""
     result = IngestResult()
     seen_ids: set[str] = set()
     seen_hashes: dict[str, str] = {}
     for path in _walk(paths, result):
-        doc_or_reason = read_document(path)
+        doc_or_reason = read_document(path, max_bytes)
         if isinstance(doc_or_reason, str):
             result.skipped.append(SkippedFile(path=str(path), reason=doc_or_reason))
             continue
@@ -132,9 +135,15 @@ def _walk_dir(root: Path, result: IngestResult) -> Iterator[Path]:
     yield from sorted(files, key=lambda p: str(p))
 
 
-def read_document(path: Path) -> Document | str:
-    """Read one file into a Document, or return the reason it cannot be used."""
+def read_document(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> Document | str:
+    """Read one file into a Document, or return the reason it cannot be used.
+
+    The size is checked before reading, so memory stays bounded whatever lies in the folder.
+    """
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return f"too large: {_megabytes(size)} (the limit is {_megabytes(max_bytes)}; --max-document-mb)"
         data = path.read_bytes()
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}"
@@ -164,6 +173,10 @@ def read_document(path: Path) -> Document | str:
         date=day,
         date_source=source,  # type: ignore[arg-type]
     )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:,.1f} MB"
 
 
 def pdf_to_text(data: bytes) -> str:

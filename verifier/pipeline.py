@@ -66,6 +66,7 @@ class RunOptions:
     resume: str | None = None
     max_cost: float | None = None
     prices: Path | None = None
+    max_document_bytes: int = ingest.MAX_DOCUMENT_BYTES
     warn: Callable[[str], None] = field(default=lambda message: None)
     progress: Progress = field(default_factory=silent)
 
@@ -83,7 +84,7 @@ def run_batch(options: RunOptions) -> RunResult:
     started = time.monotonic()
     home = options.home or default_home()
     keys = KeyMaker.from_file(options.aliases)
-    ingested = ingest.ingest(options.paths)
+    ingested = ingest.ingest(options.paths, options.max_document_bytes)
     for skipped in ingested.skipped:
         options.warn(f"skipped {skipped.path}: {skipped.reason}")
     for note in ingested.notes:
