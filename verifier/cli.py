@@ -208,9 +208,26 @@ def export_command(batch: str | None, fmt: str, out_file: Path | None) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--token", default=lambda: os.environ.get("VERIFIER_TOKEN"),
               help="Required on every request when set (default: $VERIFIER_TOKEN); needed off loopback.")
-def serve(host: str, port: int, token: str | None) -> None:
-    """Serve the review queue in the browser, with a JSON API (/api/flags, /openapi.json)."""
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Batches run at once; the rest wait their turn.")
+@click.option("--model", default=None, help="The server's model (default: $VERIFIER_MODEL or gpt-4o-mini).")
+@click.option("--base-url", default=None, help="The server's OpenAI-compatible endpoint (default: $OPENAI_BASE_URL).")
+@click.option("--allow-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Let clients name files on the server, only under this folder (off by default).")
+@click.option("--allow-client-endpoints", is_flag=True,
+              help="Let a client send its own base_url (off: the server is never a proxy to another host).")
+@click.option("--max-files", type=click.IntRange(1), default=500, show_default=True, help="Files per uploaded batch.")
+@click.option("--max-file-mb", type=click.FloatRange(0.001), default=20.0, show_default=True,
+              help="Megabytes per uploaded file.")
+@click.option("--max-batch-mb", type=click.FloatRange(0.001), default=200.0, show_default=True,
+              help="Megabytes per uploaded batch.")
+def serve(host: str, port: int, token: str | None, workers: int, model: str | None, base_url: str | None,
+          allow_root: Path | None, allow_client_endpoints: bool, max_files: int, max_file_mb: float,
+          max_batch_mb: float) -> None:
+    """Serve the review queue and the batch API in the browser and over HTTP (/batches, /api/batches,
+    /api/flags, /openapi.json). Batches run in the background; one left running resumes on start."""
     from . import web
+    from .service import BatchService, Limits
 
     try:
         web.check_binding(host, token)
@@ -218,8 +235,19 @@ def serve(host: str, port: int, token: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     import uvicorn
 
+    settings = settings_from_env(model=model, base_url=base_url) if endpoint_configured(base_url) else None
+    limits = Limits(max_files=max_files, max_file_bytes=int(max_file_mb * 1024 * 1024),
+                    max_batch_bytes=int(max_batch_mb * 1024 * 1024))
+    service = BatchService(workers=workers, llm=settings, limits=limits, allow_root=allow_root,
+                           allow_client_endpoints=allow_client_endpoints)
+    resumed = service.start()
+    if resumed:
+        click.echo(f"resuming {len(resumed)} unfinished batch(es): {', '.join(resumed)}", err=True)
     click.echo(f"reviewing at http://{host}:{port}/" + (f"?token={token}" if token else ""), err=True)
-    uvicorn.run(web.create_app(token=token), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(web.create_app(token=token, service=service), host=host, port=port, log_level="warning")
+    finally:
+        service.close()
 
 
 T = TypeVar("T")

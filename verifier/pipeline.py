@@ -67,6 +67,7 @@ class RunOptions:
     max_cost: float | None = None
     prices: Path | None = None
     max_document_bytes: int = ingest.MAX_DOCUMENT_BYTES
+    cancelled: Callable[[], bool] | None = None  # asked before each document; True stops the run unfinished
     warn: Callable[[str], None] = field(default=lambda message: None)
     progress: Progress = field(default_factory=silent)
 
@@ -132,8 +133,10 @@ def run_batch(options: RunOptions) -> RunResult:
         try:
             unprocessed = extract.extract_documents(
                 todo, keys=keys, on_document=commit, llm=llm, chunk_tokens=options.chunk_tokens,
-                concurrency=options.concurrency, admit=budget.admit if budget else None,
+                concurrency=options.concurrency, admit=_admission(options, budget),
             )
+            if options.cancelled is not None and options.cancelled():
+                raise Cancelled(batch_id, len(documents) - len(unprocessed))
             if unprocessed:
                 options.warn(f"stopped before the budget of ${options.max_cost:.2f} ran out; "
                              f"{len(unprocessed)} document(s) not processed (see the report)")
@@ -166,6 +169,23 @@ def run_batch(options: RunOptions) -> RunResult:
     finally:
         store.close()
     return RunResult(batch_report, json_path, md_path, store.path)
+
+
+class Cancelled(Exception):
+    """The run was told to stop: what was done is stored, and the batch stays unfinished (resumable)."""
+
+    def __init__(self, batch_id: str, documents_done: int) -> None:
+        super().__init__(f"batch {batch_id} cancelled after {documents_done} document(s)")
+        self.batch_id = batch_id
+        self.documents_done = documents_done
+
+
+def _admission(options: RunOptions, budget: Budget | None) -> Callable[[Document], bool] | None:
+    """Asked before each document: not when the run is cancelled, nor past the budget."""
+    cancelled = options.cancelled
+    if cancelled is None:
+        return budget.admit if budget else None
+    return lambda doc: not cancelled() and (budget is None or budget.admit(doc))
 
 
 def _llm(options: RunOptions, home: Path) -> LLM:

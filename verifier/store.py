@@ -134,6 +134,22 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX claims_by_question ON claims(batch_id, question_id);
         """,
     ),
+    (
+        "jobs: batches submitted over HTTP, their options, state and progress",
+        """
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            created TEXT NOT NULL,
+            status TEXT NOT NULL,
+            options TEXT NOT NULL,
+            paths TEXT NOT NULL,
+            batch_id TEXT,
+            error TEXT,
+            progress TEXT NOT NULL DEFAULT '{}',
+            finished TEXT
+        );
+        """,
+    ),
 ]
 
 
@@ -400,6 +416,39 @@ class Store:
             ):
                 history[row["flag_id"]].append(row)
         return history
+
+
+class Jobs:
+    """Batches submitted over HTTP: what was asked, where it stands. A job's own rows; the batch
+    it runs is stored like any other batch."""
+
+    def __init__(self, store: Store) -> None:
+        self.db = store.db
+
+    def add(self, job_id: str, created: str, options: dict[str, object], paths: list[str]) -> None:
+        with self.db:
+            self.db.execute("INSERT INTO jobs (id, created, status, options, paths) VALUES (?, ?, 'queued', ?, ?)",
+                            (job_id, created, json.dumps(options), json.dumps(paths)))
+
+    def update(self, job_id: str, **fields: object) -> None:
+        """Set some of status, batch_id, error, progress (a dict), finished."""
+        allowed = {"status", "batch_id", "error", "progress", "finished"}
+        assert set(fields) <= allowed, fields
+        values = [json.dumps(v) if k == "progress" else v for k, v in fields.items()]
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        with self.db:
+            self.db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values, job_id))
+
+    def get(self, job_id: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return row
+
+    def all(self) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM jobs ORDER BY created DESC, id DESC"))
+
+    def unfinished(self) -> list[sqlite3.Row]:
+        """Jobs a killed server left queued or running, oldest first: they run again on start."""
+        return list(self.db.execute("SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY created, id"))
 
 
 def lineage_of(inputs: list[str]) -> str:

@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from . import review
+from .api_batches import add_batch_routes
+from .service import BatchService
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TOKEN_COOKIE = "verifier_token"
@@ -74,11 +76,15 @@ class _TokenGate(BaseHTTPMiddleware):
         return response
 
 
-def create_app(home: Path | None = None, token: str | None = None) -> FastAPI:
-    """The review app over the store in `home` (default: $VERIFIER_HOME)."""
-    app = FastAPI(title="verifier review", version="1", description="Review flagged contradictions.")
+def create_app(home: Path | None = None, token: str | None = None, service: BatchService | None = None) -> FastAPI:
+    """The review app over the store in `home` (default: $VERIFIER_HOME), and with a batch
+    service, the routes that take and run batches over the same store."""
+    app = FastAPI(title="verifier", version="1",
+                  description="Submit batches of documents, follow them, and review flagged contradictions.")
     if token:
         app.add_middleware(_TokenGate, token=token)  # type: ignore[arg-type]
+    if service is not None:
+        add_batch_routes(app, service, TEMPLATES)
 
     def _detail(flag_id: str, batch: str | None = None) -> review.FlagDetail:
         try:

@@ -1,0 +1,194 @@
+"""The batch routes of `verifier serve`: submit documents, follow a batch, fetch its report.
+
+Thin HTTP over `service.BatchService`; the review routes in `web.py` read the same store, so a
+finished batch's flags are in the shared review queue at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field, ValidationError
+
+from .service import FINISHED, BatchService, JobStatus, Refused, SubmitOptions, Upload
+
+EVENT_KEEPALIVE_SECONDS = 15.0
+_FORM_OPTIONS = ("backend", "model", "concurrency", "max_cost", "base_url")
+
+
+class DocumentIn(BaseModel):
+    """A document sent as JSON instead of a file."""
+
+    name: str = Field(..., description="a file name with its type, e.g. 'story.md'")
+    text: str
+
+
+class BatchIn(SubmitOptions):
+    """A batch as JSON: documents inline, or (when the operator allows a folder) paths under it."""
+
+    documents: list[DocumentIn] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list, description="relative to the server's --allow-root folder")
+
+
+def add_batch_routes(app: FastAPI, service: BatchService, templates: Any) -> None:
+    """Mount the batch API and the batches page on `app`."""
+
+    def _status(job_id: str) -> JobStatus:
+        try:
+            return service.status(job_id)
+        except KeyError as exc:
+            raise HTTPException(status_code=404, detail=f"no batch {job_id!r}") from exc
+
+    @app.post("/api/batches", status_code=202, response_model=JobStatus,
+              openapi_extra={"requestBody": {"content": {
+                  "multipart/form-data": {"schema": {"type": "object", "properties": {
+                      "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                      **{name: {"type": "string"} for name in _FORM_OPTIONS}}}},
+                  "application/json": {"schema": _inline(BatchIn.model_json_schema())},
+              }, "required": True}})
+    async def submit(request: Request, response: Response) -> JobStatus:
+        """Submit documents (multipart field `files`, or JSON `documents`) with run options; answers 202."""
+        _check_length(request, service)
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
+                uploads, options = await _from_form(request, service)
+                job = service.submit(uploads, options)
+            elif kind == "application/json":
+                body = _batch_in(await request.body())
+                options = SubmitOptions.model_validate(body.model_dump(include=set(SubmitOptions.model_fields)))
+                if body.paths:
+                    job = service.submit_paths(body.paths, options)
+                else:
+                    uploads = [Upload(d.name, d.text.encode("utf-8")) for d in body.documents]
+                    job = service.submit(uploads, options)
+            else:
+                raise Refused(415, "send multipart/form-data (field 'files') or application/json")
+        except Refused as exc:
+            raise HTTPException(status_code=exc.status, detail=str(exc)) from exc
+        response.headers["Location"] = job.url
+        return job
+
+    @app.get("/api/batches", response_model=list[JobStatus])
+    def batches() -> list[JobStatus]:
+        """Every submitted batch, newest first, with its progress."""
+        return service.all()
+
+    @app.get("/api/batches/{job_id}", response_model=JobStatus)
+    def batch(job_id: str) -> JobStatus:
+        """A batch's status and progress: documents done of total, calls, tokens, cost, ETA."""
+        return _status(job_id)
+
+    @app.get("/api/batches/{job_id}/report", responses={200: {"content": {"application/json": {}}}})
+    def report_json(job_id: str) -> FileResponse:
+        """The finished batch's report.json (409 while it runs)."""
+        return _report(job_id, "report.json", "application/json")
+
+    @app.get("/api/batches/{job_id}/report.md", responses={200: {"content": {"text/markdown": {}}}})
+    def report_md(job_id: str) -> FileResponse:
+        """The finished batch's report.md (409 while it runs)."""
+        return _report(job_id, "report.md", "text/markdown; charset=utf-8")
+
+    @app.post("/api/batches/{job_id}/cancel", response_model=JobStatus)
+    def cancel(job_id: str) -> JobStatus:
+        """Stop a batch: what it finished is kept, and it is marked cancelled."""
+        _status(job_id)
+        return service.cancel(job_id)
+
+    @app.get("/api/batches/{job_id}/events", responses={200: {"content": {"text/event-stream": {}}}})
+    def events(job_id: str) -> StreamingResponse:
+        """Progress as Server-Sent Events: a `progress` event on each change, `end` when the batch ends."""
+        _status(job_id)
+        return StreamingResponse(_event_stream(service, job_id), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @app.get("/batches", response_class=HTMLResponse, include_in_schema=False)
+    def batches_page(request: Request) -> Response:
+        page: Response = templates.TemplateResponse(request, "batches.html",
+                                                    {"jobs": service.all(), "limits": service.limits})
+        return page
+
+    def _report(job_id: str, name: Any, media_type: str) -> FileResponse:
+        job = _status(job_id)
+        path = service.report_path(job_id, name)
+        if path is None:
+            raise HTTPException(status_code=409, detail=f"batch {job_id} is {job.status}; its report comes when done")
+        return FileResponse(path, media_type=media_type)
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON Schema with its $defs written in place, to embed in the OpenAPI document."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        return [walk(v) for v in node] if isinstance(node, list) else node
+
+    inlined: dict[str, Any] = walk(schema)
+    return inlined
+
+
+def _check_length(request: Request, service: BatchService) -> None:
+    """Refuse a body over the batch limit before reading it (the form parser would spool it all)."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        raise HTTPException(status_code=411, detail="a Content-Length header is required")
+    try:
+        length = int(declared)
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail="Content-Length is not a number") from exc
+    allowed = service.limits.max_batch_bytes + 1024 * 1024  # room for the form's own framing
+    if length > allowed:
+        raise HTTPException(status_code=413, detail=f"{length:,} bytes; at most {service.limits.max_batch_bytes:,} "
+                                                    "per batch")
+
+
+async def _from_form(request: Request, service: BatchService) -> tuple[list[Upload], SubmitOptions]:
+    limits = service.limits
+    async with request.form(max_files=limits.max_files + 1, max_fields=len(_FORM_OPTIONS) + 4) as form:
+        uploads = []
+        for item in form.getlist("files"):
+            if isinstance(item, str):
+                raise Refused(400, "the field 'files' must hold files")
+            data = await item.read(limits.max_file_bytes + 1)
+            uploads.append(Upload(item.filename or "", data))
+        fields = {name: form.get(name) for name in _FORM_OPTIONS if form.get(name) not in (None, "")}
+    try:
+        return uploads, SubmitOptions.model_validate(fields)
+    except ValidationError as exc:
+        raise Refused(422, _one_line(exc)) from exc
+
+
+def _batch_in(raw: bytes) -> BatchIn:
+    try:
+        return BatchIn.model_validate_json(raw)
+    except ValidationError as exc:
+        raise Refused(422, _one_line(exc)) from exc
+
+
+def _one_line(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+def _event_stream(service: BatchService, job_id: str) -> Iterator[str]:
+    """Server-Sent Events: the status whenever it changes, a comment to keep the line open, `end` last."""
+    last = None
+    while True:
+        status = service.status(job_id)
+        payload = status.model_dump_json()
+        yield f"event: progress\ndata: {payload}\n\n" if payload != last else ": keepalive\n\n"
+        last = payload
+        if status.status in FINISHED:
+            yield f"event: end\ndata: {json.dumps({'status': status.status})}\n\n"
+            return
+        service.wait_for_change(job_id, service.live(job_id), EVENT_KEEPALIVE_SECONDS)

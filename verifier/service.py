@@ -1,0 +1,410 @@
+"""Batches over HTTP: documents submitted to one running instance, verified in the background.
+
+A submitted batch is a *job*: its uploads are stored under `VERIFIER_HOME/uploads` by content
+hash (a client never chooses a path on the server), its options and progress are rows in the
+store, and a bounded pool of worker threads runs it with the same code path as `verifier run`
+(resume, cache, budget). A server killed mid-batch runs its unfinished jobs again on the next
+start; the pipeline skips the documents already committed and the cache answers calls already
+made, so no call is repeated. All clients of one server share one store and so one review queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from . import pipeline
+from .ingest import SUPPORTED
+from .llm import LLMError, LLMSettings
+from .models import Usage
+from .store import Jobs, Store, default_home
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+
+
+class Refused(Exception):
+    """A submission the server will not take; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may hold. Defaults a newsroom would not hit by accident."""
+
+    max_files: int = 500
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_batch_bytes: int = 200 * 1024 * 1024
+    types: frozenset[str] = frozenset(SUPPORTED)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded document: the name the client gave (shown, never used as a path) and its bytes."""
+
+    name: str
+    data: bytes
+
+
+class SubmitOptions(BaseModel):
+    """The run options a client may set; the endpoint is the server's unless the operator allows otherwise."""
+
+    backend: Literal["llm", "rules"] | None = Field(None, description="default: llm when the server has an endpoint")
+    model: str | None = None
+    concurrency: int = Field(4, ge=1, le=64)
+    max_cost: float | None = Field(None, ge=0, description="US dollars; the batch stops cleanly before passing it")
+    base_url: str | None = Field(None, description="only when the server runs with --allow-client-endpoints")
+
+
+class JobStatus(BaseModel):
+    """Where a submitted batch stands."""
+
+    id: str
+    status: JobState
+    created: str
+    finished: str | None = None
+    batch: str | None = Field(None, description="the stored batch, whose flags are in the review queue")
+    documents: list[str] = Field(default_factory=list, description="the names the documents were submitted under")
+    documents_done: int = 0
+    documents_total: int = 0
+    calls: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    eta_seconds: float | None = None
+    contradictions: int | None = None
+    error: str | None = None
+    url: str
+    events_url: str
+    report_url: str | None = None
+    review_url: str | None = None
+
+
+_SAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+def safe_name(name: str) -> str:
+    """The last part of a client's file name, in plain characters: shown in reports, never a path."""
+    leaf = re.split(r"[\\/]", name)[-1].strip().lstrip(".")
+    cleaned = _SAFE_NAME.sub("_", leaf)[:120].strip()
+    return cleaned or "document.txt"
+
+
+class BatchService:
+    """Jobs, their uploads and the workers that run them, over one `VERIFIER_HOME`."""
+
+    def __init__(self, home: Path | None = None, workers: int = 1, llm: LLMSettings | None = None,
+                 limits: Limits | None = None, allow_root: Path | None = None,
+                 allow_client_endpoints: bool = False) -> None:
+        self.home = home or default_home()
+        self.llm = llm
+        self.limits = limits or Limits()
+        self.allow_root = allow_root.resolve() if allow_root else None
+        self.allow_client_endpoints = allow_client_endpoints
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verifier-batch")
+        self._cancel: dict[str, threading.Event] = {}
+        self._live: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._started = False
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> list[str]:
+        """Queue the jobs a previous server left unfinished; return their ids."""
+        if self._started:
+            return []
+        self._started = True
+        with self._jobs() as jobs:
+            pending = [row["id"] for row in jobs.unfinished()]
+        for job_id in pending:
+            self._queue(job_id)
+        return pending
+
+    def close(self) -> None:
+        """Stop taking work; running jobs are told to stop and stay resumable."""
+        for event in self._cancel.values():
+            event.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- submitting ---------------------------------------------------------------------------
+
+    def submit(self, uploads: list[Upload], options: SubmitOptions) -> JobStatus:
+        """Check a submission against the limits, store its files by content hash, queue it."""
+        self._check_options(options)
+        self._check_uploads(uploads)
+        paths = [self._store_upload(upload) for upload in uploads]
+        return self._add(paths, [u.name for u in uploads], options)
+
+    def submit_paths(self, paths: list[str], options: SubmitOptions) -> JobStatus:
+        """Queue files already on the server: only under the operator's --allow-root folder."""
+        if self.allow_root is None:
+            raise Refused(403, "reading files on the server is off (the operator can allow a folder with --allow-root)")
+        if not paths:
+            raise Refused(400, "no paths given")
+        self._check_options(options)
+        resolved = []
+        for raw in paths:
+            path = (self.allow_root / raw).resolve()
+            if not path.is_relative_to(self.allow_root):
+                raise Refused(403, f"{raw!r} is outside the allowed folder")
+            if not path.exists():
+                raise Refused(404, f"{raw!r} does not exist under the allowed folder")
+            resolved.append(str(path))
+        return self._add(resolved, list(paths), options)
+
+    def _check_options(self, options: SubmitOptions) -> None:
+        if options.base_url and not self.allow_client_endpoints:
+            raise Refused(403, "this server uses its own LLM endpoint (the operator can allow "
+                               "--allow-client-endpoints)")
+        backend = options.backend or ("llm" if self._has_endpoint() else "rules")
+        if backend == "llm" and not (self._has_endpoint() or options.base_url):
+            raise Refused(400, "the llm backend needs an endpoint and this server has none configured")
+
+    def _has_endpoint(self) -> bool:
+        return bool(self.llm and (self.llm.base_url or self.llm.api_key))
+
+    def _check_uploads(self, uploads: list[Upload]) -> None:
+        limits = self.limits
+        if not uploads:
+            raise Refused(400, "no files in the upload (send them in the field 'files')")
+        if len(uploads) > limits.max_files:
+            raise Refused(413, f"{len(uploads)} files; at most {limits.max_files} per batch")
+        total = 0
+        for upload in uploads:
+            suffix = Path(safe_name(upload.name)).suffix.lower()
+            if suffix not in limits.types:
+                raise Refused(415, f"{safe_name(upload.name)!r}: type {suffix or '(none)'!r} is not one of "
+                                   + ", ".join(sorted(limits.types)))
+            if not upload.data:
+                raise Refused(400, f"{safe_name(upload.name)!r} is empty")
+            if len(upload.data) > limits.max_file_bytes:
+                raise Refused(413, f"{safe_name(upload.name)!r} is {len(upload.data):,} bytes; "
+                                   f"at most {limits.max_file_bytes:,} per file")
+            total += len(upload.data)
+        if total > limits.max_batch_bytes:
+            raise Refused(413, f"{total:,} bytes in all; at most {limits.max_batch_bytes:,} per batch")
+
+    def _store_upload(self, upload: Upload) -> str:
+        """uploads/<sha256>/<name>: the folder by content, the leaf a cleaned copy of the client's name."""
+        digest = hashlib.sha256(upload.data).hexdigest()
+        folder = self.home / "uploads" / digest
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / safe_name(upload.name)
+        if not path.exists():
+            partial = path.with_name(path.name + ".part")
+            partial.write_bytes(upload.data)
+            partial.replace(path)
+        return str(path)
+
+    def _add(self, paths: list[str], names: list[str], options: SubmitOptions) -> JobStatus:
+        job_id = "j" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        stored = options.model_dump()
+        stored["names"] = names
+        with self._jobs() as jobs:
+            jobs.add(job_id, created, stored, paths)
+        self._queue(job_id)
+        return self.status(job_id)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def status(self, job_id: str) -> JobStatus:
+        """A job's state; KeyError when there is no such job."""
+        with self._jobs() as jobs:
+            row = jobs.get(job_id)
+        if row is None:
+            raise KeyError(job_id)
+        return self._status_of(row)
+
+    def all(self) -> list[JobStatus]:
+        with self._jobs() as jobs:
+            return [self._status_of(row) for row in jobs.all()]
+
+    def report_path(self, job_id: str, name: Literal["report.json", "report.md"]) -> Path | None:
+        """The finished job's report file (None while it runs); KeyError when there is no such job."""
+        status = self.status(job_id)
+        path = self._out_dir(job_id) / name
+        return path if status.status == "done" and path.exists() else None
+
+    def live(self, job_id: str) -> dict[str, Any]:
+        """A copy of the running job's latest progress, to wait on."""
+        with self._lock:
+            return dict(self._live.get(job_id, {}))
+
+    def wait_for_change(self, job_id: str, seen: dict[str, Any], timeout: float) -> None:
+        """Block until the job's progress differs from `seen` or `timeout` passes (for event streams)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._live.get(job_id) != seen, timeout=timeout)
+
+    def _status_of(self, row: Any) -> JobStatus:
+        job_id = row["id"]
+        progress = self._live.get(job_id) or json.loads(row["progress"] or "{}")
+        options = json.loads(row["options"])
+        done = row["status"] == "done"
+        return JobStatus(
+            id=job_id, status=row["status"], created=row["created"], finished=row["finished"], batch=row["batch_id"],
+            documents=options.get("names", []),
+            documents_done=progress.get("done", 0),
+            documents_total=progress.get("total", len(options.get("names", []))),
+            calls=progress.get("calls", 0), tokens=progress.get("tokens", 0), cost_usd=progress.get("cost_usd") or 0.0,
+            eta_seconds=progress.get("eta_seconds"), contradictions=progress.get("contradictions"),
+            error=row["error"], url=f"/api/batches/{job_id}", events_url=f"/api/batches/{job_id}/events",
+            report_url=f"/api/batches/{job_id}/report" if done else None,
+            review_url=f"/?batch={row['batch_id']}&status=all" if done and row["batch_id"] else None,
+        )
+
+    # --- cancelling -----------------------------------------------------------------------------
+
+    def cancel(self, job_id: str) -> JobStatus:
+        """Stop a queued or running job; what it finished stays stored. KeyError when there is no such job."""
+        status = self.status(job_id)
+        if status.status in FINISHED:
+            return status
+        self._cancel.setdefault(job_id, threading.Event()).set()
+        if status.status == "queued":
+            self._finish(job_id, "cancelled")
+        return self.status(job_id)
+
+    # --- running --------------------------------------------------------------------------------
+
+    def _queue(self, job_id: str) -> None:
+        self._cancel.setdefault(job_id, threading.Event())
+        self._pool.submit(self._run, job_id)
+
+    def _run(self, job_id: str) -> None:
+        cancel = self._cancel[job_id]
+        with self._jobs() as jobs:
+            row = jobs.get(job_id)
+        if row is None or row["status"] in FINISHED or cancel.is_set():
+            return
+        self._set(job_id, status="running")
+        options = SubmitOptions.model_validate({k: v for k, v in json.loads(row["options"]).items() if k != "names"})
+        tracker = _Tracker(self, job_id)
+        try:
+            result = pipeline.run_batch(self._run_options(json.loads(row["paths"]), options, job_id, tracker, cancel))
+        except pipeline.Cancelled as exc:
+            self._finish(job_id, "cancelled", batch_id=exc.batch_id)
+        except (LLMError, pipeline.RunError, ValueError, OSError) as exc:
+            self._finish(job_id, "failed", error=" ".join(str(exc).split())[:500])
+        except Exception as exc:  # a worker must never die silently: the job says what happened
+            self._finish(job_id, "failed", error=f"{type(exc).__name__}: {' '.join(str(exc).split())[:400]}")
+        else:
+            tracker.contradictions = len(result.report.contradictions)
+            tracker.publish(final=True)
+            self._finish(job_id, "done", batch_id=result.report.batch)
+
+    def _run_options(self, paths: list[str], options: SubmitOptions, job_id: str, tracker: _Tracker,
+                     cancel: threading.Event) -> pipeline.RunOptions:
+        backend = options.backend or ("llm" if self._has_endpoint() or options.base_url else "rules")
+        settings = None
+        if backend == "llm":
+            settings = replace(self.llm) if self.llm else LLMSettings()
+            if options.model:
+                settings.model = options.model
+            if options.base_url:  # allowed by the operator, checked at submission
+                settings.base_url = options.base_url
+        return pipeline.RunOptions(
+            paths=paths, out_dir=self._out_dir(job_id), backend=backend, llm=settings, home=self.home,
+            concurrency=options.concurrency, max_cost=options.max_cost, progress=tracker, cancelled=cancel.is_set,
+        )
+
+    def _out_dir(self, job_id: str) -> Path:
+        return self.home / "jobs" / job_id
+
+    def _set(self, job_id: str, **fields: object) -> None:
+        with self._jobs() as jobs:
+            jobs.update(job_id, **fields)
+        with self._changed:
+            self._live.setdefault(job_id, {})["status"] = fields.get("status")
+            self._changed.notify_all()
+
+    def _finish(self, job_id: str, status: JobState, **fields: object) -> None:
+        progress = dict(self._live.get(job_id, {}))
+        progress.pop("status", None)
+        finished = datetime.now(UTC).isoformat(timespec="seconds")
+        self._set(job_id, status=status, finished=finished, progress=progress, **fields)
+
+    def _jobs(self) -> _JobsSession:
+        return _JobsSession(self.home)
+
+
+class _JobsSession:
+    """A store connection for one use: SQLite connections are not shared across the worker threads."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.store: Store | None = None
+
+    def __enter__(self) -> Jobs:
+        self.store = Store.open(self.home)
+        return Jobs(self.store)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+@dataclass
+class _Tracker:
+    """The pipeline's progress hooks, kept where the status route and event streams can read them."""
+
+    service: BatchService
+    job_id: str
+    total: int = 0
+    done: int = 0
+    at_start: int = 0
+    started: float = field(default_factory=time.monotonic)
+    usage: Usage = field(default_factory=Usage)
+    contradictions: int | None = None
+
+    def start(self, total: int, done: int) -> None:
+        self.total, self.done, self.at_start, self.started = total, done, done, time.monotonic()
+        self.publish()
+
+    def document_done(self, usage: Usage) -> None:
+        self.done += 1
+        self.usage = usage
+        self.publish()
+
+    def stop(self) -> None:
+        self.publish()
+
+    def publish(self, final: bool = False) -> None:
+        progress = {"done": self.done, "total": self.total, "calls": self.usage.llm_calls,
+                    "tokens": self.usage.total_tokens, "cost_usd": self.usage.cost_usd,
+                    "eta_seconds": None if final else self._eta(), "contradictions": self.contradictions}
+        service = self.service
+        with service._changed:
+            live = service._live.setdefault(self.job_id, {})
+            status = live.get("status")
+            live.clear()
+            live.update(progress, status=status)
+            service._changed.notify_all()
+        with service._jobs() as jobs:
+            jobs.update(self.job_id, progress=progress)
+
+    def _eta(self) -> float | None:
+        finished_here = self.done - self.at_start
+        if finished_here <= 0 or self.done >= self.total:
+            return None
+        rate = (time.monotonic() - self.started) / finished_here
+        return round(rate * (self.total - self.done), 1)
+
+
+def uploads_from(items: Iterable[tuple[str, bytes]]) -> list[Upload]:
+    return [Upload(name=name or "", data=data) for name, data in items]
