@@ -1,0 +1,91 @@
+"""`verifier serve` over real HTTP: a batch uploaded with httpx, followed by Server-Sent Events,
+its report fetched; then the server killed with SIGKILL mid-batch and started again, and the
+batch finishing without asking a completed call again or storing a row twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+from verifier.testing import FakeEndpoint
+
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+DOCUMENTS = 20
+
+
+def _serve(port: int, url: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen([sys.executable, "-m", "verifier.cli", "serve", "--port", str(port), "--base-url", url,
+                               "--model", "fake"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, server.stderr.read().decode() if server.stderr else "server ended"
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/batches", timeout=1)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not start")
+
+
+def _events(base: str, job_id: str) -> Iterator[dict[str, object]]:
+    with httpx.stream("GET", f"{base}/api/batches/{job_id}/events", timeout=120) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                yield json.loads(line.removeprefix("data: "))
+
+
+def test_serve_takes_a_batch_over_http_and_survives_sigkill(tmp_path: Path, verifier_home: Path) -> None:
+    files = [("files", (f"doc{n:02d}.txt", f"Report {n}\nAcme{n} reported revenue of ${n + 1}.5 billion.\n",
+                        "text/plain")) for n in range(DOCUMENTS)]
+    env = {**os.environ, "VERIFIER_HOME": str(verifier_home), "OPENAI_API_KEY": "sk-test"}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with FakeEndpoint(latency=0.15) as endpoint:
+        first = _serve(port, endpoint.url, env)
+        try:
+            answer = httpx.post(f"{base}/api/batches", files=files, data={"backend": "llm", "concurrency": "2"})
+            assert answer.status_code == 202, answer.text
+            job = answer.json()
+            for progress in _events(base, job["id"]):
+                if int(progress["documents_done"]) >= 3:  # type: ignore[call-overload]
+                    break
+        finally:
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait()
+        killed_after = endpoint.kinds["extract"]
+        db = sqlite3.connect(verifier_home / "verifier.db")
+        committed = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        assert 0 < committed < DOCUMENTS
+        assert db.execute("SELECT status FROM jobs").fetchall() == [("running",)]
+
+        second = _serve(port, endpoint.url, env)
+        try:
+            last = list(_events(base, job["id"]))[-1]
+            finished = httpx.get(f"{base}/api/batches/{job['id']}").json()
+            report = httpx.get(f"{base}/api/batches/{job['id']}/report").json()
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=30)
+        bodies = [json.dumps(b["messages"], sort_keys=True) for b in endpoint.bodies_of("extract")]
+
+    assert last == {"status": "done"} and finished["status"] == "done"
+    assert finished["documents_done"] == DOCUMENTS and finished["review_url"]
+    # every document asked once; only calls in flight when the server died (at most the
+    # concurrency, 2) are asked again, never one whose answer had been received
+    assert len(set(bodies)) == DOCUMENTS and len(bodies) - DOCUMENTS <= 2
+    assert len(bodies) - killed_after <= DOCUMENTS - committed
+    rows = db.execute("SELECT batch_id, count(*), count(DISTINCT document_id) FROM claims GROUP BY batch_id").fetchall()
+    assert rows == [(rows[0][0], DOCUMENTS, DOCUMENTS)]
+    assert db.execute("SELECT count(*), min(status) FROM batches").fetchone() == (1, "done")
+    assert len(report["documents"]) == DOCUMENTS and len(report["claims"]) == DOCUMENTS
