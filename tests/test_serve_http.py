@@ -24,9 +24,9 @@ pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 DOCUMENTS = 20
 
 
-def _serve(port: int, url: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen([sys.executable, "-m", "verifier.cli", "serve", "--port", str(port), "--base-url", url,
-                               "--model", "fake"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _serve(port: int, env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen([sys.executable, "-m", "verifier.cli", "serve", "--port", str(port), *options],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert server.poll() is None, server.stderr.read().decode() if server.stderr else "server ended"
@@ -52,7 +52,7 @@ def test_serve_takes_a_batch_over_http_and_survives_sigkill(tmp_path: Path, veri
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with FakeEndpoint(latency=0.15) as endpoint:
-        first = _serve(port, endpoint.url, env)
+        first = _serve(port, env, "--base-url", endpoint.url, "--model", "fake")
         try:
             answer = httpx.post(f"{base}/api/batches", files=files, data={"backend": "llm", "concurrency": "2"})
             assert answer.status_code == 202, answer.text
@@ -69,7 +69,7 @@ def test_serve_takes_a_batch_over_http_and_survives_sigkill(tmp_path: Path, veri
         assert 0 < committed < DOCUMENTS
         assert db.execute("SELECT status FROM jobs").fetchall() == [("running",)]
 
-        second = _serve(port, endpoint.url, env)
+        second = _serve(port, env, "--base-url", endpoint.url, "--model", "fake")
         try:
             last = list(_events(base, job["id"]))[-1]
             finished = httpx.get(f"{base}/api/batches/{job['id']}").json()
@@ -89,3 +89,23 @@ def test_serve_takes_a_batch_over_http_and_survives_sigkill(tmp_path: Path, veri
     assert rows == [(rows[0][0], DOCUMENTS, DOCUMENTS)]
     assert db.execute("SELECT count(*), min(status) FROM batches").fetchone() == (1, "done")
     assert len(report["documents"]) == DOCUMENTS and len(report["claims"]) == DOCUMENTS
+
+
+def test_the_readme_http_client_example_runs(tmp_path: Path, verifier_home: Path) -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- test:http-client -->\n```python\n", 1)[1].split("```", 1)[0]
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env["VERIFIER_HOME"] = str(verifier_home)
+    server = _serve(port, env)
+    try:
+        script = block.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}")
+        ran = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert lines[-2] == "5/5 documents" and lines[-1].split()[0].isdigit() and int(lines[-1].split()[0]) > 0

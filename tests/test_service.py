@@ -208,3 +208,17 @@ def test_the_batches_page_has_an_upload_form_and_the_list(verifier_home: Path) -
     assert 'type="file" name="files" multiple' in page and f'id="job-{job["id"]}"' in page
     assert "review queue" in page
     service.close()
+
+
+def test_openapi_documents_the_batch_routes(verifier_home: Path) -> None:
+    client, service = _client(verifier_home)
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    for route in ("/api/batches", "/api/batches/{job_id}", "/api/batches/{job_id}/report",
+                  "/api/batches/{job_id}/report.md", "/api/batches/{job_id}/cancel", "/api/batches/{job_id}/events"):
+        assert route in paths, route
+    upload = paths["/api/batches"]["post"]["requestBody"]["content"]
+    assert "files" in upload["multipart/form-data"]["schema"]["properties"]
+    assert "documents" in upload["application/json"]["schema"]["properties"]
+    assert "JobStatus" in spec["components"]["schemas"]
+    service.close()
