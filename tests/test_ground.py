@@ -53,3 +53,15 @@ def test_the_hint_picks_the_nearest_of_identical_spans() -> None:
     second = text.rindex("58.3")
     result = ground([_doc(text)], [_claim("58.3", value="58.3", hint=second)], KeyMaker())
     assert result.claims[0].start == second
+
+
+def test_a_quote_is_a_window_around_its_figure_never_a_whole_long_line() -> None:
+    from verifier.ground import MAX_QUOTE_CHARS, ground_one
+
+    line = "word " * 20_000 + "Acme's revenue was $5 billion in 2025 " + "more " * 20_000
+    claim = ExtractedClaim(subject="Acme", attribute="revenue", value="$5 billion", quote=line.strip())
+    grounded = ground_one(_doc(line), CandidateClaim(document="d", claim=claim, origin="llm"), KeyMaker())
+    assert not isinstance(grounded, str), grounded
+    assert len(grounded.quote) <= MAX_QUOTE_CHARS and "$5 billion" in grounded.quote
+    assert line[grounded.start:grounded.end] == grounded.quote and grounded.number == 5e9
+    assert not grounded.quote.startswith(" ") and grounded.quote.split()[0] in ("word", "Acme's")

@@ -72,11 +72,16 @@ def ground_one(
     quantity = first_quantity(claim.value)
     number: float | None = None
     unit: str | None = None
+    anchor = quote.lower().find(claim.value.strip().lower()) if claim.value.strip() else -1
     if quantity is not None:
         in_quote = _matching_quantity(quantity, parse_quantities(quote))
         if in_quote is None:
             return "number not in quote"
         number, unit = in_quote.value, in_quote.unit or None
+        anchor = in_quote.start
+    if end - start > MAX_QUOTE_CHARS:
+        start, end = _window(doc.text, start, end, start + max(anchor, 0))
+        quote = doc.text[start:end]
     subject_key, attribute_key = keys.pair(claim.subject, claim.attribute)
     if not subject_key or not attribute_key:
         return "no subject or attribute"
@@ -91,6 +96,22 @@ def ground_one(
         asserted_by=claim.asserted_by.strip(), hedged=claim.hedged, quote=quote, start=start, end=end,
         match=match, statement=statement,
     )
+
+
+MAX_QUOTE_CHARS = 1000  # a quote is what a reviewer reads beside its twin, not a whole megabyte line
+
+
+def _window(text: str, start: int, end: int, anchor: int) -> tuple[int, int]:
+    """At most MAX_QUOTE_CHARS of [start, end) around `anchor` (the claim's figure or value),
+    cut at spaces so no word is split."""
+    half = MAX_QUOTE_CHARS // 2
+    lo = max(start, min(anchor - half, end - MAX_QUOTE_CHARS))
+    hi = min(end, lo + MAX_QUOTE_CHARS)
+    space = text.find(" ", lo, lo + 40)
+    lo = space + 1 if lo > start and space != -1 else lo
+    space = text.rfind(" ", hi - 40, hi)
+    hi = space if hi < end and space > lo else hi
+    return lo, hi
 
 
 def _matching_quantity(wanted: Quantity, found: list[Quantity]) -> Quantity | None:
