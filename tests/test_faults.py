@@ -144,7 +144,8 @@ def test_a_ten_megabyte_document_is_sent_in_chunks_within_the_budget(tmp_path: P
         options.chunk_tokens = 50_000  # about 200,000 characters a chunk
         options.concurrency = 4
         report = pipeline.run_batch(options).report
-        passages = [len(passage_of(body)) for body in endpoint.bodies]
+        # distinct passages: a request retried on a busy machine is the same passage asked again
+        passages = [len(p) for p in {passage_of(body) for body in endpoint.bodies_of("extract")}]
     assert report.failures == [] and len(report.documents) == 1
     assert 49 <= len(passages) <= 52
     assert max(passages) <= 200_000

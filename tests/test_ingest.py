@@ -6,7 +6,9 @@ import codecs
 import os
 from pathlib import Path
 
-from verifier.ingest import ingest
+import pytest
+
+from verifier.ingest import html_page, ingest
 
 
 def test_folders_are_read_recursively_in_sorted_order(tmp_path: Path) -> None:
@@ -93,3 +95,14 @@ def test_pdf_text_is_extracted(tmp_path: Path) -> None:
         writer.write(f)
     [doc] = ingest([tmp_path]).documents
     assert "Acme reported revenue of $4.2 billion." in doc.text
+
+
+@pytest.mark.parametrize(("content", "day"), [
+    ("2026-04-09T10:00:00Z", "2026-04-09"), ("Thu, 09 Apr 2026 10:00:00 GMT", "2026-04-09"),
+    ("March 3, 2025", "2025-03-03"), ("3 March 2025", "2025-03-03"), ("2025/03/03 10:00", "2025-03-03"),
+    ("03/04/2025", None), ("March 3", None), ("soon", None),
+])
+def test_publication_dates_in_metadata_are_read_in_the_common_formats(content: str, day: str | None) -> None:
+    page = html_page(f'<html><head><meta property="article:published_time" content="{content}"></head>'
+                     "<body><p>Text.</p></body></html>")
+    assert page.published == day

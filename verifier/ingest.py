@@ -7,6 +7,7 @@ who drops a folder of mixed files wants the readable ones verified, not a traceb
 from __future__ import annotations
 
 import codecs
+import email.utils
 import hashlib
 import io
 import logging
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from . import timing
+from . import dates, timing
 from .models import Document, SkippedFile
 
 SUPPORTED = {".txt": "text", ".md": "text", ".markdown": "text", ".html": "html", ".htm": "html", ".pdf": "pdf"}
@@ -266,9 +267,9 @@ class _VisibleText(HTMLParser):
             rank, candidate = len(_PUBLISHED_META), values["datetime"]
         else:
             return
-        m = re.match(r"\s*((?:19|20)\d\d-\d\d-\d\d)", candidate)
-        if m:
-            self._dates.setdefault(rank, m.group(1))
+        day = _metadata_day(candidate)
+        if day:
+            self._dates.setdefault(rank, day)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("meta", "time"):
@@ -307,6 +308,23 @@ class _VisibleText(HTMLParser):
             self._cell.append(data)
         elif self._row is None:
             self.parts.append(data)
+
+
+def _metadata_day(value: str) -> str | None:
+    """The calendar day of a metadata date: ISO ('2026-04-09T10:00Z'), an e-mail style date
+    ('Thu, 09 Apr 2026 10:00:00 GMT') or a written one ('April 9, 2026', '9 April 2026').
+    Numeric day/month orders ('09/04/2026') are ambiguous and left alone."""
+    value = value.strip()[:80]
+    m = re.match(r"((?:19|20)\d\d)[-/](\d\d)[-/](\d\d)", value)
+    if m:
+        return "-".join(m.groups())
+    try:
+        return email.utils.parsedate_to_datetime(value).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    written = dates.FULL_DATE.search(value)
+    day = dates.normalize_date(written) if written else None
+    return day if day and len(day) == 10 else None  # a day with no year is no publication date
 
 
 @dataclass(frozen=True)
