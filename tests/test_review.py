@@ -32,6 +32,16 @@ def seeds_copy(tmp_path: Path) -> Path:
     return folder
 
 
+def _client(token: str | None = None) -> TestClient:
+    """A client on a loopback name (the server answers no other Host by default)."""
+    return TestClient(create_app(token=token), base_url="http://localhost")
+
+
+def _csrf(client: TestClient) -> dict[str, str]:
+    """The header a cookie-session client sends with a decision."""
+    return {"X-CSRF-Token": client.get("/api/session").json()["csrf_token"]}
+
+
 def _report_flags(out: Path) -> list[str]:
     return [f["id"] for f in json.loads((out / "report.json").read_text())["contradictions"]]
 
@@ -104,7 +114,7 @@ def test_exports(seeds_copy: Path, tmp_path: Path) -> None:
 
 
 def test_api_lists_shows_and_decides(seeds_copy: Path) -> None:
-    client = TestClient(create_app())
+    client = _client()
     flags = client.get("/api/flags").json()
     assert [f["id"] for f in flags] == [f.id for f in review.list_flags()] and len(flags) >= 3
     flag_id = flags[0]["id"]
@@ -115,18 +125,21 @@ def test_api_lists_shows_and_decides(seeds_copy: Path) -> None:
     assert text[side["start"]:side["end"]] == side["quote"]  # the quote at its offsets, in its passage
     assert side["before"] + side["after"] and text[:side["start"]].endswith(side["before"].lstrip("…"))
     assert text[side["end"]:].startswith(side["after"].rstrip("…"))
-    posted = client.post(f"/api/flags/{flag_id}/decisions", json={"decision": "dismissed", "reviewer": "bo"})
+    posted = client.post(f"/api/flags/{flag_id}/decisions", json={"decision": "dismissed", "reviewer": "bo"},
+                         headers=_csrf(client))
     assert posted.status_code == 201 and posted.json()["decision"] == "dismissed"
     assert client.get("/api/flags", params={"status": "dismissed"}).json()[0]["id"] == flag_id
     assert client.get("/api/flags/fmissing").status_code == 404
-    assert client.post("/api/flags/fmissing/decisions", json={"decision": "confirmed"}).status_code == 404
-    assert client.post(f"/api/flags/{flag_id}/decisions", json={"decision": "maybe"}).status_code == 422
+    missing = client.post("/api/flags/fmissing/decisions", json={"decision": "confirmed"}, headers=_csrf(client))
+    assert missing.status_code == 404
+    maybe = client.post(f"/api/flags/{flag_id}/decisions", json={"decision": "maybe"}, headers=_csrf(client))
+    assert maybe.status_code == 422
     schema = client.get("/openapi.json").json()
     assert {"/api/flags", "/api/flags/{flag_id}", "/api/flags/{flag_id}/decisions"} <= set(schema["paths"])
 
 
 def test_pages_render_and_form_decisions_move_to_the_next_open_flag(seeds_copy: Path) -> None:
-    client = TestClient(create_app())
+    client = _client()
     flags = review.list_flags()
     queue = client.get("/")
     assert queue.status_code == 200 and f"open ({len(flags)})" in queue.text
@@ -138,13 +151,15 @@ def test_pages_render_and_form_decisions_move_to_the_next_open_flag(seeds_copy: 
     assert "<mark>" in page.text and "Rationale" in page.text
     question = next(f.question for f in flags if f.id == first)
     assert question and f"<h2>{question} " in page.text.replace("&#39;", "'")
-    moved = client.post(f"/flags/{first}/decide", data={"decision": "confirmed", "note": "", "reviewer": "cy"},
-                        follow_redirects=False)
+    token = _csrf(client)["X-CSRF-Token"]
+    assert f'name="csrf_token" value="{token}"' in page.text  # the form carries the session's CSRF token
+    moved = client.post(f"/flags/{first}/decide", follow_redirects=False,
+                        data={"decision": "confirmed", "note": "", "reviewer": "cy", "csrf_token": token})
     assert moved.status_code == 303 and moved.headers["location"] == f"/flags/{second}"
 
 
 def test_a_token_guards_every_request(seeds_copy: Path) -> None:
-    client = TestClient(create_app(token="s3cret"))
+    client = _client(token="s3cret")
     assert client.get("/api/flags").status_code == 401
     assert client.get("/openapi.json").status_code == 401
     assert client.get("/api/flags", headers={"Authorization": "Bearer s3cret"}).status_code == 200
@@ -163,15 +178,16 @@ def test_off_loopback_needs_a_token() -> None:
 
 
 def test_two_reviewers_deciding_at_once_both_land(seeds_copy: Path) -> None:
-    client = TestClient(create_app())
+    client = _client()
     flag_id = client.get("/api/flags").json()[0]["id"]
+    headers = _csrf(client)
     barrier = threading.Barrier(2)
     codes: list[int] = []
 
     def post(reviewer: str, decision: str) -> None:
         barrier.wait()
         codes.append(client.post(f"/api/flags/{flag_id}/decisions",
-                                 json={"decision": decision, "reviewer": reviewer}).status_code)
+                                 json={"decision": decision, "reviewer": reviewer}, headers=headers).status_code)
 
     threads = [threading.Thread(target=post, args=args) for args in (("ana", "confirmed"), ("bo", "dismissed"))]
     for t in threads:

@@ -206,8 +206,15 @@ def export_command(batch: str | None, fmt: str, out_file: Path | None) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--token", default=lambda: os.environ.get("VERIFIER_TOKEN"),
-              help="Required on every request when set (default: $VERIFIER_TOKEN); needed off loopback.")
+@click.option("--token", default=None,
+              help="Required on every request when set; needed off loopback. Visible in `ps`: "
+                   "prefer --token-file or $VERIFIER_TOKEN.")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Read the token from this file (its first line).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests whose Host is NAME (repeatable); loopback names and --host always.")
+@click.option("--max-note-chars", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
+              help="Longest note a decision may carry.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Batches run at once; the rest wait their turn.")
 @click.option("--model", default=None, help="The server's model (default: $VERIFIER_MODEL or gpt-4o-mini).")
@@ -221,16 +228,17 @@ def export_command(batch: str | None, fmt: str, out_file: Path | None) -> None:
               help="Megabytes per uploaded file.")
 @click.option("--max-batch-mb", type=click.FloatRange(0.001), default=200.0, show_default=True,
               help="Megabytes per uploaded batch.")
-def serve(host: str, port: int, token: str | None, workers: int, model: str | None, base_url: str | None,
-          allow_root: Path | None, allow_client_endpoints: bool, max_files: int, max_file_mb: float,
-          max_batch_mb: float) -> None:
+def serve(host: str, port: int, token: str | None, token_file: Path | None, allowed_hosts: tuple[str, ...],
+          max_note_chars: int, workers: int, model: str | None, base_url: str | None, allow_root: Path | None,
+          allow_client_endpoints: bool, max_files: int, max_file_mb: float, max_batch_mb: float) -> None:
     """Serve the review queue and the batch API in the browser and over HTTP (/batches, /api/batches,
     /api/flags, /openapi.json). Batches run in the background; one left running resumes on start."""
     from . import web
     from .service import BatchService, Limits
 
+    secret, source = _serve_token(token, token_file)
     try:
-        web.check_binding(host, token)
+        web.check_binding(host, secret)
     except web.BindingError as exc:
         raise click.ClickException(str(exc)) from exc
     import uvicorn
@@ -243,11 +251,51 @@ def serve(host: str, port: int, token: str | None, workers: int, model: str | No
     resumed = service.start()
     if resumed:
         click.echo(f"resuming {len(resumed)} unfinished batch(es): {', '.join(resumed)}", err=True)
-    click.echo(f"reviewing at http://{host}:{port}/" + (f"?token={token}" if token else ""), err=True)
+    click.echo(_serving_line(host, port, source), err=True)
+    if host in ("0.0.0.0", "::") and not allowed_hosts:
+        _warn("only loopback Host names are answered; add --allowed-host NAME for the name clients use")
+    app = web.create_app(token=secret, host=host, allowed_hosts=allowed_hosts, max_note_chars=max_note_chars,
+                         service=service)
     try:
-        uvicorn.run(web.create_app(token=token, service=service), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         service.close()
+
+
+def _serve_token(token: str | None, token_file: Path | None) -> tuple[str | None, str]:
+    """The token and where it came from (--token, --token-file, $VERIFIER_TOKEN), never echoed."""
+    if token is not None and token_file is not None:
+        raise click.ClickException("pass --token or --token-file, not both")
+    if token is not None:
+        _warn("--token on the command line is visible to other users in `ps`; prefer --token-file or "
+              "$VERIFIER_TOKEN")
+        return _nonempty(token, "--token"), "--token"
+    if token_file is not None:
+        try:
+            text = token_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{token_file}: cannot read the token file ({exc})") from exc
+        return _nonempty(text.splitlines()[0] if text.strip() else "", str(token_file)), f"file {token_file}"
+    from_env = os.environ.get("VERIFIER_TOKEN")
+    if from_env is not None:
+        return _nonempty(from_env, "$VERIFIER_TOKEN"), "$VERIFIER_TOKEN"
+    return None, ""
+
+
+def _nonempty(token: str, where: str) -> str:
+    """An empty token would silently turn authentication off, so it is an error."""
+    if not token.strip():
+        raise click.ClickException(f"{where}: the token is empty")
+    return token.strip()
+
+
+def _serving_line(host: str, port: int, source: str) -> str:
+    """Where the queue is served and where its token came from; the token itself never reaches a log."""
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+    if not source:
+        return f"reviewing at {url} (no token)"
+    return f"reviewing at {url} (token from {source}; open {url}?token=TOKEN once, or send Authorization: Bearer)"
 
 
 T = TypeVar("T")

@@ -166,6 +166,8 @@ def show_flag(flag_id: str, home: Path | None = None, batch: str | None = None) 
     store = _open(home)
     try:
         batch_row = store.batch(batch)
+        if batch is not None and batch_row is None:
+            raise ReviewError(f"no batch {batch!r}")  # not a flag of no batch, falsely "stale"
         queue = _queue_rows(store, str(batch_row["id"])) if batch_row is not None else []
         row, stale = next(((r, s) for r, s in queue if r["id"] == flag_id), (store.finding(flag_id), True))
         if row is None:

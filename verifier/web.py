@@ -3,27 +3,39 @@
 FastAPI serves the queue page, the flag page and `/api/flags…` with its OpenAPI document
 at `/openapi.json`. Every request opens its own store connection, and decisions are
 appended, so two reviewers deciding the same flag at once both land in the history.
+`guard.Guard` stands in front of every route (Host, token, session, CSRF, body size).
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from . import review
+from . import guard, review
 from .api_batches import add_batch_routes
 from .service import BatchService
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TOKEN_COOKIE = "verifier_token"
+
+def _csrf(request: Request) -> str:
+    """The CSRF token the guard derived for this request's session ('' without a cookie session)."""
+    return str(getattr(request.state, "csrf_token", ""))
+
+
+def _csrf_context(request: Request) -> dict[str, Any]:
+    """Every page gets the session's CSRF token: forms post it, scripts send it as X-CSRF-Token."""
+    return {"csrf_token": _csrf(request), "csrf_field": guard.CSRF_FIELD}
+
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"), context_processors=[_csrf_context])
+MAX_NOTE_CHARS = 10_000
+StatusFilter = Literal["all", "open", "confirmed", "dismissed", "needs-info", "stale"]
+Severity = Literal["major", "minor"]
 
 
 class BindingError(Exception):
@@ -32,18 +44,10 @@ class BindingError(Exception):
 
 def check_binding(host: str, token: str | None) -> None:
     """Refuse to bind anything but loopback without a token."""
-    if token or _is_loopback(host):
+    if token or guard.is_loopback(host):
         return
-    raise BindingError(f"refusing to serve on {host} without --token: anyone on the network could decide flags")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    raise BindingError(f"refusing to serve on {host} without --token, --token-file or $VERIFIER_TOKEN: "
+                       "anyone on the network could decide flags")
 
 
 class DecisionIn(BaseModel):
@@ -54,37 +58,52 @@ class DecisionIn(BaseModel):
     reviewer: str = ""
 
 
-class _TokenGate(BaseHTTPMiddleware):
-    """Every request carries the token: bearer header, X-Verifier-Token, ?token= or the cookie it sets."""
+class Session(BaseModel):
+    """What a cookie-session client needs to send with a state-changing request."""
 
-    def __init__(self, app: FastAPI, token: str) -> None:
-        super().__init__(app)
-        self.token = token
-
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        offered = (
-            request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            or request.headers.get("x-verifier-token", "")
-            or request.query_params.get("token", "")
-            or request.cookies.get(TOKEN_COOKIE, "")
-        )
-        if not hmac.compare_digest(offered.encode(), self.token.encode()):
-            return JSONResponse({"detail": "missing or wrong token"}, status_code=401)
-        response = await call_next(request)
-        if request.query_params.get("token"):
-            response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
-        return response
+    csrf_token: str
+    header: str = "X-CSRF-Token"
 
 
-def create_app(home: Path | None = None, token: str | None = None, service: BatchService | None = None) -> FastAPI:
-    """The review app over the store in `home` (default: $VERIFIER_HOME), and with a batch
-    service, the routes that take and run batches over the same store."""
+def body_limit(max_note_chars: int) -> int:
+    """The request body limit: 1 MB, or more when a note at the limit could not fit in it.
+
+    A character is at most 4 bytes of UTF-8 and a byte at most 3 of a urlencoded form.
+    """
+    return max(guard.MAX_BODY_BYTES, 12 * max_note_chars + 65_536)
+
+
+def create_app(
+    home: Path | None = None, token: str | None = None, *, host: str = "127.0.0.1",
+    allowed_hosts: Iterable[str] = (), max_note_chars: int = MAX_NOTE_CHARS,
+    body_limits: Mapping[str, int] | None = None, service: BatchService | None = None,
+) -> FastAPI:
+    """The review app over the store in `home` (default: $VERIFIER_HOME), bound (or to be bound) on `host`;
+    with a batch service, also the routes that take and run batches over the same store.
+
+    `body_limits` raises the body limit of upload paths (by exact path) above the default.
+    """
     app = FastAPI(title="verifier", version="1",
                   description="Submit batches of documents, follow them, and review flagged contradictions.")
-    if token:
-        app.add_middleware(_TokenGate, token=token)  # type: ignore[arg-type]
+    limits = dict(body_limits or {})
+    if service is not None:  # an upload may be as large as the batch limit, plus its form's framing
+        limits.setdefault("/api/batches", service.limits.max_batch_bytes + 1024 * 1024)
+    settings = guard.GuardSettings(token=token or None, allowed_hosts=guard.allowed_names(host, allowed_hosts),
+                                   max_body_bytes=body_limit(max_note_chars), body_limits=limits)
+    app.add_middleware(guard.Guard, settings=settings)
     if service is not None:
         add_batch_routes(app, service, TEMPLATES)
+
+    def _check_note(note: str) -> None:
+        if len(note) > max_note_chars:
+            raise HTTPException(status_code=422, detail=f"note is {len(note)} characters; the limit is "
+                                                        f"{max_note_chars}")
+
+    def _queue(batch: str | None) -> list[review.FlagSummary]:
+        try:
+            return review.list_flags(home, batch)
+        except review.ReviewError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
 
     def _detail(flag_id: str, batch: str | None = None) -> review.FlagDetail:
         try:
@@ -92,9 +111,17 @@ def create_app(home: Path | None = None, token: str | None = None, service: Batc
         except review.ReviewError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
 
+    @app.get("/api/session", response_model=Session)
+    def api_session(request: Request) -> Session:
+        """The CSRF token of this cookie session, for a client that posts without a bearer token."""
+        token = _csrf(request)
+        if not token:
+            raise HTTPException(status_code=404, detail="no cookie session: this request authenticated with a token")
+        return Session(csrf_token=token)
+
     @app.get("/api/flags", response_model=list[review.FlagSummary])
     def api_flags(
-        batch: str | None = None, status: str = "all", severity: str | None = None
+        batch: str | None = None, status: StatusFilter = "all", severity: Severity | None = None
     ) -> list[review.FlagSummary]:
         """Flags of a batch (default: the latest) with their status."""
         try:
@@ -110,6 +137,7 @@ def create_app(home: Path | None = None, token: str | None = None, service: Batc
     @app.post("/api/flags/{flag_id}/decisions", response_model=review.DecisionRecord, status_code=201)
     def api_decide(flag_id: str, body: DecisionIn) -> review.DecisionRecord:
         """Append a decision; the latest is the flag's status."""
+        _check_note(body.note)
         try:
             return review.decide(flag_id, body.decision, body.note, body.reviewer, home)
         except review.ReviewError as exc:
@@ -117,30 +145,33 @@ def create_app(home: Path | None = None, token: str | None = None, service: Batc
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def queue(
-        request: Request, batch: str | None = None, status: str = "open", severity: str | None = None
+        request: Request, batch: str | None = None, status: StatusFilter = "open",
+        severity: Literal["", "major", "minor"] = "",
     ) -> Response:
         try:
             everything = review.list_flags(home, batch)
         except review.ReviewError as exc:
-            return TEMPLATES.TemplateResponse(request, "empty.html", {"message": str(exc)}, status_code=200)
+            code = 404 if batch else 200  # an unknown batch is a wrong address; an empty store is not
+            return TEMPLATES.TemplateResponse(request, "empty.html", {"message": str(exc)}, status_code=code)
         counts = {s: sum(1 for f in everything if f.status == s) for s in review.STATUSES}
         shown = [f for f in everything
                  if (status == "all" or f.status == status) and (not severity or f.severity == severity)]
         batches = review.list_batches(home)
-        context = {"flags": shown, "counts": counts, "status": status, "severity": severity or "",
+        context = {"flags": shown, "counts": counts, "status": status, "severity": severity,
                    "batch": batch or batches[0].id, "batches": batches, "statuses": review.STATUSES}
         return TEMPLATES.TemplateResponse(request, "queue.html", context)
 
     @app.get("/flags/{flag_id}", response_class=HTMLResponse, include_in_schema=False)
     def flag_page(request: Request, flag_id: str, batch: str | None = None) -> Response:
         detail = _detail(flag_id, batch)
-        queue_ids = [f.id for f in review.list_flags(home, batch)]
+        queue_ids = [f.id for f in _queue(batch)]
         at = queue_ids.index(flag_id) if flag_id in queue_ids else -1
         context = {
             "flag": detail,
             "previous": queue_ids[at - 1] if at > 0 else None,
             "next": queue_ids[at + 1] if 0 <= at < len(queue_ids) - 1 else None,
             "position": at + 1, "total": len(queue_ids),
+            "max_note_chars": max_note_chars,
         }
         return TEMPLATES.TemplateResponse(request, "flag.html", context)
 
@@ -151,6 +182,7 @@ def create_app(home: Path | None = None, token: str | None = None, service: Batc
         note: Annotated[str, Form()] = "",
         reviewer: Annotated[str, Form()] = "",
     ) -> Response:
+        _check_note(note)
         try:
             review.decide(flag_id, decision, note, reviewer, home)
         except review.ReviewError as exc:
@@ -159,3 +191,4 @@ def create_app(home: Path | None = None, token: str | None = None, service: Batc
         return RedirectResponse(f"/flags/{following}" if following else "/", status_code=303)
 
     return app
+
