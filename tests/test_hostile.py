@@ -49,6 +49,8 @@ def test_long_tokens_and_long_lines_do_not_stall_a_batch(tmp_path: Path, ceiling
                                    f"![chart](data:image/png;base64,{blob})\n")
     (docs / "words.txt").write_text("Velden Steel reported revenue of $4.2 billion " + "and more " * (SIZE // 9) + "\n")
     (docs / "caps.txt").write_text("Velden Steel said " + "A" * SIZE + " revenue rose 12%.\n")
+    # every full stop an abbreviation: a splitter that rescans from the last break is quadratic
+    (docs / "abbrev.txt").write_text("Velden Steel said revenue rose 12% " + "Inc. " * (SIZE // 5) + "\n")
     result = CliRunner().invoke(cli, ["run", str(docs), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from verifier.ingest import html_page, ingest
+from verifier.ingest import _metadata_day, html_page, ingest
 
 
 def test_folders_are_read_recursively_in_sorted_order(tmp_path: Path) -> None:
@@ -61,6 +61,26 @@ def test_html_keeps_visible_text_and_tables(tmp_path: Path) -> None:
     assert "| Depth | 10 km |" in doc.text
 
 
+def test_html_keeps_the_article_and_drops_the_page_chrome(tmp_path: Path) -> None:
+    para = ("The Harbour Bridge will close for 18 months from next April while engineers replace its deck, "
+            "the city council said on Monday, at a cost of 86 million pounds.")
+    (tmp_path / "story.html").write_text(
+        "<html><head><title>Bridge to close | The Gazette</title>"
+        '<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2025-03-10T07:45:00Z"}</script>'
+        "</head><body><div class='cookie-banner'>We use cookies and share data with 14 partners.</div>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+        f"<article><h1>Bridge to close</h1><p>{para}</p>"
+        "<p>Local traders fear footfall will fall by a third.</p></article>"
+        "<section class='related'><h2>Related stories</h2><ul><li><a href='/a'>Port traffic fell 12% last year</a></li>"
+        "</ul></section><footer>Company number 04512398</footer></body></html>"
+    )
+    [doc] = ingest([tmp_path]).documents
+    assert para in doc.text and "footfall will fall by a third" in doc.text
+    assert "14 partners" not in doc.text and "12%" not in doc.text and "04512398" not in doc.text
+    assert doc.title == "Bridge to close"
+    assert doc.date == "2025-03-10"
+
+
 def test_duplicates_and_symlink_loops(tmp_path: Path) -> None:
     (tmp_path / "one.txt").write_text("Same words.")
     (tmp_path / "two.txt").write_text("Same words.")
@@ -103,6 +123,8 @@ def test_pdf_text_is_extracted(tmp_path: Path) -> None:
     ("03/04/2025", None), ("March 3", None), ("soon", None),
 ])
 def test_publication_dates_in_metadata_are_read_in_the_common_formats(content: str, day: str | None) -> None:
-    page = html_page(f'<html><head><meta property="article:published_time" content="{content}"></head>'
-                     "<body><p>Text.</p></body></html>")
-    assert page.published == day
+    assert _metadata_day(content) == day
+    if day:
+        page = html_page(f'<html><head><meta property="article:published_time" content="{content}"></head>'
+                         "<body><p>Text.</p></body></html>")
+        assert page.published == day

@@ -336,7 +336,34 @@ class HtmlPage:
     published: str | None
 
 
+_MAIN_TEXT_MIN_CHARS = 500  # a main text this long, or a tenth of the visible text, is an article found
+
+
 def html_page(html: str) -> HtmlPage:
+    """The title, main text and publication date of a page: trafilatura's article when it finds one,
+    else the whole visible text."""
+    import trafilatura  # here, not at the top: it takes most of a second to import, and text files never need it
+
+    page = _visible_page(html)
+    try:
+        doc = trafilatura.bare_extraction(
+            html, include_comments=False, include_tables=True, favor_precision=True, with_metadata=True,
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
+    except Exception:  # whatever the library trips on, the visible text is still there
+        doc = None
+    text = getattr(doc, "text", None) or ""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    text = "\n".join(line for line in lines if line)
+    if not text or (len(text) < _MAIN_TEXT_MIN_CHARS and len(text) < len(page.text) / 10):
+        return page
+    title = " ".join((getattr(doc, "title", None) or "").split()) or page.title
+    date = getattr(doc, "date", None)
+    published = page.published or (date if date and re.match(r"(?:19|20)\d\d-\d\d-\d\d$", date) else None)
+    return HtmlPage(title, text, published)
+
+
+def _visible_page(html: str) -> HtmlPage:
     """The title, visible text (scripts and styles stripped) and publication date of a page."""
     parser = _VisibleText()
     parser.feed(html)

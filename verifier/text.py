@@ -44,14 +44,21 @@ def paragraphs(text: str) -> list[Span]:
     return spans
 
 
+_WORD_BEFORE_STOP = re.compile(r"([\w.]+)[.!?]$")
+_INITIAL_BEFORE = re.compile(r"\b[A-Z]$")
+
+
 def sentences(paragraph: Span) -> list[Span]:
     """Split a paragraph into sentences, not at decimals ('80.5') or abbreviations ('Dr.')."""
     text, spans, begin = paragraph.text, [], 0
     for m in _SENTENCE_END.finditer(text):
-        word = re.search(r"([\w.]+)[.!?]$", text[begin:m.start() + 1])
+        # only the word before the stop is looked at (a bounded window): a paragraph of nothing
+        # but abbreviations ("Inc. Inc. ...") never advances `begin`, and rescanning from it was quadratic
+        near = max(begin, m.start() - 64)
+        word = _WORD_BEFORE_STOP.search(text, near, m.start() + 1)
         if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
             continue
-        if re.search(r"\b[A-Z]$", text[begin:m.start()]):
+        if _INITIAL_BEFORE.search(text, near, m.start()):
             continue  # an initial such as "J. Smith"
         piece = text[begin:m.start() + 1]
         if piece.strip():
