@@ -30,7 +30,6 @@ from verifier.terminal import printable, printable_json
 from verifier.testing import FakeEndpoint
 
 
-
 def _permissions_bypassed() -> bool:
     """Root (with its usual capabilities) reads a mode-000 file: chmod cases cannot fail for it."""
     if os.geteuid() != 0:
