@@ -120,9 +120,9 @@ def test_an_unreachable_endpoint_stops_the_run_with_one_line(tmp_path: Path, mon
 
 
 def _fast_init(original: Any) -> Any:
-    def init(self: LLM, settings: LLMSettings) -> None:
+    def init(self: LLM, settings: LLMSettings, **kwargs: Any) -> None:
         settings.max_transport_retries = 1
-        original(self, settings)
+        original(self, settings, **kwargs)
         self.sleep = lambda seconds: None
 
     return init

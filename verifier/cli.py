@@ -1,7 +1,9 @@
 """The `verifier` command: a thin layer over `pipeline.run_batch` and `evaluate`.
 
 Errors a user can cause (no readable document, a bad flag, an unreachable endpoint, an
-unreadable gold file) end with one line on stderr and a non-zero exit, not a traceback.
+unreadable gold file, a corrupt database, a batch another process is running) end with one
+line on stderr and a non-zero exit, not a traceback. Text from documents and file names is
+escaped before it reaches the terminal (`terminal.printable`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from . import __version__, evaluate, pipeline, progress, review
 from .budget import BudgetError
 from .ingest import IngestError
 from .llm import LLMError, endpoint_configured, settings_from_env
-from .report import write_schemas
+from .locks import BatchBusy
+from .report import OutputError, write_schemas
+from .store import Store, StoreError
+from .terminal import printable, printable_json
 
 RULES_NOTICE = (
     "verifier: no LLM endpoint configured (no --base-url, OPENAI_BASE_URL or OPENAI_API_KEY); "
@@ -26,8 +31,23 @@ RULES_NOTICE = (
 )
 
 
+class UserError(click.ClickException):
+    """A mistake the user can fix: `Error: <one line>` on stderr, exit code 1, no traceback.
+
+    The line is escaped: it often names a file, and a file name can carry terminal escapes.
+    """
+
+    def format_message(self) -> str:
+        return printable(self.message, one_line=True)
+
+
 def _warn(message: str) -> None:
-    click.echo(f"verifier: {message}", err=True)
+    click.echo(f"verifier: {printable(message, one_line=True)}", err=True)
+
+
+def _echo(text: str) -> None:
+    """Echo text that comes from documents or file names, escaped for the terminal."""
+    click.echo(printable(text))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,46 +86,49 @@ def cli() -> None:
 @click.option("--tpm", type=click.IntRange(1), default=None, help="At most this many tokens per minute.")
 @click.option("--max-document-mb", type=click.FloatRange(0.001), default=20.0, show_default=True,
               help="Skip (and name) a file larger than this.")
+@click.option("--wait", is_flag=True,
+              help="If another process is running the same batch, wait for it instead of refusing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
     paths: tuple[str, ...], out_dir: Path, backend: str | None, aligner: str | None, embed_model: str | None,
     model: str | None, base_url: str | None,
     concurrency: int, chunk_tokens: int, timeout: float | None, aliases: Path | None, no_cache: bool,
     resume: str | None, max_cost: float | None, prices: Path | None, rpm: int | None, tpm: int | None,
-    max_document_mb: float, quiet: bool,
+    max_document_mb: float, wait: bool, quiet: bool,
 ) -> None:
     """Verify the documents under PATHS (.txt, .md, .html files or folders) and write a report."""
     chosen = backend or ("llm" if endpoint_configured(base_url) else "rules")
     if chosen == "llm" and not endpoint_configured(base_url):
-        raise click.ClickException("--backend llm needs an endpoint: pass --base-url or set OPENAI_BASE_URL "
-                                   "or OPENAI_API_KEY")
-    if chosen == "rules":
-        click.echo(RULES_NOTICE, err=True)
+        raise UserError("--backend llm needs an endpoint: pass --base-url or set OPENAI_BASE_URL "
+                        "or OPENAI_API_KEY")
     settings = settings_from_env(model=model, base_url=base_url, timeout=timeout) if chosen == "llm" else None
     if settings is not None:
         settings.requests_per_minute, settings.tokens_per_minute = rpm, tpm
     if aligner == "llm" and chosen != "llm":
-        raise click.ClickException("--align llm needs the llm backend and an endpoint")
+        raise UserError("--align llm needs the llm backend and an endpoint")
     options = pipeline.RunOptions(
         paths=list(paths), out_dir=out_dir, backend="llm" if chosen == "llm" else "rules", llm=settings,
         aligner="llm" if aligner == "llm" else "code" if aligner == "code" else None, embed_model=embed_model,
         concurrency=concurrency, chunk_tokens=chunk_tokens, use_cache=not no_cache, aliases=aliases, warn=_warn,
-        resume=resume, max_cost=max_cost, prices=prices, progress=progress.for_terminal(quiet),
+        resume=resume, max_cost=max_cost, prices=prices, progress=progress.for_terminal(quiet), wait=wait,
         max_document_bytes=int(max_document_mb * 1024 * 1024),
     )
     try:
         result = pipeline.run_batch(options)
-    except (IngestError, LLMError, ValueError, pipeline.RunError, BudgetError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (IngestError, LLMError, ValueError, pipeline.RunError, BudgetError, StoreError, OutputError,
+            BatchBusy) as exc:
+        raise UserError(str(exc)) from exc
     except OSError as exc:
-        raise click.ClickException(f"{exc.filename or out_dir}: {exc.strerror or exc}") from exc
+        raise UserError(f"{exc.filename or out_dir}: {exc.strerror or exc}") from exc
+    if chosen == "rules":  # after the run, so a run refused at the start prints its one line alone
+        click.echo(RULES_NOTICE, err=True)
     counts = result.report.counts
     click.echo(
         f"batch {result.report.batch}: {counts.documents} documents, {counts.claims} claims "
         f"({counts.ungrounded_dropped} ungrounded dropped), {counts.contradictions} contradictions, "
         f"{counts.corroborations} corroborations"
     )
-    click.echo(f"wrote {result.json_path} and {result.md_path}")
+    _echo(f"wrote {result.json_path} and {result.md_path}")
 
 
 @cli.command(name="eval")
@@ -120,12 +143,12 @@ def eval_command(gold_path: Path, report_path: Path, as_json: bool) -> None:
         flags = evaluate.load_flags(report_path)
         questions = evaluate.load_questions(report_path)
     except evaluate.EvalInputError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     result = evaluate.score(gold, flags, questions)
     if as_json:
-        click.echo(json.dumps(result.as_json(), indent=2))
+        click.echo(printable_json(json.dumps(result.as_json(), indent=2)))
     else:
-        click.echo(evaluate.render_table(gold, flags, result))
+        _echo(evaluate.render_table(gold, flags, result))
 
 
 @cli.command()
@@ -137,7 +160,7 @@ def flags(batch: str | None, status: str, severity: str | None, as_json: bool) -
     """List a batch's flagged contradictions with their review status."""
     found = _review(lambda: review.list_flags(None, batch, status, severity))
     if as_json:
-        click.echo(json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=False))
+        click.echo(printable_json(json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=False)))
         return
     if not found:
         click.echo("no flags match")
@@ -146,7 +169,7 @@ def flags(batch: str | None, status: str, severity: str | None, as_json: bool) -
     for f in found:
         what = (f.question or f"{f.subject} / {f.attribute}")[:40]
         values = " vs ".join(f.values)[:24]
-        click.echo(f"{f.id:14} {f.severity:8} {f.status:10} {what:40} {values:24} {' vs '.join(f.documents)}")
+        _echo(f"{f.id:14} {f.severity:8} {f.status:10} {what:40} {values:24} {' vs '.join(f.documents)}")
 
 
 @cli.command()
@@ -155,25 +178,27 @@ def flags(batch: str | None, status: str, severity: str | None, as_json: bool) -
 def show(flag_id: str, batch: str | None) -> None:
     """Show a flag: both quotes in their passages, conditions, sources, rationale and decisions."""
     detail = _review(lambda: review.show_flag(flag_id, None, batch))
-    click.echo(f"{detail.id}  {detail.severity} {detail.kind}  status: {detail.status}  batch: {detail.batch}")
+    p = printable
+    values = p(" vs ".join(detail.values))
+    click.echo(f"{p(detail.id)}  {detail.severity} {detail.kind}  status: {detail.status}  batch: {p(detail.batch)}")
     if detail.question:
-        click.echo(f"{detail.question} {' vs '.join(detail.values)}")
-    click.echo(f"{detail.subject} — {detail.attribute}: {' vs '.join(detail.values)}")
+        click.echo(f"{p(detail.question)} {values}")
+    click.echo(f"{p(detail.subject)} — {p(detail.attribute)}: {values}")
     for n, side in enumerate(detail.claims, start=1):
         click.echo("")
-        click.echo(click.style(f"[{n}] {side.document}", bold=True) + f"  {side.title}")
-        quote = click.style(f"»{side.quote}«", bold=True, underline=True)
-        click.echo("    " + " ".join(f"{side.before}{quote}{side.after}".split()))
+        click.echo(click.style(f"[{n}] {p(side.document)}", bold=True) + f"  {p(side.title)}")
+        quote = click.style(f"»{p(side.quote)}«", bold=True, underline=True)
+        click.echo("    " + " ".join(f"{p(side.before)}{quote}{p(side.after)}".split()))
         extras = [f"conditions: {', '.join(side.conditions) or 'none stated'}",
                   f"asserted by: {side.asserted_by or 'the author'}"]
         if side.hedged:
             extras.append("hedged")
-        click.echo("    " + "; ".join(extras))
+        click.echo("    " + p("; ".join(extras)))
     click.echo("")
-    click.echo(f"rationale: {detail.rationale}")
+    click.echo(f"rationale: {p(detail.rationale)}")
     click.echo("decisions:" if detail.history else "decisions: none yet")
     for h in detail.history:
-        click.echo(f"  {h.decided_at}  {h.decision:10} {h.reviewer or '-'}  {h.note}")
+        click.echo(f"  {h.decided_at}  {h.decision:10} {p(h.reviewer or '-')}  {p(h.note)}")
 
 
 @cli.command()
@@ -184,7 +209,7 @@ def show(flag_id: str, batch: str | None) -> None:
 def decide(flag_id: str, decision: str, note: str, reviewer: str) -> None:
     """Record a decision on a flag; the latest decision is its status."""
     record = _review(lambda: review.decide(flag_id, decision, note, reviewer))  # type: ignore[arg-type]
-    click.echo(f"{flag_id}: {record.decision} at {record.decided_at}" + (f" by {reviewer}" if reviewer else ""))
+    _echo(f"{flag_id}: {record.decision} at {record.decided_at}" + (f" by {reviewer}" if reviewer else ""))
 
 
 @cli.command(name="export")
@@ -199,8 +224,11 @@ def export_command(batch: str | None, fmt: str, out_file: Path | None) -> None:
     if out_file is None:
         click.echo(text, nl=False)
     else:
-        out_file.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {out_file}", err=True)
+        try:
+            out_file.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write {out_file}: {exc.strerror or exc}") from exc
+        click.echo(f"wrote {printable(out_file, one_line=True)}", err=True)
 
 
 @cli.command()
@@ -240,7 +268,8 @@ def serve(host: str, port: int, token: str | None, token_file: Path | None, allo
     try:
         web.check_binding(host, secret)
     except web.BindingError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise UserError(str(exc)) from exc
+    _review(lambda: Store.open().close())  # a corrupt database fails here, not on the first request
     import uvicorn
 
     settings = settings_from_env(model=model, base_url=base_url) if endpoint_configured(base_url) else None
@@ -302,11 +331,11 @@ T = TypeVar("T")
 
 
 def _review(action: Callable[[], T]) -> T:
-    """Run a review action, turning a missing batch or flag into a one-line error."""
+    """Run a review action, turning a missing batch or flag, or an unusable database, into a one-line error."""
     try:
         return action()
-    except review.ReviewError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (review.ReviewError, StoreError) as exc:
+        raise UserError(str(exc)) from exc
 
 
 @cli.command()

@@ -89,21 +89,37 @@ class Score:
 
 
 def load_gold(path: Path) -> Gold:
+    """A gold file, or an EvalInputError that says whether it is unreadable, not JSON, or the wrong shape."""
     try:
-        return Gold.model_validate_json(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise EvalInputError(f"cannot read gold file {path}: {exc.strerror}") from exc
+        raise EvalInputError(f"cannot read gold file {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise EvalInputError(f"{path} is not UTF-8 text: {exc.reason}") from exc
+        raise EvalInputError(f"gold file {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    except json.JSONDecodeError as exc:
+        raise EvalInputError(f"gold file {path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
+    except RecursionError as exc:
+        raise EvalInputError(f"gold file {path} is nested too deeply to be a gold file") from exc
+    try:
+        return Gold.model_validate(data)
     except ValidationError as exc:
-        raise EvalInputError(f"{path} is not a gold file: {exc.errors()[0]['msg']}") from exc
+        raise EvalInputError(f"{path} is not a gold file: {_first_error(exc)}") from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    """The first validation error with where it is, e.g. `contradictions.0.sides: Field required`."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 def _load_report(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise EvalInputError(f"cannot read report {path}: {exc.strerror}") from exc
+        raise EvalInputError(f"cannot read report {path}: {exc.strerror or exc}") from exc
+    except RecursionError as exc:
+        raise EvalInputError(f"{path} is nested too deeply to be a verifier report") from exc
     except json.JSONDecodeError as exc:
         raise EvalInputError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
     except UnicodeDecodeError as exc:

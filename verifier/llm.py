@@ -21,6 +21,8 @@ import json
 import logging
 import os
 import re
+import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -209,11 +211,65 @@ class _Transient(Exception):
         self.wait = wait
 
 
+_CACHE_PROBE = "verifier:probe"
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(f"verifier: {message}", file=sys.stderr)
+
+
+def open_cache(directory: Path, warn: Callable[[str], None]) -> diskcache.Cache | None:
+    """The answer cache in `directory`; one that cannot be read is moved aside and started afresh.
+
+    The cache only saves calls, so a corrupt or unreadable one must not stop a batch: it is
+    renamed with a timestamp (kept for whoever wants to look), with one warning, and the
+    run goes on with an empty cache, or with none if even that cannot be made.
+    """
+    try:
+        return _open_probed(directory)
+    except (sqlite3.DatabaseError, OSError) as exc:
+        reason = exc
+    aside = _move_aside(directory, warn, reason)
+    if aside is None:
+        return None
+    warn(f"the answer cache {directory} is unusable ({reason}); moved it to {aside} and started a new one")
+    try:
+        return _open_probed(directory)
+    except (sqlite3.DatabaseError, OSError) as exc:
+        warn(f"cannot create a new answer cache in {directory} ({exc}); going on without a cache")
+        return None
+
+
+def _open_probed(directory: Path) -> diskcache.Cache:
+    """Open the cache and read from it once, so a damaged file fails here rather than mid-run."""
+    cache = diskcache.Cache(str(directory), timeout=30)
+    try:
+        cache.get(_CACHE_PROBE)
+        len(cache)
+    except BaseException:
+        cache.close()
+        raise
+    return cache
+
+
+def _move_aside(directory: Path, warn: Callable[[str], None], reason: Exception) -> Path | None:
+    """Rename a broken cache to `<name>.broken-<timestamp>`; the path it went to, or None (warned)."""
+    aside = directory.with_name(f"{directory.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    try:
+        directory.rename(aside)
+    except OSError as exc:
+        warn(f"the answer cache {directory} is unusable ({reason}) and cannot be moved aside"
+             f" ({exc.strerror or exc}); going on without a cache")
+        return None
+    return aside
+
+
 class LLM:
     """Structured calls to an OpenAI-compatible endpoint, cached and retried."""
 
-    def __init__(self, settings: LLMSettings) -> None:
+    def __init__(self, settings: LLMSettings, warn: Callable[[str], None] | None = None) -> None:
         self.settings = settings
+        self.warn = warn or _warn_on_stderr
         self.usage = Usage()
         self.sleep: Callable[[float], None] = time.sleep  # tests replace it to observe back-off
         self._client = openai.OpenAI(
@@ -225,9 +281,8 @@ class LLM:
         self._instructor = instructor.from_openai(self._client, mode=instructor.Mode.JSON)
         self.limiter = RateLimiter(settings.requests_per_minute, settings.tokens_per_minute)
         self._instructor.on("completion:kwargs", self._before_request)
-        self._cache = (
-            diskcache.Cache(str(settings.cache_dir), timeout=30) if settings.cache_dir else None
-        )
+        self._cache = open_cache(settings.cache_dir, self.warn) if settings.cache_dir else None
+        self._cache_error: Exception | None = None  # why the cache was dropped mid-run
         self._cache_writes = threading.Lock()
 
     def _before_request(self, *args: Any, **kwargs: Any) -> None:
@@ -238,7 +293,41 @@ class LLM:
     def close(self) -> None:
         if self._cache is not None:
             self._cache.close()
+        if self._cache_error is not None and self.settings.cache_dir is not None:
+            aside = _move_aside(self.settings.cache_dir, self.warn, self._cache_error)
+            if aside is not None:
+                self.warn(f"moved the failed answer cache {self.settings.cache_dir} to {aside}")
         self._client.close()
+
+    def _cache_get(self, key: str) -> object:
+        """A cached entry, or None; a cache that fails mid-run is dropped, not fatal."""
+        cache = self._cache
+        if cache is None:
+            return None
+        try:
+            return cache.get(key)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            self._drop_cache(exc)
+            return None
+
+    def _cache_set(self, key: str, value: str) -> None:
+        cache = self._cache
+        if cache is None:
+            return
+        try:
+            with self._cache_writes:  # one writer at a time: SQLite's busy wait is far slower than a lock
+                cache.set(key, value)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            self._drop_cache(exc)
+
+    def _drop_cache(self, error: Exception) -> None:
+        """Go on without the cache (it only saves calls); it is moved aside when the run closes."""
+        with self._cache_writes:
+            if self._cache is None:
+                return
+            self._cache = None
+            self._cache_error = error
+        self.warn(f"the answer cache {self.settings.cache_dir} failed ({error}); going on without it")
 
     def cache_key(self, prompt: Prompt, messages: list[dict[str, str]], response_model: type[BaseModel]) -> str:
         """What determines an answer; the endpoint and key do not."""
@@ -259,8 +348,8 @@ class LLM:
         """Ask the model for a `response_model`, from the cache when the same call was made."""
         messages = prompt.render(variables)
         key = self.cache_key(prompt, messages, response_model)
-        if use_cache and self._cache is not None:
-            hit = self._cache.get(key)
+        if use_cache:
+            hit = self._cache_get(key)
             if isinstance(hit, str):
                 try:
                     stored = json.loads(hit)
@@ -279,8 +368,7 @@ class LLM:
         if self._cache is not None:
             entry = {"response": value.model_dump(mode="json"), "usage": tokens, "prompt_hash": prompt.hash,
                      "model": self.settings.model}
-            with self._cache_writes:  # one writer at a time: SQLite's busy wait is far slower than a lock
-                self._cache.set(key, json.dumps(entry))
+            self._cache_set(key, json.dumps(entry))
         return value
 
     def embed(self, model: str, texts: list[str]) -> list[list[float]]:
@@ -293,7 +381,7 @@ class LLM:
         missing: list[str] = []
         for text in dict.fromkeys(texts):
             key = hashlib.sha256(json.dumps({"embed": model, "text": text}).encode()).hexdigest()
-            hit = self._cache.get(key) if self._cache is not None else None
+            hit = self._cache_get(key)
             if isinstance(hit, str):
                 out[text] = json.loads(hit)
                 self.usage.add({}, cached=True)
@@ -310,8 +398,7 @@ class LLM:
                 out[text] = vector
                 if self._cache is not None:
                     key = hashlib.sha256(json.dumps({"embed": model, "text": text}).encode()).hexdigest()
-                    with self._cache_writes:
-                        self._cache.set(key, json.dumps(vector))
+                    self._cache_set(key, json.dumps(vector))
         return [out[t] for t in texts]
 
     def _with_transport_retries(self, call: Callable[[], R]) -> R:

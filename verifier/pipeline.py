@@ -13,6 +13,7 @@ from the cache, so nothing completed is paid for twice.
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from .embed import Embedder, EndpointEmbedder, FallbackEmbedder, default_embedde
 from .findings import Findings
 from .keys import KeyMaker
 from .llm import LLM, LLMSettings, load_prompt
+from .locks import BatchLock, batch_key
 from .models import (
     CandidateClaim,
     Counts,
@@ -37,7 +39,7 @@ from .models import (
     Usage,
 )
 from .progress import Progress, silent
-from .store import Store, default_home
+from .store import Store, default_home, lineage_of
 
 Backend = Literal["llm", "rules"]
 Aligner = Literal["code", "llm"]
@@ -68,6 +70,7 @@ class RunOptions:
     prices: Path | None = None
     max_document_bytes: int = ingest.MAX_DOCUMENT_BYTES
     cancelled: Callable[[], bool] | None = None  # asked before each document; True stops the run unfinished
+    wait: bool = False  # for another process running the same batch, instead of refusing
     warn: Callable[[str], None] = field(default=lambda message: None)
     progress: Progress = field(default_factory=silent)
 
@@ -81,9 +84,57 @@ class RunResult:
 
 
 def run_batch(options: RunOptions) -> RunResult:
-    """Verify one batch of documents (or finish an interrupted one) and store and write its report."""
+    """Verify one batch of documents (or finish an interrupted one) and store and write its report.
+
+    What can be checked before any work is: the options, the report folder, the database
+    and the batch lock; a mistake there costs nothing and changes nothing.
+    """
     started = time.monotonic()
     home = options.home or default_home()
+    aligner, prompt_hashes, model = _plan(options)
+    report.check_out_dir(options.out_dir)
+    store = Store.open(home)
+    try:
+        inputs = [str(p) for p in options.paths]
+        settings: dict[str, object] = {"backend": options.backend, "model": model, "chunk_tokens": options.chunk_tokens,
+                                       "prompts": prompt_hashes, "aligner": aligner}
+        lock = BatchLock(home, _lock_key(store, options, inputs, settings))
+        lock.acquire(options.wait, on_wait=lambda pid: options.warn(
+            f"waiting for process {pid or '(unknown pid)'}, which is running this batch"))
+        try:
+            return _run_locked(options, home, store, started, inputs, settings, aligner, prompt_hashes, model)
+        finally:
+            lock.release()
+    finally:
+        store.close()
+
+
+def _plan(options: RunOptions) -> tuple[Aligner, dict[str, str], str | None]:
+    """The aligner, prompt hashes and model a run will use, refusing combinations that cannot work."""
+    uses_llm = options.backend == "llm"
+    aligner: Aligner = options.aligner or ("llm" if uses_llm else "code")
+    if aligner == "llm" and not uses_llm:
+        raise RunError("--align llm needs the llm backend and an endpoint")
+    if options.embed_model and not uses_llm:
+        raise RunError("--embed-model needs the llm backend and an endpoint")
+    prompt_hashes = {name: load_prompt(name).hash for name in LLM_PROMPTS
+                     if uses_llm and (aligner == "llm" or name not in ("entities", "questions"))}
+    model = (options.llm or LLMSettings()).model if uses_llm else None
+    return aligner, prompt_hashes, model
+
+
+def _lock_key(store: Store, options: RunOptions, inputs: list[str], settings: dict[str, object]) -> str:
+    """The key of the batch this run would resume: the one asked for, else its inputs and settings."""
+    row = store.batch(options.resume) if options.resume else None
+    if row is not None:
+        return batch_key(row["lineage"] or "", row["settings"])
+    return batch_key(lineage_of(inputs), json.dumps(settings, sort_keys=True))
+
+
+def _run_locked(options: RunOptions, home: Path, store: Store, started: float, inputs: list[str],
+                settings: dict[str, object], aligner: Aligner, prompt_hashes: dict[str, str],
+                model: str | None) -> RunResult:
+    """The batch itself, with the store open and the batch's lock held."""
     keys = KeyMaker.from_file(options.aliases)
     ingested = ingest.ingest(options.paths, options.max_document_bytes)
     for skipped in ingested.skipped:
@@ -95,79 +146,64 @@ def run_batch(options: RunOptions) -> RunResult:
     documents = copies.mark_copies(ingested.documents)
 
     llm = _llm(options, home) if options.backend == "llm" else None
-    aligner: Aligner = options.aligner or ("llm" if llm is not None else "code")
-    if aligner == "llm" and llm is None:
-        raise RunError("--align llm needs the llm backend and an endpoint")
-    if options.embed_model and llm is None:
-        raise RunError("--embed-model needs the llm backend and an endpoint")
-    prompt_hashes = {name: load_prompt(name).hash for name in LLM_PROMPTS
-                     if llm is not None and (aligner == "llm" or name not in ("entities", "questions"))}
-    model = llm.settings.model if llm else None
     budget = Budget.for_run(options.max_cost, model, options.prices, llm.usage if llm else None,
                             options.chunk_tokens)
-    store = Store.open(home)
+    batch_id = _batch_to_run(store, options, inputs, settings, prompt_hashes)
+    earlier_usage = store.stored_usage(batch_id)
+    done = store.done_documents(batch_id)
+    todo = [d for d in documents if done.get(d.id) != d.sha256]
+    if done and len(todo) < len(documents):
+        options.warn(f"resuming batch {batch_id}: {len(documents) - len(todo)} of {len(documents)} documents "
+                     "already done")
+    if budget is not None and todo:
+        options.warn(budget.announce(todo))
+    options.progress.start(total=len(documents), done=len(documents) - len(todo))
+
+    def commit(doc: Document, candidates: list[CandidateClaim], failures: list[str]) -> None:
+        grounded = ground.ground([doc], candidates, keys)
+        if budget is not None:
+            budget.settle(doc)
+        usage = _usage(llm, earlier_usage, started, budget=budget)
+        store.save_document(batch_id, doc, grounded.claims, grounded.dropped, failures, options.backend,
+                            prompt_hashes.get("extract"), usage.model_dump_json(), replace=doc.id in done)
+        options.progress.document_done(usage)
+
     try:
-        inputs = [str(p) for p in options.paths]
-        settings: dict[str, object] = {"backend": options.backend, "model": model, "chunk_tokens": options.chunk_tokens,
-                                       "prompts": prompt_hashes, "aligner": aligner}
-        batch_id = _batch_to_run(store, options, inputs, settings, prompt_hashes)
-        earlier_usage = store.stored_usage(batch_id)
-        done = store.done_documents(batch_id)
-        todo = [d for d in documents if done.get(d.id) != d.sha256]
-        if done and len(todo) < len(documents):
-            options.warn(f"resuming batch {batch_id}: {len(documents) - len(todo)} of {len(documents)} documents "
-                         "already done")
-        if budget is not None and todo:
-            options.warn(budget.announce(todo))
-        options.progress.start(total=len(documents), done=len(documents) - len(todo))
-
-        def commit(doc: Document, candidates: list[CandidateClaim], failures: list[str]) -> None:
-            grounded = ground.ground([doc], candidates, keys)
-            if budget is not None:
-                budget.settle(doc)
-            usage = _usage(llm, earlier_usage, started, budget=budget)
-            store.save_document(batch_id, doc, grounded.claims, grounded.dropped, failures, options.backend,
-                                prompt_hashes.get("extract"), usage.model_dump_json(), replace=doc.id in done)
-            options.progress.document_done(usage)
-
-        try:
-            unprocessed = extract.extract_documents(
-                todo, keys=keys, on_document=commit, llm=llm, chunk_tokens=options.chunk_tokens,
-                concurrency=options.concurrency, admit=_admission(options, budget),
-            )
-            if options.cancelled is not None and options.cancelled():
-                raise Cancelled(batch_id, len(documents) - len(unprocessed))
-            if unprocessed:
-                options.warn(f"stopped before the budget of ${options.max_cost:.2f} ran out; "
-                             f"{len(unprocessed)} document(s) not processed (see the report)")
-            processed = [d for d in documents if d not in unprocessed]
-            claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
-            failed_chunks = len(failures)  # alignment and judge notes follow in `failures`; they are not chunks
-            stages = _Stages(llm)
-            stages.mark("extract")
-            gate = budget.gate if budget is not None else None
-            grouper = align.llm_grouper(llm, failures, gate) if llm is not None and aligner == "llm" else None
-            alignment = align.align(processed, claims, keys, embedder=_embedder(options, llm, failures, gate),
-                                    grouper=grouper, concurrency=options.concurrency)
-            for note in alignment.notes:
-                options.warn(note)
-            stages.mark("align")
-            judge = compare.llm_judge(llm, failures, gate) if llm is not None else None
-            findings = compare.cross_check(processed, alignment, keys, judge, options.concurrency,
-                                           independent=copies.independence(processed))
-            stages.mark("judge")
-        finally:
-            options.progress.stop()
-            if llm is not None:
-                llm.close()
-        usage = _usage(llm, earlier_usage, started, failed_chunks=failed_chunks, budget=budget)
-        usage.calls_by_stage = stages.add_to(earlier_usage)
-        batch_report = _report(store, batch_id, options, model, prompt_hashes, processed, unprocessed,
-                               ingested.skipped, alignment, dropped, failures, findings, usage, aligner)
-        json_path, md_path = report.write_report(batch_report, options.out_dir)
-        store.finish_batch(batch_report, str(options.out_dir))
+        unprocessed = extract.extract_documents(
+            todo, keys=keys, on_document=commit, llm=llm, chunk_tokens=options.chunk_tokens,
+            concurrency=options.concurrency, admit=_admission(options, budget),
+        )
+        if options.cancelled is not None and options.cancelled():
+            raise Cancelled(batch_id, len(documents) - len(unprocessed))
+        if unprocessed:
+            options.warn(f"stopped before the budget of ${options.max_cost:.2f} ran out; "
+                         f"{len(unprocessed)} document(s) not processed (see the report)")
+        processed = [d for d in documents if d not in unprocessed]
+        claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
+        failed_chunks = len(failures)  # alignment and judge notes follow in `failures`; they are not chunks
+        stages = _Stages(llm)
+        stages.mark("extract")
+        gate = budget.gate if budget is not None else None
+        grouper = align.llm_grouper(llm, failures, gate) if llm is not None and aligner == "llm" else None
+        alignment = align.align(processed, claims, keys, embedder=_embedder(options, llm, failures, gate),
+                                grouper=grouper, concurrency=options.concurrency)
+        for note in alignment.notes:
+            options.warn(note)
+        stages.mark("align")
+        judge = compare.llm_judge(llm, failures, gate) if llm is not None else None
+        findings = compare.cross_check(processed, alignment, keys, judge, options.concurrency,
+                                       independent=copies.independence(processed))
+        stages.mark("judge")
     finally:
-        store.close()
+        options.progress.stop()
+        if llm is not None:
+            llm.close()
+    usage = _usage(llm, earlier_usage, started, failed_chunks=failed_chunks, budget=budget)
+    usage.calls_by_stage = stages.add_to(earlier_usage)
+    batch_report = _report(store, batch_id, options, model, prompt_hashes, processed, unprocessed,
+                           ingested.skipped, alignment, dropped, failures, findings, usage, aligner)
+    json_path, md_path = report.write_report(batch_report, options.out_dir)
+    store.finish_batch(batch_report, str(options.out_dir))
     return RunResult(batch_report, json_path, md_path, store.path)
 
 
@@ -194,7 +230,7 @@ def _llm(options: RunOptions, home: Path) -> LLM:
         settings.cache_dir = home / "cache"
     if not options.use_cache:
         settings.cache_dir = None
-    return LLM(settings)
+    return LLM(settings, warn=options.warn)
 
 
 def _batch_to_run(store: Store, options: RunOptions, inputs: list[str], settings: dict[str, object],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,32 @@ def _published_schema(name: str) -> dict[str, Any]:
 def _report_validator() -> Callable[[Any], Any]:
     """The published report schema compiled to code once (a large report validates in milliseconds)."""
     return fastjsonschema.compile(_published_schema("report"))
+
+
+class OutputError(Exception):
+    """The report could not be written where asked; the one-line message says where and why."""
+
+
+REPORT_FILES = ("report.json", "report.md")
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Fail before any work when the report could not be written to `out_dir`.
+
+    Without this a long batch would find out at its last step. Nothing is created here: the
+    nearest existing folder on the way must be writable, and report files already there overwritable.
+    """
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"cannot write the report to {out_dir}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write the report to {out_dir}: {existing} is not writable")
+    for name in REPORT_FILES:
+        target = out_dir / name
+        if target.is_dir() or (target.exists() and not os.access(target, os.W_OK)):
+            raise OutputError(f"cannot write the report to {target}: it is a folder or read-only")
 
 
 def write_report(report: Report, out_dir: Path) -> tuple[Path, Path]:

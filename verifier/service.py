@@ -321,6 +321,7 @@ class BatchService:
         return pipeline.RunOptions(
             paths=paths, out_dir=self._out_dir(job_id), backend=backend, llm=settings, home=self.home,
             concurrency=options.concurrency, max_cost=options.max_cost, progress=tracker, cancelled=cancel.is_set,
+            wait=True,  # a second job of the same documents waits for the first, then finds its work done
         )
 
     def _out_dir(self, job_id: str) -> Path:

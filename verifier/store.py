@@ -164,6 +164,64 @@ def default_home() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "verifier"
 
 
+DATABASE = "verifier.db"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class StoreError(Exception):
+    """The data folder or its database cannot be used; the one-line message names which and why."""
+
+
+def prepare_home(home: Path) -> None:
+    """Create the data folder if needed and make sure this process can write in it."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the data folder {home}: {exc.strerror or exc}"
+                         " (set VERIFIER_HOME to a folder you can write)") from exc
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise StoreError(f"the data folder {home} is not writable (set VERIFIER_HOME to a folder you can write)")
+
+
+def check_database(path: Path) -> None:
+    """Refuse a database file that is not one, by reading its header: never write to a stranger.
+
+    An absent or empty file is a new database. A truncated one is caught by comparing its
+    size with the page count its header records, before SQLite reads a missing page.
+    """
+    try:
+        with path.open("rb") as f:
+            header = f.read(100)
+            size = os.fstat(f.fileno()).st_size
+    except FileNotFoundError:
+        return
+    except IsADirectoryError as exc:
+        raise StoreError(f"{path} is a folder, not a database; nothing was changed") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot read the database {path}: {exc.strerror or exc}; nothing was changed") from exc
+    if not os.access(path, os.W_OK):
+        raise StoreError(f"the database {path} is read-only; nothing was changed")
+    if not header:
+        return
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise StoreError(f"{path} is not a database (corrupt, or another kind of file); nothing was changed")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    header_size_valid = header[24:28] == header[92:96]
+    if page_size < 512 or page_size & (page_size - 1):
+        raise StoreError(f"{path} is not a database (corrupt header); nothing was changed")
+    if size % page_size or (header_size_valid and size < pages * page_size):
+        raise StoreError(f"{path} is truncated or corrupt ({size} bytes); nothing was changed")
+
+
+def _check_tables(connection: sqlite3.Connection, path: Path) -> None:
+    """A SQLite database with tables but no migration record belongs to something else."""
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and "_migrations" not in tables:
+        raise StoreError(f"{path} is a SQLite database of something else, not verifier's; nothing was changed")
+
+
 class Store:
     """A verifier database; open it with `Store.open()` to get the migrated schema."""
 
@@ -173,16 +231,33 @@ class Store:
 
     @classmethod
     def open(cls, home: Path | None = None) -> Store:
+        """Open (or create) the database under `home` and bring its schema up to date.
+
+        A file that is not a verifier database is refused before a byte is written, so a
+        StoreError always means the file on disk is as it was.
+        """
         home = home or default_home()
-        home.mkdir(parents=True, exist_ok=True)
-        path = home / "verifier.db"
-        connection = sqlite3.connect(path, timeout=30)
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
-        connection.execute("PRAGMA foreign_keys=ON")
-        store = cls(connection, path)
-        store.migrate()
+        prepare_home(home)
+        path = home / DATABASE
+        check_database(path)
+        try:
+            connection = sqlite3.connect(path, timeout=30)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}; nothing was changed") from exc
+        try:
+            connection.row_factory = sqlite3.Row
+            _check_tables(connection, path)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
+            connection.execute("PRAGMA foreign_keys=ON")
+            store = cls(connection, path)
+            store.migrate()
+        except sqlite3.Error as exc:
+            connection.close()
+            raise StoreError(f"cannot use the database {path}: {exc}; nothing was changed") from exc
+        except BaseException:
+            connection.close()
+            raise
         return store
 
     def close(self) -> None:
