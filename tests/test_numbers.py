@@ -122,3 +122,20 @@ def test_money_in_words_and_points_convert(a: str, b: str, relation: str) -> Non
     qa, qb = first_quantity(a), first_quantity(b)
     assert qa is not None and qb is not None
     assert compare(qa, qb).relation == relation
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("winds of 100 km/h", "gusts of 62 mph"), ("2,000 hectares", "4,942 acres"),
+    ("a 1.2 GW plant", "1,200 megawatts"), ("25 mm of rain", "1 inch of rain"),
+])
+def test_speeds_areas_power_and_small_lengths_convert(a: str, b: str) -> None:
+    qa, qb = first_quantity(a), first_quantity(b)
+    assert qa is not None and qb is not None and qa.dimension == qb.dimension != "number"
+    assert compare(qa, qb).relation == "agree"
+
+
+def test_a_speed_is_not_a_length_and_a_sentence_may_open_with_a_range() -> None:
+    speed, length = first_quantity("gusts of 148 km/h"), first_quantity("a 148 km stretch")
+    assert speed is not None and length is not None and speed.dimension == "speed" != length.dimension
+    (between,) = parse_quantities("Between 40 and 60 boats were damaged.")
+    assert (between.value, between.high) == (40.0, 60.0)

@@ -50,6 +50,23 @@ UNITS: dict[str, tuple[str, str, float]] = {
     "week": ("s", "time", 604800.0),
     "months": ("month", "months", 1.0), "years": ("year", "years", 1.0), "month": ("month", "months", 1.0),
     "year": ("year", "years", 1.0),
+    # speeds (canonical m/s), areas (m²), smaller lengths, power and energy: the units news uses
+    "km/h": ("m/s", "speed", 1 / 3.6), "kph": ("m/s", "speed", 1 / 3.6), "kmh": ("m/s", "speed", 1 / 3.6),
+    "kilometres per hour": ("m/s", "speed", 1 / 3.6), "kilometers per hour": ("m/s", "speed", 1 / 3.6),
+    "mph": ("m/s", "speed", 0.44704), "miles per hour": ("m/s", "speed", 0.44704),
+    "knots": ("m/s", "speed", 0.514444), "knot": ("m/s", "speed", 0.514444),
+    "hectares": ("m2", "area", 1e4), "hectare": ("m2", "area", 1e4), "acres": ("m2", "area", 4046.8564224),
+    "acre": ("m2", "area", 4046.8564224), "square kilometres": ("m2", "area", 1e6),
+    "square kilometers": ("m2", "area", 1e6), "square kilometre": ("m2", "area", 1e6),
+    "square kilometer": ("m2", "area", 1e6), "sq km": ("m2", "area", 1e6), "km2": ("m2", "area", 1e6),
+    "square miles": ("m2", "area", 2589988.110336), "square mile": ("m2", "area", 2589988.110336),
+    "mm": ("m", "length", 1e-3), "millimetres": ("m", "length", 1e-3), "millimeters": ("m", "length", 1e-3),
+    "cm": ("m", "length", 1e-2), "centimetres": ("m", "length", 1e-2), "centimeters": ("m", "length", 1e-2),
+    "inches": ("m", "length", 0.0254), "inch": ("m", "length", 0.0254),
+    "kw": ("W", "power", 1e3), "mw": ("W", "power", 1e6), "gw": ("W", "power", 1e9),
+    "megawatts": ("W", "power", 1e6), "gigawatts": ("W", "power", 1e9),
+    "kwh": ("Wh", "energy", 1e3), "mwh": ("Wh", "energy", 1e6), "gwh": ("Wh", "energy", 1e9),
+    "twh": ("Wh", "energy", 1e12),
 }
 _APPROX = r"(?:about|around|approximately|roughly|some|an estimated|estimated|nearly|almost|close to|circa|~)"
 _LOWER = r"(?:more than|over|at least|upwards of|in excess of|exceeding|above)"
@@ -160,7 +177,7 @@ _ORDINAL_NOUNS = (
 _NOT_NAMES = {
     "a", "an", "on", "in", "at", "of", "to", "by", "for", "and", "or", "the", "with", "from", "was", "is",
     "about", "around", "nearly", "almost", "over", "under", "some", "just", "only", "exactly",
-    "roughly", "approximately", "than", "reached", "scored", "scores", "posted", "hit", "totaled",
+    "roughly", "approximately", "than", "reached", "scored", "scores", "posted", "hit", "totaled", "between",
 }
 
 
