@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from click.testing import CliRunner
 
-from tests.conftest import ROOT, SEEDS, free_port
+from tests.conftest import ROOT, SEEDS, served
 from verifier import review
 from verifier.cli import cli
 from verifier.web import create_app
@@ -40,18 +37,8 @@ def server(tmp_path: Path) -> Iterator[str]:
     _require_chromium()
     result = CliRunner().invoke(cli, ["run", str(SEEDS), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    port = free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert time.monotonic() < deadline, "review server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app()) as url:
+        yield url
 
 
 def test_confirm_a_flag_with_the_keyboard(server: str, verifier_home: Path, tmp_path: Path) -> None:

@@ -4,15 +4,12 @@ batch's review queue and decide a flag (Debian's Chromium through Playwright, as
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from tests.conftest import SEEDS, free_port
+from tests.conftest import SEEDS, served
 from tests.test_browser import CHROMIUM, _require_chromium
 from verifier.service import BatchService
 from verifier.web import create_app
@@ -25,18 +22,8 @@ def server(verifier_home: Path) -> Iterator[str]:
     _require_chromium()
     service = BatchService(home=verifier_home)
     service.start()
-    port = free_port()
-    instance = uvicorn.Server(uvicorn.Config(create_app(home=verifier_home, service=service), host="127.0.0.1",
-                                             port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(home=verifier_home, service=service)) as url:
+        yield url
     service.close()
 
 

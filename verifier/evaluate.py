@@ -88,18 +88,24 @@ class Score:
         return out
 
 
+def _read_json(path: Path, what: str) -> Any:
+    """A JSON file's content, or an EvalInputError that says whether it is unreadable, not UTF-8,
+    not JSON or nested too deeply (`what` names the kind of file for the message)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EvalInputError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise EvalInputError(f"{what} {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    except json.JSONDecodeError as exc:
+        raise EvalInputError(f"{what} {path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
+    except RecursionError as exc:
+        raise EvalInputError(f"{what} {path} is nested too deeply to be a {what}") from exc
+
+
 def load_gold(path: Path) -> Gold:
     """A gold file, or an EvalInputError that says whether it is unreadable, not JSON, or the wrong shape."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise EvalInputError(f"cannot read gold file {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise EvalInputError(f"gold file {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
-    except json.JSONDecodeError as exc:
-        raise EvalInputError(f"gold file {path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
-    except RecursionError as exc:
-        raise EvalInputError(f"gold file {path} is nested too deeply to be a gold file") from exc
+    data = _read_json(path, "gold file")
     try:
         return Gold.model_validate(data)
     except ValidationError as exc:
@@ -114,16 +120,7 @@ def _first_error(exc: ValidationError) -> str:
 
 
 def _load_report(path: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise EvalInputError(f"cannot read report {path}: {exc.strerror or exc}") from exc
-    except RecursionError as exc:
-        raise EvalInputError(f"{path} is nested too deeply to be a verifier report") from exc
-    except json.JSONDecodeError as exc:
-        raise EvalInputError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
-    except UnicodeDecodeError as exc:
-        raise EvalInputError(f"{path} is not UTF-8 text: {exc.reason}") from exc
+    data = _read_json(path, "report")
     if not isinstance(data, dict):
         raise EvalInputError(f"{path} is not a verifier report: not a JSON object")
     return data
