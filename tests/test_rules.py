@@ -168,3 +168,11 @@ def test_a_name_attached_after_the_figure_owns_it() -> None:
     claims = _claims("Osgood bids for Halvard\nOsgood Partners is offering $30 a share, a 15% premium to Halvard's "
                      "closing price.")
     assert ("Halvard", "premium", "15%") in [(s, a, v) for s, a, v, _ in claims]
+
+
+def test_a_change_in_how_likely_or_how_much_of_a_thing_is_a_change_in_the_thing() -> None:
+    text = ("Kessel results\nKessel said the upgrade cut the rate of delays by 22%.\n"
+            "Kessel's new signalling reduced delays by 30%, engineers said.\n")
+    keys = KeyMaker()
+    found = {v: keys.attribute(a) for _, a, v, _ in _claims(text)}
+    assert found["22%"] == found["30%"] == keys.attribute("delays reduction")

@@ -414,7 +414,7 @@ def _contained_name(atom: _Atom, by_core: dict[tuple[str, ...], str]) -> str | N
     """The entity whose whole name this subject contains, when everything else is a lowercase
     descriptor ("Nordvik's Halden bridge project" -> "Halden bridge", "the Muse Spark release").
 
-    Any other name-shaped word (a capital, a digit: "Llama 4", "Muse Spark Contemplating mode")
+    Any other name-shaped word (a capital, a digit: "Llama 4", "Orca Lite turbo mode")
     or a list ("OpenAI and Anthropic") makes it a different thing.
     """
     tokens = atom.core

@@ -36,7 +36,7 @@ GroupJudge = Callable[[Question, list[GroundedClaim]], GroupVerdict | None]
 JUDGE_GROUP_LIMIT = 30  # claims per judge call; a larger question is judged in parts
 
 # Grammar that marks a figure as a reading at a moment, whatever it counts: the perfect
-# ("has burned", "have been evacuated"), a state now ("stood at", "reached", "remain", "still"),
+# ("has flooded", "have been rescued"), a state now ("stood at", "reached", "remain", "still"),
 # a total so far ("so far", "to date", "toll"). Such a figure without a stated time is read at
 # its document's date, so reports two days apart make a timeline, not a contradiction.
 _PERFECT = r"ha(?:s|ve|d) (?:now |so far |already |since )?(?:been )?\w{2,30}(?:ed|en|wn|nt|un)"
@@ -149,7 +149,7 @@ def _side(claim: GroundedClaim) -> _Side:
 
 
 def _is_setting(condition: str) -> bool:
-    """A condition that is not a time: 'no tools', 'Contemplating mode', 'partial count'."""
+    """A condition that is not a time: 'no tools', 'turbo mode', 'partial count'."""
     if dates.periods(condition) or dates.point_dates(condition) or fold(condition).strip() == "forecast":
         return False
     return timing.stated_time(condition, None) is None

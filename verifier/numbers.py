@@ -238,7 +238,7 @@ def _word_quantities(text: str) -> list[Quantity]:
     alone = text.strip().lower()
     for m in _WORD_SHARE.finditer(text):
         if _ORDINAL_BEFORE.search(text[max(0, m.start() - 12):m.start()]):
-            continue  # "the first half of 2027" is a period
+            continue  # "the second half of 2031" is a period
         if not _WORD_SHARE_CONTEXT.match(text[m.end():]) and alone != m.group(0).lower():
             continue  # a claim's value "near-perfect" stands alone; in running text the context decides
         low, high = _WORD_SHARES[m.group(0).lower()]

@@ -77,6 +77,9 @@ _STOP_PHRASE = {
     "through", "after", "before", "during", "since", "despite", "among", "between",
 }
 _UNIT_NOUN = re.compile(r"\s*(?:-\s*)?(?P<noun>[a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2})")
+# words for how much or how likely, of any thing: "cut the risk of default", "raised the rate of
+# growth", "lowered the number of delays" change the thing itself
+_HOW_MUCH_OF = r"(?:risk|rate|odds|chance|likelihood|probability|number|amount|level|count|share)"
 _REDUCE_VERBS = r"(?:reduc(?:ed|es|e|ing)|cut(?:s|ting)?|lower(?:ed|s|ing)?|decreas(?:ed|es|e|ing)|slash(?:ed|es)?)"
 _RAISE_VERBS = r"(?:increas(?:ed|es|e|ing)|rais(?:ed|es|e|ing)|boost(?:ed|s|ing)?|improv(?:ed|es|e|ing))"
 _DETERMINERS_AND_VERBS = {
@@ -276,7 +279,7 @@ class RulesExtractor:
         if adjacent:
             chosen = adjacent[-1]
         elif attached is not None:
-            chosen = attached  # "a 34% premium to Brightline's last close" is Brightline's
+            chosen = attached  # "a 12% discount to Harlow's offer price" is Harlow's
         elif opener is not None:
             chosen = opener  # "Joy Okoro won the Brandt seat with 61.2%": the clause's subject, not its object
         elif before:
@@ -530,7 +533,7 @@ def _mentions(text: str, keys: KeyMaker, vocabulary: Vocabulary | None = None) -
         if len(words) == 1 and start == _sentence_start(text, start) and vocabulary \
                 and not vocabulary.is_name(words[0]) and not re.search(r"['’]s$", words[0]) \
                 and not text[start + len(name):].startswith(","):
-            continue  # a common word that opens the sentence ("Watch also for ...", "Net income rose")
+            continue  # a common word that opens the sentence ("Watch also for ...", "Operating profit fell")
         if words and keys.subject(name):
             found.append(_Mention(name, start, start + len(name)))
     for m in ANAPHORS.finditer(text):
@@ -571,7 +574,7 @@ _APPOSITIVE = re.compile(r"(?:(?:a|an|the|its|his|her|their)\s+|[A-Z][\w&.-]*['�
 
 
 def _in_apposition(text: str, m: _Mention) -> bool:
-    """'Contoso, Northwind's closest competitor, ...': a name inside the aside is not the subject."""
+    """'Velma, Ardent's main supplier, ...': a name inside the aside is not the subject."""
     opening = text.rfind(",", 0, m.start)
     closing = text.find(",", m.end)
     if opening < 1 or closing < 0 or not re.search(r"[\w)’']$", text[:opening]):
@@ -637,17 +640,17 @@ def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str
 
 
 def _measure_noun_before(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'magnitude 7.1', 'revenue $4.2 billion', 'a 7.1-magnitude quake': a noun right before the
+    """'category 4', 'turnover €3.1 million', 'a 40-metre tower': a noun right before the
     figure (or joined to it by a hyphen) names the measure, when it is a noun and not a verb.
 
     A noun after the figure qualifies the measure unless the document's title names it: in a
-    report on a quake, 'a magnitude 5.9 aftershock' is the aftershock's magnitude.
+    report on a hurricane, 'a category 1 storm surge' is the surge's category.
     """
     m = re.search(r"(?:^|\s)(?P<det>(?:a|an|the|its|their|his|her)\s+|[A-Z][\w’'-]{0,40}['’]s\s+)?"
                   r"(?P<noun>[a-z]{3,20})\s+(?P<of>of\s+)?$", before)
     if m and _noun_like(m.group("noun"), bool(m.group("det"))):
         if m.group("of"):
-            # "a study of 1,200 patients": what is counted is the noun after; "a depth of 10 km" is a measure
+            # "a survey of 900 voters": what is counted is the noun after; "a height of 40 m" is a measure
             return None if _unit_noun(after) else (m.group("noun"), None)
         return _qualified(m.group("noun"), after), None
     m = re.match(r"-(?P<noun>[a-z]{3,20})\b", after)
@@ -678,7 +681,7 @@ def _qualified(measure: str, after: str) -> str:
         return measure
     noun = m.group("noun")
     if stem(noun) in _TITLE_STEMS.get():
-        return measure  # the event the document is about: "a magnitude 7.1 quake" in a quake report
+        return measure  # the event the document is about: "a category 4 hurricane" in a hurricane report
     return f"{noun.rstrip('s') if noun.endswith('s') and len(noun) > 4 else noun} {measure}"
 
 
@@ -716,9 +719,9 @@ def _participle(word: str) -> bool:
 
 
 def _change_by(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'reduced the risk of hospitalization by 34%': the change in what was reduced or raised."""
+    """'cut the cost of shipping by 15%': the change in what was reduced or raised."""
     m = re.search(
-        rf"\b(?P<verb>{_REDUCE_VERBS}|{_RAISE_VERBS})\s+(?:the\s+)?(?:(?:risk|rate|number|odds|incidence)\s+of\s+)?"
+        rf"\b(?P<verb>{_REDUCE_VERBS}|{_RAISE_VERBS})\s+(?:the\s+)?(?:{_HOW_MUCH_OF}\s+of\s+)?"
         rf"(?P<np>[a-z][\w-]*(?:\s+[a-z][\w-]*){{0,2}}?)\s+by\s+{_QUALIFIER}$",
         before,
     )
@@ -730,10 +733,10 @@ def _change_by(text: str, q: Quantity, before: str, after: str, before_all: str)
 
 
 def _noun_of(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'revenue of $4.2 billion', 'a depth of 10 km'."""
+    """'sales of €80 million', 'a height of 40 m'."""
     m = re.search(rf"(?P<np>(?:[a-z][\w-]{{0,30}}\s+){{0,2}}[a-z][\w-]{{0,30}})\s+of\s+{_QUALIFIER}$", before)
     if not m or _unit_noun(after):
-        return None  # "a study of 1,200 patients": what was counted is the noun after the figure
+        return None  # "a survey of 900 voters": what was counted is the noun after the figure
     phrase = _clean_phrase(m.group("np"))
     return (phrase, None) if phrase else None
 
@@ -747,7 +750,7 @@ def _level_verb(text: str, q: Quantity, before: str, after: str, before_all: str
 
 
 def _change_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """"Meta's stock rose 9%": a change, not a level; a rise and a fall are different measures."""
+    """"Harlow's shares fell 4%": a change, not a level; a rise and a fall are different measures."""
     m = re.search(rf"\s(?P<verb>{_CHANGE_VERBS})\s+(?:by\s+)?$", before_all)
     if not m or q.dimension != "percent":
         return None
@@ -759,8 +762,8 @@ def _change_verb(text: str, q: Quantity, before: str, after: str, before_all: st
 def _clause_subject(before: str, verb_at: int) -> str:
     """The measured thing: the clause's noun phrase before its verb, read from the clause start.
 
-    'The death toll from Monday's quake in Veloria rose to' -> 'death toll'; '' when the
-    phrase is a name ('ARC AGI 2 lands at' names a test, handled elsewhere).
+    'The water level on Tuesday's reading at the Brenn gauge rose to' -> 'water level'; '' when
+    the phrase is a name ('Index X9 stands at' names a scale, handled elsewhere).
     """
     prefix = before[:verb_at]
     clause = re.split(r"[,;:()]\s|\s[—–]\s", prefix)[-1]
@@ -783,7 +786,7 @@ def _share_of(text: str, q: Quantity, before: str, after: str, before_all: str) 
 
 
 def _state_after(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'The blaze was 20% contained', 'the line is 85% built': the state a share measures, named by
+    """'The tunnel is 60% dug', 'the line is 85% built': the state a share measures, named by
     the participle after it."""
     if q.dimension != "percent" or not re.search(r"\b(?:is|was|are|were|been|be|now|remains?|remained)\s+$", before):
         return None
@@ -815,7 +818,7 @@ def _is_calendar(name: str) -> bool:
 def _is_proper(phrase: str, opens_sentence: bool = False) -> bool:
     """Every word capitalised: a name ('Northwind Systems'), not a measured thing. One word that
     opens a sentence is capitalised by the sentence: it is a name only if the document writes it
-    as one elsewhere ('Turnout was 61%' measures turnout; 'Zentrava was valued at' is a name)."""
+    as one elsewhere ('Attendance was 80%' measures attendance; 'Zentrava was valued at' is a name)."""
     words = phrase.split()
     if not all(w[:1].isupper() or w[:1].isdigit() for w in words):
         return False
@@ -838,7 +841,7 @@ def _is_metric_like(name: str, text: str) -> bool:
 def _clean_phrase(phrase: str) -> str:
     """Trim a noun phrase to its head: no function words, possessors, verbs or period words.
 
-    "reported third-quarter revenue" -> "revenue"; "The quake's shallow depth" -> "depth";
+    "posted second-half sales" -> "sales"; "The river's peak level" -> "level";
     "Revenue for the quarter" -> "Revenue"; "the number of dead" -> "dead".
     """
     words = phrase.split()
@@ -903,7 +906,7 @@ def _unit_noun(after: str) -> str:
             break
         words.append(w)
         if len(words) == 2 or (w.endswith("s") and len(w) > 3):
-            break  # a plural ends the counted noun: "people worldwide" counts people
+            break  # a plural ends the counted noun: "homes nationwide" counts homes
     return " ".join(words)
 
 

@@ -203,7 +203,7 @@ _QUARTER = re.compile(
     re.IGNORECASE)
 _MONTH_YEAR = re.compile(rf"\b(?P<month>{_MONTH})\s+(?:of\s+)?(?P<year>{_YEAR})\b", re.IGNORECASE)
 _BARE_YEAR = re.compile(rf"\b(?P<year>{_YEAR})\b")
-# a time that opens a span rather than dates a reading: "since it started on Saturday"
+# a time that opens a span rather than dates a reading: "since it opened on Friday"
 _STARTS = re.compile(r"\b(?:since|from|started|starting|began|beginning|broke out|after)\b[^,;.]{0,30}$", re.I)
 
 
@@ -289,7 +289,7 @@ def stated_time(text: str, reference: date | None, periods: bool = True) -> tupl
     """The time one piece of text states: the last dated reading in it, with the words it came from.
 
     Calendar dates come first, then relative expressions, then (when `periods`) quarters,
-    months and years. A time that opens a span ("since it started on Saturday") is not when
+    months and years. A time that opens a span ("since it opened on Friday") is not when
     the figure was read.
     """
     text = text[:2000]
