@@ -60,3 +60,14 @@ def test_claimreview_export_names_documents_without_local_paths(tmp_path: Path) 
     assert "file://" not in exported and str(tmp_path) not in exported
     appearance = json.loads(exported)["@graph"][0]["itemReviewed"]["appearance"]
     assert appearance["identifier"] in ("a", "b") and appearance["name"]
+
+
+def test_escape_sequences_and_bidi_overrides_are_shown_not_obeyed() -> None:
+    from verifier.report import _cell
+
+    hostile = "Acme\x1b[31m red\u202e txt.exe"
+    for text in (_cell(hostile), review._csv([FlagSummary(
+            id="f1", batch="b1", status="open", decision=None, severity="major", kind="numeric", subject=hostile,
+            attribute="revenue", values=["1", "2"], documents=["a", "b"], rationale="r")])):
+        assert "\x1b" not in text and "\u202e" not in text
+        assert "x1b" in text and "u202e" in text

@@ -66,6 +66,8 @@ def test_an_uploaded_batch_runs_in_the_background_and_reports_what_the_cli_finds
 
     queue = client.get("/api/flags", params={"batch": finished["batch"]}).json()  # one shared review queue
     assert sorted(f["id"] for f in queue) == _findings(report)[0]
+    assert sorted(d["path"] for d in report["documents"]) == sorted(p.name for p in SEEDS.iterdir())
+    assert str(verifier_home) not in json.dumps(report) + markdown.text  # the server's folders stay its own
     stored = sorted(p.name for p in (verifier_home / "uploads").glob("*/*"))
     assert stored == sorted(p.name for p in SEEDS.iterdir())  # kept by content hash, under the server's home
     assert [j["id"] for j in client.get("/api/batches").json()] == [job["id"]]
@@ -136,10 +138,14 @@ def test_server_side_paths_only_under_the_allowed_root(verifier_home: Path, tmp_
     (root / "inside").mkdir(parents=True)
     (root / "inside" / "a.txt").write_text("Acme's revenue was $5 billion.", encoding="utf-8")
     (root / "escape").symlink_to(SEEDS)
+    (root / "inside" / "sneaky.txt").symlink_to(SEEDS / sorted(p.name for p in SEEDS.iterdir())[0])
     client, service = _client(verifier_home, allow_root=root)
     for outside in ("../", "escape", str(SEEDS)):
         answer = client.post("/api/batches", json={"paths": [outside], "backend": "rules"})
         assert answer.status_code == 403 and "outside the allowed folder" in answer.json()["detail"], outside
+    sneaky = client.post("/api/batches", json={"paths": ["inside"], "backend": "rules"})
+    assert sneaky.status_code == 403 and "points outside the allowed folder" in sneaky.json()["detail"]
+    (root / "inside" / "sneaky.txt").unlink()
     job = client.post("/api/batches", json={"paths": ["inside"], "backend": "rules"}).json()
     assert _wait(client, job["url"])["status"] == "done"
     service.close()

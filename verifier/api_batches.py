@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from .service import FINISHED, BatchService, JobStatus, Refused, SubmitOptions, Upload
@@ -84,12 +84,12 @@ def add_batch_routes(app: FastAPI, service: BatchService, templates: Any) -> Non
         return _status(job_id)
 
     @app.get("/api/batches/{job_id}/report", responses={200: {"content": {"application/json": {}}}})
-    def report_json(job_id: str) -> FileResponse:
+    def report_json(job_id: str) -> Response:
         """The finished batch's report.json (409 while it runs)."""
         return _report(job_id, "report.json", "application/json")
 
     @app.get("/api/batches/{job_id}/report.md", responses={200: {"content": {"text/markdown": {}}}})
-    def report_md(job_id: str) -> FileResponse:
+    def report_md(job_id: str) -> Response:
         """The finished batch's report.md (409 while it runs)."""
         return _report(job_id, "report.md", "text/markdown; charset=utf-8")
 
@@ -112,12 +112,12 @@ def add_batch_routes(app: FastAPI, service: BatchService, templates: Any) -> Non
                                                     {"jobs": service.all(), "limits": service.limits})
         return page
 
-    def _report(job_id: str, name: Any, media_type: str) -> FileResponse:
+    def _report(job_id: str, name: Any, media_type: str) -> Response:
         job = _status(job_id)
-        path = service.report_path(job_id, name)
-        if path is None:
+        text = service.public_report(job_id, name)
+        if text is None:
             raise HTTPException(status_code=409, detail=f"batch {job_id} is {job.status}; its report comes when done")
-        return FileResponse(path, media_type=media_type)
+        return Response(text, media_type=media_type)
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:

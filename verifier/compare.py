@@ -37,17 +37,16 @@ JUDGE_GROUP_LIMIT = 30  # claims per judge call; a larger question is judged in 
 
 # Grammar that marks a figure as a reading at a moment, whatever it counts: the perfect
 # ("has flooded", "have been rescued"), a state now ("stood at", "reached", "remain", "still"),
-# a total so far ("so far", "to date", "toll"). Such a figure without a stated time is read at
+# a total so far ("so far", "to date"). Such a figure without a stated time is read at
 # its document's date, so reports two days apart make a timeline, not a contradiction.
 _PERFECT = r"ha(?:s|ve|d) (?:now |so far |already |since )?(?:been )?\w{2,30}(?:ed|en|wn|nt|un)"
 _RUNNING = re.compile(
     rf"\b(?:{_PERFECT}|so far|to date|as of|at least|now|still|currently|remain(?:s|ed)?|stood at|stands at|"
-    r"reached|rose to|risen|climbed|climbing|fell to|dropped to|grew to|grown to|cumulative|in total|altogether|"
-    r"toll)\b",
+    r"reached|rose to|risen|climbed|climbing|fell to|dropped to|grew to|grown to|cumulative|in total|altogether)\b",
     re.IGNORECASE,
 )
 # A count that only grows: a total so far or a perfect, unless the words say it went down.
-_CUMULATIVE = re.compile(rf"\b(?:toll|so far|to date|cumulative|in total|altogether|{_PERFECT})\b", re.IGNORECASE)
+_CUMULATIVE = re.compile(rf"\b(?:so far|to date|cumulative|in total|altogether|{_PERFECT})\b", re.IGNORECASE)
 _FALLING = re.compile(
     r"\b(?:fell|fallen|dropped|declined|decreased|eased|shrank|shrunk|reduced|narrowed|lower|down|fewer|less|cut)\b",
     re.IGNORECASE,

@@ -407,4 +407,7 @@ def _fmt(gap: float, q: Quantity) -> str:
         if abs(gap) >= factor:
             text = f"{gap / factor:,.4g} {word}"
             break
+    else:
+        if abs(gap) >= 1000:
+            text = f"{gap:,.0f}"  # '60,930', not '6.093e+04'
     return f"gap {text} {unit}".strip()

@@ -18,6 +18,7 @@ import fastjsonschema
 
 from . import resource_dir, timing
 from .models import AsOf, Contradiction, Explained, Gold, GroundedClaim, Report, Timeline
+from .terminal import printable
 
 SCHEMAS: dict[str, type[Report] | type[Gold]] = {"report": Report, "gold": Gold}
 SCHEMA_DIR = resource_dir("schemas")
@@ -104,7 +105,7 @@ def _cell(text: str) -> str:
     """A value from a document or a model, shown as text on one line: no HTML a viewer would
     run ('<script>', '<img onerror>'), no Markdown that would turn it into a link, an image or
     emphasis, no '|' that would break a table row."""
-    flat = " ".join(text.split()).translate(_HTML_SPECIAL)
+    flat = printable(" ".join(text.split()), one_line=True).translate(_HTML_SPECIAL)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
 
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from . import timing
 from .models import AsOf
 from .store import Store
+from .terminal import printable, printable_json
 from .text import paragraphs
 
 Decision = Literal["confirmed", "dismissed", "needs-info"]
@@ -254,10 +255,10 @@ def export(home: Path | None, batch: str | None, fmt: str) -> str:
     if fmt == "csv":
         return _csv(flags)
     if fmt == "jsonl":
-        return "".join(json.dumps(f.model_dump()) + "\n" for f in flags)
+        return "".join(printable_json(json.dumps(f.model_dump(), ensure_ascii=False)) + "\n" for f in flags)
     if fmt == "claimreview":
         details = [show_flag(f.id, home, batch) for f in flags if f.status == "confirmed"]
-        return json.dumps(claim_reviews(details), indent=2, ensure_ascii=False) + "\n"
+        return printable_json(json.dumps(claim_reviews(details), indent=2, ensure_ascii=False)) + "\n"
     raise ReviewError(f"unknown export format {fmt!r}")
 
 
@@ -280,7 +281,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _cell(value: str | None) -> str:
     """A CSV cell a spreadsheet shows, never runs: text from a document that starts like a
     formula ('=HYPERLINK(...)', '+1', '@SUM') is prefixed with an apostrophe (OWASP's advice)."""
-    text = "" if value is None else str(value)
+    text = printable("" if value is None else str(value))  # no escape sequence or bidi override either
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -132,9 +132,10 @@ _FORECAST = re.compile(
     r"is set to|on track to|aims? to|targets?)\b",
     re.IGNORECASE,
 )
+# how a figure was obtained, in words of no one field: "without tools", "with assistance",
+# "in turbo mode" (a parenthetical after the figure is a condition too, whatever it says)
 _MODE_WORDS = re.compile(
-    r"\b(?:no tools|with tools|without tools|zero-shot|few-shot|\d+-shot|pass@\d+|"
-    r"[A-Z][a-z]+ mode|[a-z]+ mode)\b"
+    r"\b(?:(?:with|without|no)\s+(?:tools?|tool use|help|assistance|aid|access)|[A-Z][a-z]+ mode|[a-z]+ mode)\b"
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import secrets
 import threading
@@ -157,15 +158,33 @@ class BatchService:
         if not paths:
             raise Refused(400, "no paths given")
         self._check_options(options)
-        resolved = []
+        resolved: list[str] = []
         for raw in paths:
             path = (self.allow_root / raw).resolve()
             if not path.is_relative_to(self.allow_root):
                 raise Refused(403, f"{raw!r} is outside the allowed folder")
             if not path.exists():
                 raise Refused(404, f"{raw!r} does not exist under the allowed folder")
-            resolved.append(str(path))
+            resolved += self._files_under(path, raw) if path.is_dir() else [str(path)]
+        if not resolved:
+            raise Refused(400, "no files under the paths given")
         return self._add(resolved, list(paths), options)
+
+    def _files_under(self, folder: Path, raw: str) -> list[str]:
+        """Every file below a named folder, each resolved and checked: a symlink inside the allowed
+        folder that points out of it is refused, not read."""
+        assert self.allow_root is not None
+        files = []
+        for parent, dirs, names in os.walk(folder, followlinks=True):
+            for name in sorted(names) + [d for d in dirs if Path(parent, d).is_symlink()]:
+                target = Path(parent, name).resolve()
+                if not target.is_relative_to(self.allow_root):
+                    shown = Path(parent, name).relative_to(self.allow_root)
+                    raise Refused(403, f"{str(shown)!r} (under {raw!r}) points outside the allowed folder")
+                if target.is_file():
+                    files.append(str(target))
+            dirs[:] = [d for d in sorted(dirs) if Path(parent, d).resolve().is_relative_to(self.allow_root)]
+        return sorted(dict.fromkeys(files))
 
     def _check_options(self, options: SubmitOptions) -> None:
         if options.base_url and not self.allow_client_endpoints:
@@ -245,6 +264,26 @@ class BatchService:
         """A copy of the running job's latest progress, to wait on."""
         with self._lock:
             return dict(self._live.get(job_id, {}))
+
+    def public_report(self, job_id: str, name: Literal["report.json", "report.md"]) -> str | None:
+        """The finished job's report as clients see it: each document named as it was submitted,
+        never by where the server keeps it (None while it runs; KeyError when there is no such job)."""
+        path = self.report_path(job_id, name)
+        if path is None:
+            return None
+        with self._jobs() as jobs:
+            row = jobs.get(job_id)
+        assert row is not None
+        names = dict(zip(json.loads(row["paths"]), json.loads(row["options"]).get("names", []), strict=False))
+        text = path.read_text(encoding="utf-8")
+        if name == "report.md":
+            for stored, shown in names.items():
+                text = text.replace(stored, shown)
+            return text
+        report = json.loads(text)
+        for item in (*report.get("documents", []), *report.get("skipped", [])):
+            item["path"] = names.get(item.get("path", ""), safe_name(str(item.get("path", ""))))
+        return json.dumps(report, ensure_ascii=False)
 
     def wait_for_change(self, job_id: str, seen: dict[str, Any], timeout: float) -> None:
         """Block until the job's progress differs from `seen` or `timeout` passes (for event streams)."""
