@@ -176,3 +176,12 @@ def test_a_change_in_how_likely_or_how_much_of_a_thing_is_a_change_in_the_thing(
     keys = KeyMaker()
     found = {v: keys.attribute(a) for _, a, v, _ in _claims(text)}
     assert found["22%"] == found["30%"] == keys.attribute("delays reduction")
+
+
+def test_a_name_written_once_at_a_sentence_start_is_the_doer_of_its_verb() -> None:
+    # the name appears nowhere else, and the title names nothing: the verb it does tells it is a name
+    text = ("Annual figures\nBrindle announced profits of $80 million for 2025.\n"
+            "Okavo employs 2,300 staff.\nAttendance was 91%, organisers said.\n")
+    claims = {v: (s, a) for s, a, v, _ in _claims(text)}
+    assert claims["$80 million"][0] == "Brindle" and claims["2,300"][0] == "Okavo"
+    assert claims["91%"][1] == "Attendance"  # a verb that states a figure makes the opener the measure
