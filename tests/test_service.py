@@ -92,7 +92,7 @@ def test_json_documents_and_progress_as_server_sent_events(verifier_home: Path) 
 
 @pytest.mark.parametrize(("files", "status", "reason"), [
     ([("files", ("a.txt", b"x" * 2048, "text/plain"))], 413, "at most 1,024 per file"),
-    ([("files", (f"{n}.txt", b"Acme grew 5%.", "text/plain")) for n in range(4)], 413, "at most 3 per batch"),
+    ([("files", (f"{n}.txt", b"Acme grew 5%.", "text/plain")) for n in range(4)], 413, "at most 3 files per batch"),
     ([("files", ("run.exe", b"MZ....", "application/octet-stream"))], 415, "type '.exe' is not one of"),
     ([("files", ("empty.txt", b"", "text/plain"))], 400, "is empty"),
     ([], 400, "no files"),

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .service import FINISHED, BatchService, JobStatus, Refused, SubmitOptions, Upload
 
@@ -153,7 +154,12 @@ def _check_length(request: Request, service: BatchService) -> None:
 
 async def _from_form(request: Request, service: BatchService) -> tuple[list[Upload], SubmitOptions]:
     limits = service.limits
-    async with request.form(max_files=limits.max_files + 1, max_fields=len(_FORM_OPTIONS) + 4) as form:
+    try:
+        form = await request.form(max_files=limits.max_files, max_fields=len(_FORM_OPTIONS) + 4)
+    except StarletteHTTPException as exc:  # the parser stops at the limit: say which, in our words
+        raise Refused(413, f"more than {limits.max_files} files, or too many fields; at most {limits.max_files} "
+                           "files per batch") from exc
+    try:
         uploads = []
         for item in form.getlist("files"):
             if isinstance(item, str):
@@ -161,6 +167,8 @@ async def _from_form(request: Request, service: BatchService) -> tuple[list[Uplo
             data = await item.read(limits.max_file_bytes + 1)
             uploads.append(Upload(item.filename or "", data))
         fields = {name: form.get(name) for name in _FORM_OPTIONS if form.get(name) not in (None, "")}
+    finally:
+        await form.close()  # the spooled upload files
     try:
         return uploads, SubmitOptions.model_validate(fields)
     except ValidationError as exc:
