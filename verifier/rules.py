@@ -624,7 +624,7 @@ def _attribute_for(text: str, q: Quantity, figures: list[Quantity]) -> tuple[str
     """
     before, after = _window(text, q, figures)
     before_all = text[:q.start]
-    for finder in (_named_test, _measure_noun_before, _per_share, _share_of, _state_after, _counted, _change_by,
+    for finder in (_named_test, _measure_noun_before, _per_unit, _share_of, _state_after, _counted, _change_by,
                    _noun_of, _level_verb, _change_verb, _unit_attribute):
         found = finder(text, q, before, after, before_all)
         if found is not None:
@@ -706,10 +706,15 @@ def _qualified(measure: str, after: str) -> str:
 _TITLE_STEMS: ContextVar[frozenset[str]] = ContextVar("title_stems", default=frozenset())
 
 
-def _per_share(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'$1.52 per share', '$52 a share': an amount per share, whatever the sentence calls it."""
-    if q.dimension == "money" and re.match(r"\s*(?:a|per)\s+(?:diluted\s+)?share\b", after):
-        return "amount per share", None
+_PER_UNIT = re.compile(r"\s*(?:a|an|per)\s+(?:[a-z]{3,15}ed\s+)?(?P<noun>[a-z]{3,15})\b")
+
+
+def _per_unit(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
+    """'$1.52 per diluted share', '€40 a night', '$3.10 per gallon': money per something is an
+    amount per that thing, whatever the sentence calls it."""
+    m = _PER_UNIT.match(after)
+    if q.dimension == "money" and m and m.group("noun") not in _STOP_PHRASE:
+        return f"amount per {m.group('noun')}", None
     return None
 
 
