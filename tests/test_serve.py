@@ -263,3 +263,13 @@ def test_every_page_carries_the_csrf_token_for_scripts(home: Path) -> None:
     client = _client(home)
     page = client.get("/")
     assert f'<meta name="csrf-token" content="{_csrf(client)}">' in page.text
+
+
+def test_a_database_that_goes_bad_while_serving_is_a_503_with_one_line(home: Path, flag_id: str) -> None:
+    client = _client(home)
+    assert client.get("/api/flags").status_code == 200
+    (home / "verifier.db").write_bytes(b"this is no database any more " * 100)
+    for wal in home.glob("verifier.db-*"):
+        wal.unlink()
+    answer = client.get("/api/flags")
+    assert answer.status_code == 503 and answer.json()["detail"].startswith("the store cannot be used: ")

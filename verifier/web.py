@@ -8,18 +8,20 @@ appended, so two reviewers deciding the same flag at once both land in the histo
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from . import guard, review
 from .api_batches import add_batch_routes
 from .service import BatchService
+from .store import StoreError
 
 
 def _csrf(request: Request) -> str:
@@ -65,6 +67,12 @@ class Session(BaseModel):
     header: str = "X-CSRF-Token"
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    """The database went bad (or away) while serving: one line, and a 503, never a traceback."""
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return JSONResponse({"detail": f"the store cannot be used: {detail}"}, status_code=503)
+
+
 def body_limit(max_note_chars: int) -> int:
     """The request body limit: 1 MB, or more when a note at the limit could not fit in it.
 
@@ -91,6 +99,8 @@ def create_app(
     settings = guard.GuardSettings(token=token or None, allowed_hosts=guard.allowed_names(host, allowed_hosts),
                                    max_body_bytes=body_limit(max_note_chars), body_limits=limits)
     app.add_middleware(guard.Guard, settings=settings)
+    app.add_exception_handler(StoreError, _store_unavailable)
+    app.add_exception_handler(sqlite3.DatabaseError, _store_unavailable)
     if service is not None:
         add_batch_routes(app, service, TEMPLATES)
 
