@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,18 +40,30 @@ def test_sigkill_then_the_same_command_finishes_without_repeating_work(tmp_path:
             time.sleep(0.01)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
-        killed_after = endpoint.kinds["extract"]
-        db = sqlite3.connect(verifier_home / "verifier.db")
-        committed = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-        assert 0 < committed < DOCUMENTS
+        db, killed_after, committed = state_at_kill(endpoint, verifier_home)
         assert db.execute("SELECT status FROM batches").fetchall() == [("running",)]
 
         second = subprocess.run(_command(folder, endpoint.url, tmp_path / "out2"), env=env,
                                 capture_output=True, text=True, timeout=120)
         assert second.returncode == 0, second.stderr
         assert "resuming batch" in second.stderr
-        bodies = [json.dumps(b["messages"], sort_keys=True) for b in endpoint.bodies_of("extract")]
 
+    report = json.loads((tmp_path / "out2" / "report.json").read_text())
+    assert_finished_without_repeating(endpoint, db, killed_after, committed, report)
+
+
+def state_at_kill(endpoint: FakeEndpoint, home: Path) -> tuple[sqlite3.Connection, int, int]:
+    """Right after the kill: the store, the extraction calls asked so far, the documents committed."""
+    db = sqlite3.connect(home / "verifier.db")
+    committed = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    assert 0 < committed < DOCUMENTS
+    return db, endpoint.kinds["extract"], committed
+
+
+def assert_finished_without_repeating(endpoint: FakeEndpoint, db: sqlite3.Connection, killed_after: int,
+                                      committed: int, report: dict[str, Any]) -> None:
+    """The resumed batch is whole, paid for no completed call and stored no row twice."""
+    bodies = [json.dumps(b["messages"], sort_keys=True) for b in endpoint.bodies_of("extract")]
     # every document asked once; only calls in flight when the first run died (at most the
     # concurrency, 2) are asked again, never one whose answer had been received
     assert len(set(bodies)) == DOCUMENTS
@@ -60,5 +73,4 @@ def test_sigkill_then_the_same_command_finishes_without_repeating_work(tmp_path:
     rows = db.execute("SELECT batch_id, count(*), count(DISTINCT document_id) FROM claims GROUP BY batch_id").fetchall()
     assert rows == [(rows[0][0], DOCUMENTS, DOCUMENTS)]
     assert db.execute("SELECT count(*), min(status) FROM batches").fetchone() == (1, "done")
-    report = json.loads((tmp_path / "out2" / "report.json").read_text())
     assert len(report["documents"]) == DOCUMENTS and len(report["claims"]) == DOCUMENTS

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,10 +17,10 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.test_resume import DOCUMENTS, assert_finished_without_repeating, state_at_kill
 from verifier.testing import FakeEndpoint
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
-DOCUMENTS = 20
 
 
 def _serve(port: int, env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
@@ -63,10 +62,7 @@ def test_serve_takes_a_batch_over_http_and_survives_sigkill(tmp_path: Path, veri
         finally:
             os.kill(first.pid, signal.SIGKILL)
             first.wait()
-        killed_after = endpoint.kinds["extract"]
-        db = sqlite3.connect(verifier_home / "verifier.db")
-        committed = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-        assert 0 < committed < DOCUMENTS
+        db, killed_after, committed = state_at_kill(endpoint, verifier_home)
         assert db.execute("SELECT status FROM jobs").fetchall() == [("running",)]
 
         second = _serve(port, env, "--base-url", endpoint.url, "--model", "fake")
@@ -77,18 +73,10 @@ def test_serve_takes_a_batch_over_http_and_survives_sigkill(tmp_path: Path, veri
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(timeout=30)
-        bodies = [json.dumps(b["messages"], sort_keys=True) for b in endpoint.bodies_of("extract")]
+        assert_finished_without_repeating(endpoint, db, killed_after, committed, report)
 
     assert last == {"status": "done"} and finished["status"] == "done"
     assert finished["documents_done"] == DOCUMENTS and finished["review_url"]
-    # every document asked once; only calls in flight when the server died (at most the
-    # concurrency, 2) are asked again, never one whose answer had been received
-    assert len(set(bodies)) == DOCUMENTS and len(bodies) - DOCUMENTS <= 2
-    assert len(bodies) - killed_after <= DOCUMENTS - committed
-    rows = db.execute("SELECT batch_id, count(*), count(DISTINCT document_id) FROM claims GROUP BY batch_id").fetchall()
-    assert rows == [(rows[0][0], DOCUMENTS, DOCUMENTS)]
-    assert db.execute("SELECT count(*), min(status) FROM batches").fetchone() == (1, "done")
-    assert len(report["documents"]) == DOCUMENTS and len(report["claims"]) == DOCUMENTS
 
 
 def test_the_readme_http_client_example_runs(tmp_path: Path, verifier_home: Path) -> None:

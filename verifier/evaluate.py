@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .models import Gold, GoldItem, GoldSide
+from .models import Gold, GoldItem, GoldSide, first_error
 
 
 class EvalInputError(Exception):
@@ -109,14 +109,7 @@ def load_gold(path: Path) -> Gold:
     try:
         return Gold.model_validate(data)
     except ValidationError as exc:
-        raise EvalInputError(f"{path} is not a gold file: {_first_error(exc)}") from exc
-
-
-def _first_error(exc: ValidationError) -> str:
-    """The first validation error with where it is, e.g. `contradictions.0.sides: Field required`."""
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}" if where else str(error["msg"])
+        raise EvalInputError(f"{path} is not a gold file: {first_error(exc)}") from exc
 
 
 def _load_report(path: Path) -> dict[str, Any]:

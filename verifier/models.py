@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class Document(BaseModel):
@@ -368,3 +368,12 @@ class Gold(BaseModel):
     documents: list[str] = Field(default_factory=list)
     contradictions: list[GoldItem]
     consistent: list[GoldItem] = Field(default_factory=list)
+
+
+def first_error(exc: ValidationError, whole: str = "") -> str:
+    """The first validation error with where it is, e.g. `contradictions.0.sides: Field required`;
+    an error of the whole input is named `whole` when given."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error.get("loc", ())) or whole
+    message = error.get("msg", "invalid")
+    return f"{where}: {message}" if where else str(message)

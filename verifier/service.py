@@ -17,7 +17,6 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -444,7 +443,3 @@ class _Tracker:
             return None
         rate = (time.monotonic() - self.started) / finished_here
         return round(rate * (self.total - self.done), 1)
-
-
-def uploads_from(items: Iterable[tuple[str, bytes]]) -> list[Upload]:
-    return [Upload(name=name or "", data=data) for name, data in items]
