@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from verifier import compare
-from verifier.align import align
+from verifier import compare, framing
+from verifier.align import Alignment, align
 from verifier.findings import Findings
 from verifier.keys import KeyMaker
-from verifier.models import Document, GroundedClaim, GroupVerdict, PairVerdict, Question
+from verifier.models import Document, GroundedClaim, GroupVerdict, JudgeItem, PairVerdict
 from verifier.numbers import first_quantity
 
 KEYS = KeyMaker()
 
 
+def aligned(docs: list[Document], claims: list[GroundedClaim], keys: KeyMaker = KEYS) -> Alignment:
+    """Placed in time, then aligned: the path every batch takes before cross-checking."""
+    return align(framing.frame(docs, claims).claims, keys)
+
+
 def cross_check(docs: list[Document], claims: list[GroundedClaim], keys: KeyMaker = KEYS) -> Findings:
-    """Align, then cross-check: the path every batch takes."""
-    return compare.cross_check(docs, align(docs, claims, keys), keys)
+    """Time, align, then cross-check: the path every batch takes."""
+    return compare.cross_check(docs, aligned(docs, claims, keys), keys)
 
 
 def _doc(doc_id: str, date: str | None = None) -> Document:
@@ -90,18 +95,23 @@ def test_figure_pairs_and_judge_calls_grow_linearly_with_claims() -> None:
         claims = [_claim(f"d{i}", f"{i % 7 + 1} billion dollars", subject=f"Firm{i % firms}", n=i) for i in range(n)]
         claims += [_claim(f"d{i}", ("Arlen", "Brask")[i % 2], subject=f"Firm{i % firms}", attribute="headquarters",
                           n=n + i) for i in range(n)]
-        asked: list[int] = []
+        calls: list[list[int]] = []
 
-        def judge(question: Question, group: list[GroundedClaim], asked: list[int] = asked) -> GroupVerdict:
-            asked.append(len(group))
+        def judge(items: list[JudgeItem], calls: list[list[int]] = calls) -> GroupVerdict:
+            calls.append([len(item.claims) for item in items])
             return GroupVerdict(contradictions=[], agreements=[])
 
-        alignment = align(docs, claims, KEYS)
+        alignment = aligned(docs, claims)
         findings = compare.cross_check(docs, alignment, KEYS, judge=judge)
         assert findings.candidate_pairs <= 3 * len(claims)
-        # one judge call per text question (split above its size cap), never one per pair
-        assert len(asked) == findings.judge_groups <= firms + sum(a // compare.JUDGE_GROUP_LIMIT for a in asked)
-        assert sum(asked) == n
+        # every claim of a question with differing answers (the amounts) is judged once, in calls that
+        # hold several questions up to a budget: never a call per pair, nor per question; each firm's
+        # headquarters is given one way by all its documents, which needs no call
+        judged = sum(sum(call) for call in calls)
+        assert judged == n
+        assert len(calls) == findings.judge_calls <= 2 * -(-judged // compare.JUDGE_CALL_CLAIMS) + 1
+        assert all(sum(call) <= compare.JUDGE_CALL_CLAIMS or len(call) == 1 for call in calls)
+        assert findings.judge_groups == sum(len(call) for call in calls)
 
 
 # --- time and conditions -----------------------------------------------------------------------
@@ -169,9 +179,10 @@ def test_the_judge_answer_is_checked_and_gives_one_flag_per_pair_of_positions() 
     ]
     asked: list[int] = []
 
-    def judge(question: Question, group: list[GroundedClaim]) -> GroupVerdict:
-        asked.append(len(group))
-        number = {c.value: n for n, c in enumerate(group, start=1)}
+    def judge(items: list[JudgeItem]) -> GroupVerdict:
+        [item] = items
+        asked.append(len(item.claims))
+        number = {c.value: n for n, c in enumerate(item.claims, start=1)}
         first = number["a successor to the Lyra rover"]
         return GroupVerdict(
             contradictions=[PairVerdict(a=first, b=number[v], conditions_match=True, rationale="Lyra or not.")
@@ -182,8 +193,8 @@ def test_the_judge_answer_is_checked_and_gives_one_flag_per_pair_of_positions() 
             agreements=[[number["built from scratch"], number["a new design, not Lyra's"]]],
         )
 
-    findings = compare.cross_check(docs, align(docs, claims, KEYS), KEYS, judge=judge)
-    assert asked == [4] and findings.judge_groups == 1  # one call for the whole question
+    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, judge=judge)
+    assert asked == [4] and findings.judge_groups == findings.judge_calls == 1  # one call for the whole question
     # b and c agree, and c's two claims are one document: one position against a's
     [flag] = findings.contradictions
     assert flag.kind == "textual" and flag.question
@@ -191,15 +202,53 @@ def test_the_judge_answer_is_checked_and_gives_one_flag_per_pair_of_positions() 
     assert len(findings.corroborations) == 1
 
 
-def test_figures_alone_under_one_wording_are_not_sent_to_the_judge() -> None:
+def test_figures_code_finds_identical_are_corroborated_without_asking_the_judge() -> None:
+    docs = [_doc("a"), _doc("b"), _doc("c")]
+    claims = [_claim("a", "$4.2 billion"), _claim("b", "$4,200 million"), _claim("c", "4.2 billion dollars")]
+
+    def judge(items: list[JudgeItem]) -> GroupVerdict:
+        raise AssertionError("one answer in one frame needs no judge")
+
+    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, judge=judge)
+    assert findings.contradictions == [] and findings.judge_groups == 0
+    [agreement] = findings.corroborations
+    assert agreement.documents == ["a", "b", "c"]
+
+
+def test_with_a_judge_a_pair_of_figures_is_flagged_only_when_the_judge_says_so() -> None:
+    docs = [_doc("a"), _doc("b"), _doc("c")]
+    claims = [_claim("a", "$4.2 billion"), _claim("b", "$4.6 billion"), _claim("c", "$4.2 billion", n=1)]
+    shown: list[JudgeItem] = []
+
+    def compatible(items: list[JudgeItem]) -> GroupVerdict:
+        shown.extend(items)
+        return GroupVerdict(contradictions=[], agreements=[])
+
+    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, judge=compatible)
+    assert findings.contradictions == []  # code saw a difference; the judge saw none: no flag
+    [item] = shown
+    assert any("differ" in gap and "frames match" in gap for gap in item.gaps)  # the judge sees code's arithmetic
+    assert all(reading for reading in item.readings)
+
+    def contradicts(items: list[JudgeItem]) -> GroupVerdict:
+        number = {c.document: n for n, c in enumerate(items[0].claims, start=1)}
+        return GroupVerdict(contradictions=[PairVerdict(a=number["a"], b=number["b"], conditions_match=True,
+                                                        rationale="Two amounts for one quarter."),
+                                            PairVerdict(a=number["a"], b=number["c"], conditions_match=True,
+                                                        rationale="Wrongly opposed.")], agreements=[])
+
+    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, judge=contradicts)
+    [flag] = findings.contradictions  # a against c is equal arithmetic: dropped with a note
+    assert {c.document for c in flag.claims} == {"a", "b"} and flag.kind == "numeric"
+    assert "Two amounts" in flag.rationale and "4.2" in flag.rationale
+    assert any("not flagged" in note for note in findings.notes)
+
+
+def test_a_failed_judge_call_leaves_the_figures_to_code() -> None:
     docs = [_doc("a"), _doc("b")]
     claims = [_claim("a", "$4.2 billion"), _claim("b", "$4.6 billion")]
-
-    def judge(question: Question, group: list[GroundedClaim]) -> GroupVerdict:
-        raise AssertionError("figures under one attribute are compared by code")
-
-    findings = compare.cross_check(docs, align(docs, claims, KEYS), KEYS, judge=judge)
-    assert len(findings.contradictions) == 1 and findings.judge_groups == 0
+    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, judge=lambda items: "judge: HTTP 500")
+    assert len(findings.contradictions) == 1 and findings.failures == ["judge: HTTP 500"]
 
 
 @pytest.mark.parametrize("a, b", [
@@ -255,7 +304,7 @@ def test_copies_of_one_story_count_once_when_the_majority_is_decided() -> None:
     claims = [_claim(d, "$4.6 billion" if d.startswith(("wire", "copy")) else "$4.2 billion", n=i)
               for i, d in enumerate(("wire", "copy1", "copy2", "paper", "radio"))]
     sources = {"copy1": "wire", "copy2": "wire"}
-    findings = compare.cross_check(docs, align(docs, claims, KEYS), KEYS, independent=sources)
+    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, independent=sources)
     # two independent reports against one story told three times: the story is the dissent, and
     # each of its documents is flagged against the reports (counted by documents, the reports would be)
     flagged = sorted(next(c.document for c in f.claims if c.value == "$4.6 billion") for f in findings.contradictions)

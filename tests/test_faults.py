@@ -59,8 +59,8 @@ def test_transient_faults_are_retried_and_the_batch_completes(fault: str, folder
     assert sorted(c.value for c in report.claims) == ["$4.2 billion", "$4.6 billion", "12,000"]
     assert len(report.contradictions) == 1
     # one extraction request per document plus one retry of the fault (it hits the first request);
-    # one entity call and one question call for Acme; all claims are figures of one key: no judge call
-    assert kinds == {"extract": len(DOCS) + 1, "entities": 1, "questions": 1}
+    # one entity call and one question call for Acme; one judge call for the two amounts that differ
+    assert kinds == {"extract": len(DOCS) + 1, "entities": 1, "questions": 1, "judge": 1}
     assert _claim_rows(verifier_home) == sorted((c.document, c.value) for c in report.claims)
 
 

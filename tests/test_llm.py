@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RECORD_URL, SEEDS
-from verifier import align, compare, pipeline
+from verifier import align, compare, framing, pipeline
 from verifier.keys import KeyMaker, squash
-from verifier.llm import LLM, LLMOutputError, LLMSettings, load_prompt
+from verifier.llm import LLM, Calls, LLMOutputError, LLMSettings, load_prompt
 from verifier.models import Document, ExtractedClaims, GroundedClaim
 from verifier.testing import request_kind
 
@@ -102,14 +102,15 @@ def test_alignment_and_judge_calls_go_over_the_wire_and_code_checks_the_answers(
         _claim("skyline", "Vega", "design origin", "successor to the Lyra rover", "a successor to the Lyra rover"),
         _claim("skyline", "Orbis", "maker of Vega", "Orbis", "Orbis engineers"),
     ]
-    llm = LLM(_settings(tmp_path, cache_dir=None, max_tokens=512))
-    failures: list[str] = []
+    calls = Calls(LLM(_settings(tmp_path, cache_dir=None, max_tokens=512)))
     keys = KeyMaker()
-    alignment = align.align(docs, claims, keys, grouper=align.llm_grouper(llm, failures))
-    findings = compare.cross_check(docs, alignment, keys, judge=compare.llm_judge(llm, failures))
+    framed = framing.frame(docs, claims)
+    alignment = align.align(framed.claims, keys, grouper=align.Grouper(calls.entities, calls.questions))
+    findings = compare.cross_check(docs, alignment, keys, judge=calls.judge)
     kinds = [request_kind(json.loads(r.body)) for r in vcr.requests]  # type: ignore[attr-defined]
     assert kinds[:2] == ["entities", "questions"] and set(kinds) <= {"entities", "questions", "judge"}
-    assert len(kinds) == 2 + findings.judge_groups
+    assert len(kinds) == 2 + findings.judge_calls
+    failures = alignment.failures + findings.failures
     assert all(f.count("\n") == 0 for f in failures)  # a bad answer is one line, never a traceback
     placed = sorted(cid for q in alignment.questions for cid in q.claims)
     assert placed == sorted(c.id for c in claims)

@@ -17,7 +17,8 @@ only those. Data flows one way: grounded claims in, an `Alignment` out.
   per entity with claims from two or more documents (small entities share a call, a large
   one is split above `QUESTION_CALL_LIMIT` claims) assigns claims to questions; code checks
   the answer.
-- **Time.** Every claim gets its `as_of` (see `timing`).
+
+Claims arrive placed in time (`framing`): the question call shows each claim's stated time.
 """
 
 from __future__ import annotations
@@ -35,21 +36,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import timing
 from .embed import Embedder, EmbeddingsUnavailable, Vectors
 from .features import FUNCTION_WORDS, ValueKind, content_stems, name_stems, stem, value_kind, words
 from .keys import KeyMaker, fold, split_parenthetical, squash
-from .llm import LLM, ask, load_prompt
 from .models import (
-    Document,
     Entity,
+    EntityClaims,
     EntityGrouping,
     EntityKind,
     GroundedClaim,
     Question,
     QuestionAssignment,
+    SubjectGroup,
 )
-from .text import short
 
 ENTITY_CALL_LIMIT = 150
 QUESTION_CALL_LIMIT = 60
@@ -69,32 +68,14 @@ NUMERIC_THRESHOLD = 0.5
 TEXT_THRESHOLD = 0.35
 
 
-@dataclass(frozen=True)
-class SubjectGroup:
-    """Subject strings that code already knows name one thing, offered to the LLM as one item."""
-
-    key: str
-    names: tuple[str, ...]
-    example: str
-
-
-@dataclass(frozen=True)
-class EntityClaims:
-    """The claims of one entity, as offered to the LLM's question call; `links` says, for each
-    claim, how related it is to those before it (where a split call may cut)."""
-
-    entity: Entity
-    claims: tuple[GroundedClaim, ...]
-    links: tuple[float, ...] = ()
-
-
-EntityGrouper = Callable[[list[SubjectGroup]], EntityGrouping | None]
-QuestionGrouper = Callable[[list[EntityClaims]], QuestionAssignment | None]
+# Each LLM call of alignment answers a checked value, or the one line saying why it failed (None: no reason).
+EntityGrouper = Callable[[list[SubjectGroup]], EntityGrouping | str | None]
+QuestionGrouper = Callable[[list[EntityClaims]], QuestionAssignment | str | None]
 
 
 @dataclass
 class Grouper:
-    """What an LLM offers alignment: the two structured calls, each answering None on failure."""
+    """What an LLM offers alignment: the two structured calls (`llm.Calls` makes them)."""
 
     entities: EntityGrouper
     questions: QuestionGrouper
@@ -110,7 +91,8 @@ class Alignment:
     entity_of: dict[str, str] = field(default_factory=dict)
     question_of: dict[str, str] = field(default_factory=dict)
     aligner: str = "code"
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what fell back to code, for the user
+    failures: list[str] = field(default_factory=list)  # LLM calls that failed, one line each
 
     def question(self, question_id: str) -> Question:
         return self._questions[question_id]
@@ -120,25 +102,24 @@ class Alignment:
 
 
 def align(
-    documents: list[Document], claims: list[GroundedClaim], keys: KeyMaker, *,
+    claims: list[GroundedClaim], keys: KeyMaker, *,
     embedder: Embedder | None = None, grouper: Grouper | None = None, concurrency: int = 1,
 ) -> Alignment:
-    """Entities and questions for one batch's grounded claims (both backends come through here)."""
-    date_of = {d.id: d.date for d in documents}
-    timed = [c.model_copy(update={"as_of": timing.claim_as_of(c.value, c.conditions, c.quote,
-                                                              date_of.get(c.document))}) for c in claims]
+    """Entities and questions for one batch's claims, already placed in time (both backends come
+    through here)."""
     notes: list[str] = []
-    examples = {c.subject: f"{c.attribute}: {c.value}" for c in reversed(timed)}
-    entity_of_subject, entities = resolve_entities([c.subject for c in timed], keys,
-                                                   grouper.entities if grouper else None, notes, examples)
+    failures: list[str] = []
+    examples = {c.subject: f"{c.attribute}: {c.value}" for c in reversed(claims)}
+    entity_of_subject, entities = resolve_entities([c.subject for c in claims], keys,
+                                                   grouper.entities if grouper else None, notes, examples, failures)
     by_entity: dict[str, list[GroundedClaim]] = defaultdict(list)
-    for c in timed:
+    for c in claims:
         by_entity[entity_of_subject[c.subject]].append(c)
     entity_by_id = {e.id: e for e in entities}
     blocker = QuestionBlocker(keys, embedder)
-    if embedder is not None and timed:
+    if embedder is not None and claims:
         with contextlib.suppress(EmbeddingsUnavailable):  # one request for the batch's attributes, not per entity
-            embedder.embed(list(dict.fromkeys(" ".join(c.attribute.split()) for c in timed)))
+            embedder.embed(list(dict.fromkeys(" ".join(c.attribute.split()) for c in claims)))
     multi = [eid for eid, group in by_entity.items() if len({c.document for c in group}) > 1]
     asked = set(multi) if grouper is not None else set()
 
@@ -157,16 +138,16 @@ def align(
         for eid in multi:
             ordered, links = blocker.neighbour_order(by_entity[eid])
             offered.append(EntityClaims(entity_by_id[eid], tuple(ordered), tuple(links)))
-        assigned.update(_llm_questions(offered, grouper.questions, keys, by_code, notes, concurrency))
+        assigned.update(_llm_questions(offered, grouper.questions, keys, by_code, notes, failures, concurrency))
     questions: list[Question] = []
     for eid in sorted(assigned, key=lambda e: (entity_by_id[e].name.lower(), e)):
         for text, group in assigned[eid]:
             questions.append(_question(entity_by_id[eid], group, text))
-    entity_of = {c.id: entity_of_subject[c.subject] for c in timed}
+    entity_of = {c.id: entity_of_subject[c.subject] for c in claims}
     question_of = {cid: q.id for q in questions for cid in q.claims}
     return Alignment(
-        claims=timed, entities=entities, questions=questions, entity_of=entity_of, question_of=question_of,
-        aligner="llm" if grouper is not None else "code", notes=notes,
+        claims=claims, entities=entities, questions=questions, entity_of=entity_of, question_of=question_of,
+        aligner="llm" if grouper is not None else "code", notes=notes, failures=failures,
     )
 
 
@@ -259,7 +240,7 @@ def _core(subject: str) -> list[str]:
 
 def resolve_entities(
     subjects: Iterable[str], keys: KeyMaker, grouper: EntityGrouper | None = None, notes: list[str] | None = None,
-    examples: dict[str, str] | None = None,
+    examples: dict[str, str] | None = None, failures: list[str] | None = None,
 ) -> tuple[dict[str, str], list[Entity]]:
     """Map every subject string to an entity: (subject -> entity id, entities)."""
     counted = Counter(subjects)
@@ -272,7 +253,8 @@ def resolve_entities(
     for key in atoms:
         union.find(key)
     merges = _code_merges(atoms)
-    proposed = _llm_entities(atoms, grouper, notes, examples or {}, merges) if grouper is not None else None
+    proposed = _llm_entities(atoms, grouper, notes, examples or {}, merges, failures) \
+        if grouper is not None else None
     if proposed is not None:
         for members in proposed:
             for other in members[1:]:
@@ -450,7 +432,8 @@ class _Proposal:
 
 
 def _llm_entities(atoms: dict[str, _Atom], grouper: EntityGrouper, notes: list[str] | None,
-                  examples: dict[str, str], merges: list[tuple[str, str]]) -> _Proposal | None:
+                  examples: dict[str, str], merges: list[tuple[str, str]],
+                  failures: list[str] | None = None) -> _Proposal | None:
     """The LLM's groups of atoms, checked: each atom placed once, unknown numbers ignored, and
     groups that join two different versions or two people of one surname split again.
 
@@ -472,7 +455,9 @@ def _llm_entities(atoms: dict[str, _Atom], grouper: EntityGrouper, notes: list[s
         part = ordered[start:start + ENTITY_CALL_LIMIT]
         offered = [SubjectGroup(k, tuple(sorted(set(atoms[k].names))), examples.get(atoms[k].name, "")) for k in part]
         answer = grouper(offered)
-        if answer is None:
+        if not isinstance(answer, EntityGrouping):
+            if answer and failures is not None:
+                failures.append(answer)
             continue
         answered = True
         placed: set[str] = set()
@@ -800,7 +785,8 @@ Grouped = list[tuple[str | None, list[GroundedClaim]]]  # (question text when th
 
 def _llm_questions(
     entities: list[EntityClaims], grouper: QuestionGrouper, keys: KeyMaker,
-    fallback: Callable[[str], list[list[GroundedClaim]]], notes: list[str], concurrency: int = 1,
+    fallback: Callable[[str], list[list[GroundedClaim]]], notes: list[str], failures: list[str],
+    concurrency: int = 1,
 ) -> dict[str, Grouped]:
     """Questions the LLM assigns, checked: each claim once, one entity per question, kinds that
     fit, one attribute key never split; claims of a failed call keep code's questions."""
@@ -809,7 +795,9 @@ def _llm_questions(
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(calls) or 1))) as pool:
         answers = list(pool.map(grouper, calls))
     for call, answer in zip(calls, answers, strict=True):
-        if answer is None:
+        if not isinstance(answer, QuestionAssignment):
+            if answer:
+                failures.append(answer)
             notes.append("question assignment by the LLM failed for " + ", ".join(e.entity.name for e in call)
                          + "; code grouped their claims")
             for e in call:
@@ -906,56 +894,3 @@ def _join_keys(groups: Grouped, keys: KeyMaker) -> Grouped:
         else:
             joined[root] = (text, list(group))
     return list(joined.values())
-
-
-# --- the LLM's side: prompts rendered, calls made through `llm`, failures kept ---------------------
-
-Gate = Callable[[str], bool]  # asked with a call's text before it is made: may the budget pay for it?
-
-
-def render_subjects(groups: list[SubjectGroup]) -> str:
-    """The entity call's list: one numbered line per group of spellings, with one example claim."""
-    lines = []
-    for n, group in enumerate(groups, start=1):
-        spellings = " / ".join(f'"{short(name, 80)}"' for name in group.names[:4])
-        lines.append(f"{n}. {spellings} — e.g. {short(group.example, 90)}")
-    return "\n".join(lines)
-
-
-def render_claims(call: list[EntityClaims]) -> str:
-    """The question call's list: claims numbered across the call, under their entity, documents as D1, D2…"""
-    labels = document_labels([c for e in call for c in e.claims])
-    lines: list[str] = []
-    n = 0
-    for e in call:
-        lines.append(f"Entity: {e.entity.name} ({e.entity.kind})")
-        for c in e.claims:
-            n += 1
-            extras = [*c.conditions]
-            if c.as_of is not None and c.as_of.source == "stated" and not any(c.as_of.text in x for x in extras):
-                extras.append(f"as of {c.as_of.text}")
-            tail = f" ({short('; '.join(extras), 80)})" if extras else ""
-            lines.append(f"{n}. [{labels[c.document]}] {short(c.attribute, 80)}: {short(c.value, 100)}{tail}")
-        lines.append("")
-    return "\n".join(lines).strip()
-
-
-def document_labels(claims: Iterable[GroundedClaim]) -> dict[str, str]:
-    """Short stable labels for the documents of a call (D1, D2… in id order): fewer tokens than ids."""
-    return {d: f"D{i}" for i, d in enumerate(sorted({c.document for c in claims}), start=1)}
-
-
-def llm_grouper(llm: LLM, failures: list[str], gate: Gate | None = None) -> Grouper:
-    """The two alignment calls through the LLM door; a failed or unaffordable call answers None."""
-    entity_prompt, question_prompt = load_prompt("entities"), load_prompt("questions")
-
-    def entities(groups: list[SubjectGroup]) -> EntityGrouping | None:
-        return ask(llm, entity_prompt, {"subjects": render_subjects(groups)}, EntityGrouping, "entity grouping",
-                   failures, gate)
-
-    def questions(call: list[EntityClaims]) -> QuestionAssignment | None:
-        names = ", ".join(e.entity.name for e in call)
-        return ask(llm, question_prompt, {"claims": render_claims(call)}, QuestionAssignment,
-                   f"question assignment ({short(names, 60)})", failures, gate)
-
-    return Grouper(entities=entities, questions=questions)

@@ -1,17 +1,24 @@
-"""Cross-checking, one question at a time: figures by code, text by one judge call per question.
+"""Cross-checking, one question at a time: figures compared in their frames, text by the judge.
 
-Alignment has put the claims that answer one question together, so comparison never
-looks across questions: the work grows with the claims, not with their square, and the
-judge reads each question's claims once, not every pair of claims about a subject.
+Alignment has put the claims that answer one question together, so comparison never looks
+across questions: the work grows with the claims, not with their square.
 
-What two differing answers to one question are depends on when and under what they hold:
-- read at different times (stated, or a running count on different days): a **timeline**,
-  an update, not a contradiction; a running count that falls later is flagged;
-- for different periods, or under different stated conditions on both sides (a partial
-  and a final count, another mode, another scope): an **explained** difference, listed
-  apart from the flags;
-- with a condition stated on one side only: a flag marked "conditions differ";
-- otherwise: a flag.
+Two differing figures are a contradiction only when their frames match (see `frames`): the
+same moment or period, the same status and the same basis. Otherwise they are
+- a **timeline** when they are readings at different times (stated, or a running count on
+  different days, or two parts of one day): an update, not a contradiction; a running count
+  that falls later is flagged;
+- an **explained** difference when their frames say why (another period, a forecast against
+  an outcome, a partial against the final count, a rate per week against a total, another
+  mode or scope): listed apart from the flags;
+- a flag marked "conditions differ" when a condition is stated on one side only.
+
+Offline, code decides alone by that rule. With an LLM, **the judge decides figures too**: each
+question whose claims code does not find identical goes to the judge with code's reading of
+every figure (normalised, with its frame) and code's arithmetic on the pairs that differ; code
+never flags a numeric pair the judge did not call a contradiction, and never lets the judge
+contradict arithmetic (a "contradiction" between figures code computed equal is dropped, with
+a note). Several small questions share one judge call, up to a size budget.
 """
 
 from __future__ import annotations
@@ -20,20 +27,21 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from . import dates, timing
-from .align import Alignment, document_labels
+from . import dates, frames, timing
+from .align import Alignment
 from .features import FUNCTION_WORDS, content_stems
 from .findings import Findings
-from .keys import KeyMaker, fold, squash
-from .llm import LLM, ask, load_prompt
-from .models import AsOf, Document, GroundedClaim, GroupVerdict, Question
+from .keys import KeyMaker, fold
+from .models import AsOf, Document, Frame, GroundedClaim, GroupVerdict, JudgeItem, Question
 from .numbers import Comparison, Quantity, compare, first_quantity
-from .text import short
 
-GroupJudge = Callable[[Question, list[GroundedClaim]], GroupVerdict | None]
-JUDGE_GROUP_LIMIT = 30  # claims per judge call; a larger question is judged in parts
+# The judge: a verdict for a call's questions, or the one line saying why the call failed (None: no reason).
+GroupJudge = Callable[[list[JudgeItem]], GroupVerdict | str | None]
+JUDGE_GROUP_LIMIT = 30  # claims of one question per judge item; a larger question is judged in parts
+JUDGE_CALL_CLAIMS = 40  # claims per judge call, over all its questions
+JUDGE_CALL_CHARS = 12_000  # quotes and readings per judge call (about 3,000 tokens)
 
 # Grammar that marks a figure as a reading at a moment, whatever it counts: the perfect
 # ("has flooded", "have been rescued"), a state now ("stood at", "reached", "remain", "still"),
@@ -56,15 +64,47 @@ _NEGATION = re.compile(r"\b(?:no|not|without|excluding|non)\b|\bnon-", re.IGNORE
 
 @dataclass(frozen=True)
 class _Side:
-    """A claim with what comparison needs: its quantity, periods, time and other conditions."""
+    """A claim with what comparison needs: its quantity, frame, periods, time and other conditions."""
 
     claim: GroundedClaim
     quantity: Quantity | None
+    frame: Frame
     periods: tuple[dates.Period, ...]
     when: AsOf | None
     cumulative: bool
     settings: frozenset[frozenset[str]]
-    forecast: bool
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """A figure set against its rival of the best-supported answer, with how their frames stand."""
+
+    rival: _Side
+    side: _Side
+    relation: str
+    reason: str
+    outcome: Comparison
+
+
+@dataclass
+class _Reading:
+    """Code's reading of one question's figures: agreeing clusters, each dissenting document's
+    pair against the best-supported answer, a timeline, and running counts that fell."""
+
+    question: Question
+    sides: list[_Side]
+    clusters: list[list[_Side]] = field(default_factory=list)
+    pairs: list[_Pair] = field(default_factory=list)
+    timed: list[_Side] = field(default_factory=list)
+    falling: list[tuple[_Side, _Side]] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    """A question part waiting for the judge, with code's reading to fall back on."""
+
+    item: JudgeItem
+    reading: _Reading
 
 
 def cross_check(
@@ -79,37 +119,56 @@ def cross_check(
     sha_of = {d.id: d.sha256 for d in documents}
     findings = Findings(source_of=independent or {}, sha_of=sha_of)
     by_id = {c.id: c for c in alignment.claims}
-    jobs: list[tuple[Question, list[GroundedClaim]]] = []
-    single: list[str] = []
+    pending: list[_Pending] = []
     for question in alignment.questions:
         claims = [by_id[i] for i in question.claims if i in by_id]
         if len({c.document for c in claims}) < 2:
-            single += [c.id for c in claims]
+            findings.single_source += [c.id for c in claims]
             continue
         findings.questions_compared += 1
         sides = [_side(c) for c in claims]
-        numeric = [s for s in sides if s.quantity is not None]
-        if len({s.claim.document for s in numeric}) > 1:
-            _check_numeric(question, numeric, findings)
-        if judge is not None and needs_judge(claims, keys):
-            jobs += [(question, part) for part in _parts(claims)]
-    findings.judge_groups = len(jobs)
-    if judge is not None and jobs:
+        reading = _read_figures(question, sides, findings.sources)
+        findings.candidate_pairs += len(reading.pairs)
+        if judge is None:
+            _apply_code(reading, findings, flags=True)
+        elif _identical(sides):
+            findings.corroborate(claims)  # code finds one answer in one frame: nothing to ask
+        else:
+            _apply_code(reading, findings, flags=False)
+            pending += [_Pending(_item(question, part, reading), reading) for part in _parts(claims)]
+    findings.judge_groups = len(pending)
+    if judge is not None and pending:
+        calls = _pack(pending)
+        findings.judge_calls = len(calls)
         with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
-            verdicts = list(pool.map(lambda job: judge(*job), jobs))
-        for (question, claims), verdict in zip(jobs, verdicts, strict=True):
-            if verdict is not None:
-                _record_group(question, claims, verdict, findings, keys)
-    findings.single_source = single
+            verdicts = list(pool.map(lambda call: judge([p.item for p in call]), calls))
+        for call, verdict in zip(calls, verdicts, strict=True):
+            if not isinstance(verdict, GroupVerdict):  # the call failed: code's reading of the figures stands
+                if verdict:
+                    findings.failures.append(verdict)
+                for p in call:
+                    _apply_code_flags(p.reading, findings)
+            else:
+                _record_verdict(call, verdict, findings, keys)
     return findings
 
 
-def needs_judge(claims: list[GroundedClaim], keys: KeyMaker) -> bool:
-    """A question goes to the judge when words carry what code cannot compare: a text claim, or
-    figures stated under different attribute wordings ('spent acquiring' against 'invested in')."""
-    if any(c.number is None for c in claims):
-        return True
-    return len({keys.attribute(c.attribute) or squash(c.attribute) for c in claims}) > 1
+def _identical(sides: list[_Side]) -> bool:
+    """Every claim states one answer in one frame: figures equal at their precision, or one text."""
+    head = sides[0]
+    if head.quantity is None:
+        return all(s.quantity is None and _folded(s.claim.value) == _folded(head.claim.value) and s.frame == head.frame
+                   for s in sides)
+    return all(s.quantity is not None and _same_frame(head, s) and _agrees(head, s) for s in sides)
+
+
+def _folded(value: str) -> str:
+    return " ".join(fold(value).split())
+
+
+def _same_frame(a: _Side, b: _Side) -> bool:
+    return _relation(a, b, None)[0] in ("same", "one-sided", "unlike") and a.frame.model_dump(exclude={"words"}) \
+        == b.frame.model_dump(exclude={"words"})
 
 
 def _parts(claims: list[GroundedClaim]) -> list[list[GroundedClaim]]:
@@ -130,26 +189,49 @@ def _zip_longest(lists: list[list[GroundedClaim]]) -> list[list[GroundedClaim]]:
     return [[x[i] for x in lists if i < len(x)] for i in range(longest)]
 
 
+def _pack(pending: list[_Pending]) -> list[list[_Pending]]:
+    """Judge calls: question parts of one entity together, then the next entity's, each call within
+    the claim and size budgets (a part larger than the budget is a call of its own)."""
+    calls: list[list[_Pending]] = []
+    current: list[_Pending] = []
+    claims = size = 0
+    for p in sorted(pending, key=lambda p: (p.item.question.entity, p.item.question.id)):
+        weight = sum(len(c.quote) + len(c.attribute) + len(c.value) + 120 for c in p.item.claims)
+        if current and (claims + len(p.item.claims) > JUDGE_CALL_CLAIMS or size + weight > JUDGE_CALL_CHARS):
+            calls.append(current)
+            current, claims, size = [], 0, 0
+        current.append(p)
+        claims += len(p.item.claims)
+        size += weight
+    if current:
+        calls.append(current)
+    return calls
+
+
 def _side(claim: GroundedClaim) -> _Side:
     text = " ".join([claim.quote, claim.attribute, *claim.conditions])
     running = bool(_RUNNING.search(text))
     when = claim.as_of if claim.as_of and (claim.as_of.source == "stated" or running) else None
     settings = frozenset(_setting(c) for c in claim.conditions if _is_setting(c))
+    frame = claim.frame or Frame()
     return _Side(
         claim=claim,
         quantity=first_quantity(claim.value) if claim.number is not None else None,
-        periods=tuple(dates.parse_periods("; ".join(claim.conditions))),
+        frame=frame,
+        periods=tuple(dates.parse_periods("; ".join([*claim.conditions, *([frame.period] if frame.period else [])]))),
         when=when,
         cumulative=bool(_CUMULATIVE.search(claim.quote) or _CUMULATIVE.search(claim.attribute))
         and not _FALLING.search(claim.quote),
         settings=frozenset(s for s in settings if s),
-        forecast=any(fold(c).strip() == "forecast" for c in claim.conditions),
     )
 
 
 def _is_setting(condition: str) -> bool:
-    """A condition that is not a time: 'no tools', 'turbo mode', 'partial count'."""
-    if dates.periods(condition) or dates.point_dates(condition) or fold(condition).strip() == "forecast":
+    """A condition that is not a time nor a status or basis: 'no tools', 'turbo mode', 'in Europe'."""
+    if dates.periods(condition) or dates.point_dates(condition):
+        return False
+    read = frames.read_frame("", "", [condition], "", None)
+    if read.status != "reported" or read.basis or read.moment:
         return False
     return timing.stated_time(condition, None) is None
 
@@ -162,25 +244,32 @@ def _setting(condition: str) -> frozenset[str]:
     return frozenset(stems - FUNCTION_WORDS)
 
 
-# --- figures -----------------------------------------------------------------------------------
+# --- figures in their frames -------------------------------------------------------------------
 
 
-def _relation(a: _Side, b: _Side, latest_year: int | None) -> str:
-    """How two answers to one question stand: 'timeline', 'period', 'forecast', 'conditions' (both
-    sides state conditions that differ on one dimension: a partial and a final count, no tools and
-    tools), 'unlike' (both state conditions, but nothing says they bear on the figure), 'one-sided'
-    (a condition on one side only) or 'same'."""
+def _relation(a: _Side, b: _Side, latest_year: int | None) -> tuple[str, str]:
+    """How two answers to one question stand, and why: 'timeline' (different times, or two parts
+    of a day), 'period', 'status', 'basis', 'conditions' (both sides state conditions that differ
+    on one dimension: no tools and tools), 'unlike' (both state conditions, but nothing says they
+    bear on the figure), 'one-sided' (a condition on one side only) or 'same'."""
     if timing.disjoint(a.when, b.when):
-        return "timeline"
+        return "timeline", "read at different times"
+    moment = frames.moment_difference(a.frame, b.frame)
+    if moment:
+        return "timeline", f"read at different times of the day ({moment})"
     if not dates.periods_compatible(list(a.periods), list(b.periods), latest_year):
-        return "period"
-    if a.forecast != b.forecast:
-        return "forecast"
+        return "period", "they are for different periods"
+    status = frames.status_difference(a.frame, b.frame)
+    if status:
+        return "status", status
+    basis = frames.basis_difference(a.frame, b.frame)
+    if basis:
+        return "basis", f"they are on different bases ({basis})"
     only_a, only_b = _unmatched(a.settings, b.settings), _unmatched(b.settings, a.settings)
     if only_a and only_b:
         contrast = any((x - {"¬"}) & (y - {"¬"}) for x in only_a for y in only_b)
-        return "conditions" if contrast else "unlike"
-    return "one-sided" if only_a or only_b else "same"
+        return ("conditions", "they hold under different stated conditions") if contrast else ("unlike", "")
+    return ("one-sided", "") if only_a or only_b else ("same", "")
 
 
 def _unmatched(mine: frozenset[frozenset[str]], theirs: frozenset[frozenset[str]]) -> list[frozenset[str]]:
@@ -193,123 +282,154 @@ def _unmatched(mine: frozenset[frozenset[str]], theirs: frozenset[frozenset[str]
     return [x for x in mine if not any(same(x, y) for y in theirs)]
 
 
-_EXPLANATIONS = {
-    "period": "they are for different periods",
-    "forecast": "one is a forecast and the other an outcome",
-    "conditions": "they hold under different stated conditions",
-}
+_EXPLAINED = frozenset({"period", "status", "basis", "conditions"})
+_COMPARABLE = frozenset({"same", "one-sided", "unlike"})
 
 
-def _check_numeric(question: Question, sides: list[_Side], findings: Findings) -> None:
-    """Cluster agreeing figures read under the same time and conditions; flag each document of every
-    other cluster against the best-supported one; put timelines and explained differences apart.
+def _compare(a: _Side, b: _Side) -> Comparison:
+    """Two figures compared on one basis: a rate per week against a rate per year, per year."""
+    assert a.quantity is not None and b.quantity is not None
+    return compare(frames.on_one_basis(a.quantity, a.frame, b.frame), frames.on_one_basis(b.quantity, b.frame, a.frame))
 
-    Comparing with the largest cluster only keeps pairs linear in the claims (at most one
-    pair per claim) while still flagging every document that disagrees with what most
-    sources say.
+
+def _agrees(a: _Side, b: _Side) -> bool:
+    return _compare(a, b).relation == "agree"
+
+
+def _read_figures(question: Question, sides: list[_Side], sources: Callable[[list[str]], int]) -> _Reading:
+    """Cluster agreeing figures read in the same frame; set one figure of each other cluster's
+    documents against the best-supported one; note the timeline and running counts that fell.
+
+    Comparing with the best-supported cluster only keeps pairs linear in the claims (at most
+    one pair per document of a dissenting cluster).
     """
-    years = [p.year for s in sides for p in s.periods if p.year is not None]
+    numeric = [s for s in sides if s.quantity is not None]
+    reading = _Reading(question, sides)
+    if len({s.claim.document for s in numeric}) < 2:
+        return reading
+    years = [p.year for s in numeric for p in s.periods if p.year is not None]
     latest = max(years) if years else None
-    _timeline(question, sides, findings)
-    clusters: list[list[_Side]] = []
-    for side in sorted(sides, key=lambda s: (s.claim.document, s.claim.start)):
-        for cluster in clusters:
-            head = cluster[0]
-            if _relation(head, side, latest) in ("same", "one-sided", "unlike") and _agrees(head, side):
+    reading.timed, reading.falling = _timeline(numeric)
+    for side in sorted(numeric, key=lambda s: (s.claim.document, s.claim.start)):
+        for cluster in reading.clusters:
+            if _relation(cluster[0], side, latest)[0] in _COMPARABLE and _agrees(cluster[0], side):
                 cluster.append(side)
                 break
         else:
-            clusters.append([side])
-    for cluster in clusters:
-        findings.corroborate([s.claim for s in cluster])
-    clusters.sort(key=lambda c: (-findings.sources([s.claim.document for s in c]), c[0].claim.document))
+            reading.clusters.append([side])
+    return _rivals(reading, latest, sources)
+
+
+def _rivals(reading: _Reading, latest: int | None, sources: Callable[[list[str]], int]) -> _Reading:
+    """Each document of a less-supported cluster against its best rival (see `_rival`); support is
+    counted in independent sources (a syndicated copy counts once)."""
+    clusters = sorted(reading.clusters, key=lambda c: (-sources([s.claim.document for s in c]), c[0].claim.document))
+    reading.clusters = clusters
     for other in clusters[1:]:
         seen: set[str] = set()
         for side in other:
             if side.claim.document in seen:
-                continue  # one flag per dissenting document is enough
+                continue  # one pair per dissenting document is enough
             seen.add(side.claim.document)
-            rival, relation = _rival(clusters, side, latest)
-            if rival is None:
-                continue
-            findings.candidate_pairs += 1
-            assert rival.quantity is not None and side.quantity is not None
-            outcome = compare(rival.quantity, side.quantity)
-            if outcome.relation != "differ":
-                continue
-            if relation in _EXPLANATIONS:
-                findings.explain(question, rival.claim, side.claim, f"{outcome.rationale}; {_EXPLANATIONS[relation]}: "
-                                 f"{_describe(rival)} vs {_describe(side)}")
-            elif relation != "timeline":
-                _flag_numeric(question, rival, side, outcome, findings,
-                              conditions_differ=relation in ("one-sided", "unlike"))
+            rival, relation, reason = _rival(clusters, side, latest)
+            if rival is not None:
+                reading.pairs.append(_Pair(rival, side, relation, reason, _compare(rival, side)))
+    return reading
 
 
-RIVAL_CLUSTERS = 8  # clusters searched, best-supported first, for a figure read at the same time
+RIVAL_CLUSTERS = 8  # clusters searched, best-supported first, for a figure read in the same frame
+_RANK = {"same": 0, "one-sided": 1, "unlike": 1, "conditions": 2, "basis": 3, "status": 3, "period": 3,
+         "timeline": 5}
 
 
-def _rival(clusters: list[list[_Side]], side: _Side, latest: int | None) -> tuple[_Side | None, str]:
+def _rival(clusters: list[list[_Side]], side: _Side, latest: int | None) -> tuple[_Side | None, str, str]:
     """The figure to set `side` against: from the best-supported cluster that has one from another
-    document read at the same time and under comparable conditions; failing that, the best-supported
-    cluster's first figure from another document (to record a timeline or an explained difference)."""
-    fallback: tuple[_Side | None, str] = (None, "")
+    document read in a comparable frame; failing that, the best-supported cluster's closest one (to
+    record a timeline or an explained difference)."""
+    fallback: tuple[_Side | None, str, str] = (None, "", "")
     for cluster in clusters[:RIVAL_CLUSTERS]:
         if side in cluster:
             continue
         others = [a for a in cluster if a.claim.document != side.claim.document]
-        ranked = sorted(((_RANK[_relation(a, side, latest)], n, a) for n, a in enumerate(others)), key=lambda t: t[:2])
+        ranked = sorted(((_RANK[rel[0]], n, a, rel) for n, a in enumerate(others)
+                         for rel in [_relation(a, side, latest)]), key=lambda t: t[:2])
         if not ranked:
             continue
-        rank, _, best = ranked[0]
+        rank, _, best, (relation, reason) = ranked[0]
         if rank <= _RANK["one-sided"]:
-            return best, _relation(best, side, latest)
+            return best, relation, reason
         if fallback[0] is None:
-            fallback = (best, _relation(best, side, latest))
+            fallback = (best, relation, reason)
     return fallback
 
 
-_RANK = {"same": 0, "one-sided": 1, "unlike": 1, "conditions": 2, "period": 3, "forecast": 4, "timeline": 5}
-
-
-def _timeline(question: Question, sides: list[_Side], findings: Findings) -> None:
-    """Readings at two or more times from two or more documents: a timeline; a running count
-    that is lower at a later time than at an earlier one, beyond what its precision allows, is flagged."""
+def _timeline(sides: list[_Side]) -> tuple[list[_Side], list[tuple[_Side, _Side]]]:
+    """Readings at two or more times from two or more documents (the timeline), and running counts
+    lower at a later time than at an earlier one beyond their precision (pairs: earlier, later)."""
     timed = [s for s in sides if s.when is not None]
     moments = {(s.when.start, s.when.end, s.when.label) for s in timed if s.when is not None}
     if len(moments) < 2 or len({s.claim.document for s in timed}) < 2:
-        return
+        return [], []
     if not any(timing.disjoint(a.when, b.when) for a in timed for b in timed[:8]):
-        return
-    findings.timeline(question, [s.claim for s in timed])
-    ordered = sorted(timed, key=lambda s: timing.order_key(s.when))
+        return [], []
+    falling: list[tuple[_Side, _Side]] = []
     highest: _Side | None = None
-    for side in ordered:
+    for side in sorted(timed, key=lambda s: timing.order_key(s.when)):
         if highest is not None and side.cumulative and highest.cumulative \
                 and highest.claim.document != side.claim.document and timing.later(side.when, highest.when) > 0:  # type: ignore[arg-type]
             assert side.quantity is not None and highest.quantity is not None
-            outcome = compare(highest.quantity, side.quantity)
-            if outcome.relation == "differ" and side.quantity.top < highest.quantity.low:
-                rationale = (f"a running count cannot fall: {highest.quantity.stated} as of {_when(highest)}, "
-                             f"then {side.quantity.stated} as of {_when(side)}")
-                findings.flag(highest.claim, side.claim, kind="numeric", severity="major", rationale=rationale,
-                              conditions_differ=False, question=question)
+            lower = side.quantity.top < highest.quantity.low
+            if lower and compare(highest.quantity, side.quantity).relation == "differ":
+                falling.append((highest, side))
         if highest is None or (side.quantity is not None and highest.quantity is not None
                                and side.quantity.low > highest.quantity.low):
             highest = side
+    return timed, falling
+
+
+def _apply_code(reading: _Reading, findings: Findings, flags: bool) -> None:
+    """Record what code read: the timeline, agreeing clusters and, when code decides (offline, or a
+    failed judge call), the flags and explained differences."""
+    if reading.timed:
+        findings.timeline(reading.question, [s.claim for s in reading.timed])
+    for cluster in reading.clusters:
+        findings.corroborate([s.claim for s in cluster])
+    if flags:
+        _apply_code_flags(reading, findings)
+
+
+def _apply_code_flags(reading: _Reading, findings: Findings) -> None:
+    """Code's decisions on figures: a running count that fell, and each dissenting pair flagged
+    when the frames match, explained when they say why it differs."""
+    question = reading.question
+    for earlier, later in reading.falling:
+        assert earlier.quantity is not None and later.quantity is not None
+        rationale = (f"a running count cannot fall: {earlier.quantity.stated} as of {_when(earlier)}, "
+                     f"then {later.quantity.stated} as of {_when(later)}")
+        findings.flag(earlier.claim, later.claim, kind="numeric", severity="major", rationale=rationale,
+                      conditions_differ=False, question=question)
+    for pair in reading.pairs:
+        if pair.outcome.relation != "differ":
+            continue
+        if pair.relation in _EXPLAINED:
+            reason = f"{pair.outcome.rationale}; {pair.reason}: {_describe(pair.rival)} vs {_describe(pair.side)}"
+            findings.explain(question, pair.rival.claim, pair.side.claim, reason)
+        elif pair.relation == "timeline":
+            findings.timeline(question, [pair.rival.claim, pair.side.claim])
+        else:
+            _flag_numeric(question, pair.rival, pair.side, pair.outcome, findings,
+                          conditions_differ=pair.relation in ("one-sided", "unlike"))
 
 
 def _when(side: _Side) -> str:
     return timing.describe(side.when) if side.when is not None else "an unstated time"
 
 
-def _agrees(a: _Side, b: _Side) -> bool:
-    assert a.quantity is not None and b.quantity is not None
-    return compare(a.quantity, b.quantity).relation == "agree"
-
-
 def _flag_numeric(question: Question, a: _Side, b: _Side, outcome: Comparison, findings: Findings,
-                  conditions_differ: bool) -> None:
-    rationale = f"{a.claim.subject}, {a.claim.attribute}: {outcome.rationale}."
+                  conditions_differ: bool, judged: str = "") -> None:
+    rationale = judged or f"{a.claim.subject}, {a.claim.attribute}: {outcome.rationale}."
+    if judged:
+        rationale += f" Code: {outcome.rationale}."
     if conditions_differ:
         rationale += f" Conditions differ: {_describe(a)} vs {_describe(b)}."
     hedged = [s.claim.document for s in (a, b) if s.claim.hedged]
@@ -320,7 +440,45 @@ def _flag_numeric(question: Question, a: _Side, b: _Side, outcome: Comparison, f
 
 
 def _describe(side: _Side) -> str:
-    return ", ".join(side.claim.conditions) if side.claim.conditions else "none stated"
+    """A side's conditions and frame in words: 'no tools; final figure; per week'."""
+    parts = list(side.claim.conditions)
+    framed = side.frame.describe()
+    if framed and not any(framed.lower() in c.lower() for c in parts):
+        parts.append(framed)
+    return "; ".join(parts) if parts else "none stated"
+
+
+# --- what the judge is shown --------------------------------------------------------------------------
+
+
+def _item(question: Question, claims: list[GroundedClaim], reading: _Reading) -> JudgeItem:
+    """A question part with code's reading of each figure and its arithmetic on the pairs that differ."""
+    sides = {s.claim.id: s for s in reading.sides}
+    readings = [_reading_of(sides[c.id]) for c in claims]
+    number = {c.id: n for n, c in enumerate(claims, start=1)}
+    gaps = []
+    for pair in reading.pairs:
+        a, b = number.get(pair.rival.claim.id), number.get(pair.side.claim.id)
+        if a is None or b is None or pair.outcome.relation == "incomparable":
+            continue
+        frame = "frames match" if pair.relation in _COMPARABLE else f"frames differ: {pair.reason}"
+        gaps.append(f"{a} vs {b}: {pair.outcome.rationale}; {frame}")
+    return JudgeItem(question=question, claims=claims, readings=readings, gaps=gaps)
+
+
+def _reading_of(side: _Side) -> str:
+    """'= 62,400 per year' style: what code read of a figure, and its frame."""
+    parts = []
+    if side.quantity is not None:
+        q = side.quantity
+        unit = f" {q.unit}" if q.unit and q.unit not in ("%",) else ("%" if q.unit == "%" else "")
+        bound = {"at_least": "≥ ", "at_most": "≤ ", "approx": "≈ "}.get(q.bound, "")
+        value = f"{q.value:,.6g}" if q.high is None else f"{q.value:,.6g}–{q.top:,.6g}"
+        parts.append(f"{bound}{value}{unit}")
+    framed = side.frame.describe()
+    if framed:
+        parts.append(framed)
+    return "; ".join(parts)
 
 
 # --- the judge's answers ------------------------------------------------------------------------
@@ -350,93 +508,165 @@ class _Positions:
         return str(self.find(n))
 
 
-def _record_group(question: Question, claims: list[GroundedClaim], verdict: GroupVerdict, findings: Findings,
-                  keys: KeyMaker) -> None:
-    """Keep what holds of a judge's answer: pairs of known claims from two documents, each sorted
-    by the same rules as figures (time, then conditions); figures that code found different are
-    code's to flag already.
+@dataclass
+class _Local:
+    """The judge's answer for one question part, renumbered from the call's numbers to the part's."""
 
-    Flags follow positions, as for figures: claims the judge says agree, and claims of one
-    document, hold one position. Each document of a position that fewer sources hold gets one
-    flag against the position more sources hold ("A contradicts B" and "A contradicts C", with
-    B and C agreeing, is one flag for A); two positions held equally get one flag between them.
+    contradictions: list[tuple[int, int, bool, str]] = field(default_factory=list)
+    explained: dict[frozenset[int], str] = field(default_factory=dict)
+    agreements: list[list[int]] = field(default_factory=list)
+
+
+def _split_verdict(call: list[_Pending], verdict: GroupVerdict) -> list[_Local]:
+    """Each part's share of a call's answer; pairs across two parts or naming no claim are dropped."""
+    where: dict[int, tuple[int, int]] = {}
+    n = 0
+    for index, p in enumerate(call):
+        for local in range(1, len(p.item.claims) + 1):
+            n += 1
+            where[n] = (index, local)
+    out = [_Local() for _ in call]
+
+    def locate(a: int, b: int) -> tuple[int, int, int] | None:
+        if a not in where or b not in where or where[a][0] != where[b][0]:
+            return None
+        return where[a][0], where[a][1], where[b][1]
+
+    for pair in verdict.contradictions:
+        found = locate(pair.a, pair.b)
+        if found:
+            out[found[0]].contradictions.append((found[1], found[2], pair.conditions_match, pair.rationale))
+    for diff in verdict.explained:
+        found = locate(diff.a, diff.b)
+        if found:
+            out[found[0]].explained[frozenset((found[1], found[2]))] = diff.reason
+    for group in verdict.agreements:
+        parts: dict[int, list[int]] = defaultdict(list)
+        for number in dict.fromkeys(group):
+            if number in where:
+                parts[where[number][0]].append(where[number][1])
+        for index, members in parts.items():
+            out[index].agreements.append(members)
+    return out
+
+
+def _record_verdict(call: list[_Pending], verdict: GroupVerdict, findings: Findings, keys: KeyMaker) -> None:
+    for pending, local in zip(call, _split_verdict(call, verdict), strict=True):
+        _record_part(pending, local, findings)
+
+
+def _record_part(pending: _Pending, verdict: _Local, findings: Findings) -> None:
+    """Keep what holds of the judge's answer for one question part.
+
+    Flags follow positions: claims the judge says agree, and claims of one document, hold one
+    position. Each document of a position that fewer sources hold gets one flag against the
+    position more sources hold; two positions held equally get one flag between them. A pair of
+    figures is flagged only when code computes them different (in their frames' units); code's
+    own dissenting pairs that the judge did not call contradictions are explained differences
+    when either side says why, and nothing otherwise.
     """
-    opposed = {frozenset((p.a, p.b)) for p in verdict.contradictions}
+    question, claims = pending.item.question, pending.item.claims
+    sides = {s.claim.id: s for s in pending.reading.sides}
+    opposed = {frozenset((a, b)) for a, b, _, _ in verdict.contradictions}
     positions = _Positions(claims)
     for group in verdict.agreements:
-        numbers = [i for i in dict.fromkeys(group) if 1 <= i <= len(claims)]
+        numbers = [i for i in group if 1 <= i <= len(claims)]
         if not any(frozenset((x, y)) in opposed for x in numbers for y in numbers):
             positions.join(numbers)  # agreeing on a figure while contradicting on words is not one position
     support: dict[str, set[str]] = defaultdict(set)
     for n, c in enumerate(claims, start=1):
         support[positions.of(n)].add(findings.source_of.get(c.document, c.document))
     flagged: set[object] = set()
-    for pair in sorted(verdict.contradictions, key=lambda p: (not p.conditions_match, p.a, p.b)):
-        if not (1 <= pair.a <= len(claims) and 1 <= pair.b <= len(claims)):
+    judged: set[frozenset[str]] = set()
+    for a_n, b_n, conditions_match, text in sorted(verdict.contradictions, key=lambda p: (not p[2], p[0], p[1])):
+        if not (1 <= a_n <= len(claims) and 1 <= b_n <= len(claims)):
             continue
-        a, b = claims[pair.a - 1], claims[pair.b - 1]
+        a, b = claims[a_n - 1], claims[b_n - 1]
         if a.document == b.document:
             continue
-        pa, pb = positions.of(pair.a), positions.of(pair.b)
-        key: object
-        if pa == pb:
-            key = frozenset((a.document, b.document))
-        elif len(support[pa]) == len(support[pb]):
-            key = frozenset((pa, pb))
-        else:
-            minority, majority = (a, pb) if len(support[pa]) < len(support[pb]) else (b, pa)
-            key = (minority.document, majority)
+        judged.add(frozenset((a.id, b.id)))
+        key = _position_key(positions, support, a_n, b_n, a, b)
         if key in flagged:
             continue
         flagged.add(key)
-        sa, sb = _side(a), _side(b)
-        figures = sa.quantity is not None and sb.quantity is not None
-        if figures and compare(sa.quantity, sb.quantity).relation != "agree":  # type: ignore[arg-type]
-            continue  # two differing figures: code compared them
-        relation = _relation(sa, sb, None)
-        rationale = " ".join(pair.rationale.split())[:500] or "The judge found these claims incompatible."
-        if relation == "timeline":
-            findings.timeline(question, [a, b])
-        elif relation in _EXPLANATIONS and not (relation == "conditions" and pair.conditions_match):
-            findings.explain(question, a, b, f"{rationale} ({_EXPLANATIONS[relation]})")
+        rationale = " ".join(text.split())[:500] or "The judge found these claims incompatible."
+        sa, sb = sides[a.id], sides[b.id]
+        if sa.quantity is not None and sb.quantity is not None:
+            _judged_figures(question, sa, sb, conditions_match, rationale, findings)
         else:
-            conditions_differ = relation in ("one-sided", "unlike", "conditions") or not pair.conditions_match
-            findings.flag(a, b, kind="textual", severity="major" if pair.conditions_match else "minor",
-                          rationale=rationale, conditions_differ=conditions_differ, question=question)
+            _judged_words(question, sa, sb, conditions_match, rationale, findings)
+    _unflagged_pairs(pending, verdict, judged, findings)
     for group in verdict.agreements:
         members = [claims[i - 1] for i in dict.fromkeys(group) if 1 <= i <= len(claims)]
         if len({c.document for c in members}) > 1:
             findings.corroborate(members)
 
 
-# --- the judge through the LLM door ------------------------------------------------------------
+def _position_key(positions: _Positions, support: dict[str, set[str]], a_n: int, b_n: int,
+                  a: GroundedClaim, b: GroundedClaim) -> object:
+    pa, pb = positions.of(a_n), positions.of(b_n)
+    if pa == pb:
+        return frozenset((a.document, b.document))
+    if len(support[pa]) == len(support[pb]):
+        return frozenset((pa, pb))
+    minority, majority = (a, pb) if len(support[pa]) < len(support[pb]) else (b, pa)
+    return (minority.document, majority)
 
 
-def render_group(claims: list[GroundedClaim]) -> str:
-    """The judge's list: each claim numbered, with document, time, conditions, source and quote."""
-    labels = document_labels(claims)
-    lines = []
-    for n, c in enumerate(claims, start=1):
-        when = "time not stated"
-        if c.as_of is not None:
-            from_document = " (the document's date)" if c.as_of.source == "document" else ""
-            when = f"as of {timing.describe(c.as_of)}{from_document}"
-        conditions = "; ".join(c.conditions) or "none stated"
-        hedge = ", hedged" if c.hedged else ""
-        lines.append(
-            f"{n}. [{labels[c.document]}, {when}] {short(c.subject, 60)} — {short(c.attribute, 80)}: "
-            f"{short(c.value, 120)}. Conditions: {short(conditions, 80)}. Asserted by: "
-            f"{short(c.asserted_by or 'the author', 40)}{hedge}.\n   Quote: \"{short(c.quote, 240)}\""
-        )
-    return "\n".join(lines)
+def _judged_figures(question: Question, a: _Side, b: _Side, conditions_match: bool, rationale: str,
+                    findings: Findings) -> None:
+    """A judge's contradiction between two figures: flagged unless code computes them equal."""
+    outcome = _compare(a, b)
+    if outcome.relation != "differ":
+        findings.notes.append(f"{question.text}: the judge called {a.claim.value!r} ({a.claim.document}) and "
+                              f"{b.claim.value!r} ({b.claim.document}) contradictory, but {outcome.rationale}; "
+                              "not flagged")
+        return
+    relation = _relation(a, b, None)[0]
+    conditions_differ = not conditions_match or relation not in ("same",)
+    _flag_numeric(question, a, b, outcome, findings, conditions_differ=conditions_differ, judged=rationale)
 
 
-def llm_judge(llm: LLM, failures: list[str], gate: Callable[[str], bool] | None = None) -> GroupJudge:
-    """One judge call per question part; a failed or unaffordable call is recorded and finds nothing."""
-    prompt = load_prompt("judge")
+def _judged_words(question: Question, a: _Side, b: _Side, conditions_match: bool, rationale: str,
+                  findings: Findings) -> None:
+    """A judge's contradiction in words, sorted by the same rules of time and conditions as figures."""
+    relation, reason = _relation(a, b, None)
+    if relation == "timeline":
+        findings.timeline(question, [a.claim, b.claim])
+    elif relation in _EXPLAINED and not (relation == "conditions" and conditions_match):
+        findings.explain(question, a.claim, b.claim, f"{rationale} ({reason})")
+    else:
+        conditions_differ = relation in ("one-sided", "unlike", "conditions") or not conditions_match
+        findings.flag(a.claim, b.claim, kind="textual", severity="major" if conditions_match else "minor",
+                      rationale=rationale, conditions_differ=conditions_differ, question=question)
 
-    def judge(question: Question, claims: list[GroundedClaim]) -> GroupVerdict | None:
-        variables = {"question": question.text, "claims": render_group(claims)}
-        return ask(llm, prompt, variables, GroupVerdict, f"judge ({short(question.text, 60)})", failures, gate)
 
-    return judge
+def _unflagged_pairs(pending: _Pending, verdict: _Local, judged: set[frozenset[str]], findings: Findings) -> None:
+    """Pairs that differ and that the judge did not call contradictions: explained when code's frames
+    or the judge say why; code's dissenting figures with nothing to explain them are left unflagged."""
+    question, claims = pending.item.question, pending.item.claims
+    number = {c.id: n for n, c in enumerate(claims, start=1)}
+    done: set[frozenset[str]] = set(judged)
+    for pair in pending.reading.pairs:
+        ids = frozenset((pair.rival.claim.id, pair.side.claim.id))
+        if ids in done or pair.outcome.relation != "differ":
+            continue
+        done.add(ids)
+        said = verdict.explained.get(frozenset((number.get(pair.rival.claim.id, 0), number.get(pair.side.claim.id, 0))))
+        if pair.relation == "timeline":
+            findings.timeline(question, [pair.rival.claim, pair.side.claim])
+        elif pair.relation in _EXPLAINED:
+            findings.explain(question, pair.rival.claim, pair.side.claim, f"{pair.outcome.rationale}; {pair.reason}"
+                             + (f" (the judge: {said})" if said else ""))
+        elif said:
+            findings.explain(question, pair.rival.claim, pair.side.claim,
+                             f"{pair.outcome.rationale}; the judge: {said}")
+    for key, said in verdict.explained.items():
+        a_n, b_n = sorted(key) if len(key) == 2 else (0, 0)
+        if not (1 <= a_n <= len(claims) and 1 <= b_n <= len(claims)):
+            continue
+        a, b = claims[a_n - 1], claims[b_n - 1]
+        if a.document == b.document or frozenset((a.id, b.id)) in done or _folded(a.value) == _folded(b.value):
+            continue
+        done.add(frozenset((a.id, b.id)))
+        findings.explain(question, a, b, " ".join(said.split())[:300])

@@ -44,7 +44,7 @@ _PERIOD = re.compile(
     re.IGNORECASE,
 )
 _PUBLISHED = re.compile(
-    r"\b(?:published|updated|last updated|posted|dated)\b[^\n]{0,12}?(?P<date>"
+    r"\b(?:published|updated|last updated|posted|dated|modified)\b[^\n]{0,12}?(?P<date>"
     rf"{_MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH_RE},?\s+(?:19|20)\d\d"
     r"|(?:19|20)\d\d-\d\d-\d\d)",
     re.IGNORECASE,

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from .keys import KeyMaker
-from .llm import LLM, LLMOutputError, Prompt, load_prompt
-from .models import CandidateClaim, Document, ExtractedClaims
+from .llm import Calls, LLMOutputError
+from .models import CandidateClaim, Document
 from .rules import RulesExtractor
 from .text import Span, chunk_paragraphs
 
@@ -24,7 +24,7 @@ DocumentDone = Callable[[Document, list[CandidateClaim], list[str]], None]
 
 
 def extract_documents(
-    documents: list[Document], *, keys: KeyMaker, on_document: DocumentDone, llm: LLM | None = None,
+    documents: list[Document], *, keys: KeyMaker, on_document: DocumentDone, calls: Calls | None = None,
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS, concurrency: int = 4, admit: Callable[[Document], bool] | None = None,
 ) -> list[Document]:
     """Extract every document, handing each one over as soon as all its chunks are done.
@@ -35,21 +35,20 @@ def extract_documents(
     in one transaction. `admit` is asked before each new document (a budget); the
     documents not started are returned. An unreachable endpoint raises LLMTransportError.
     """
-    if llm is None:
+    if calls is None:
         extractor = RulesExtractor(keys)
         for n, doc in enumerate(documents):
             if admit and not admit(doc):
                 return documents[n:]
             on_document(doc, extractor.extract(doc), [])
         return []
-    return _extract_concurrently(documents, llm, chunk_tokens, concurrency, on_document, admit)
+    return _extract_concurrently(documents, calls, chunk_tokens, concurrency, on_document, admit)
 
 
 def _extract_concurrently(
-    documents: list[Document], llm: LLM, chunk_tokens: int, concurrency: int, on_document: DocumentDone,
+    documents: list[Document], calls: Calls, chunk_tokens: int, concurrency: int, on_document: DocumentDone,
     admit: Callable[[Document], bool] | None,
 ) -> list[Document]:
-    prompt = load_prompt("extract")
     pool = ThreadPoolExecutor(max_workers=max(concurrency, 1))
     in_flight: dict[Future[list[CandidateClaim] | str], tuple[int, int]] = {}
     results: dict[int, list[list[CandidateClaim] | str | None]] = {}
@@ -65,7 +64,7 @@ def _extract_concurrently(
                 chunks_of[next_doc] = chunk_paragraphs(doc.text, chunk_tokens) or [Span(doc.text, 0)]
                 results[next_doc] = [None] * len(chunks_of[next_doc])
                 for j, chunk in enumerate(chunks_of[next_doc]):
-                    in_flight[pool.submit(_extract_chunk, llm, prompt, doc, chunk)] = (next_doc, j)
+                    in_flight[pool.submit(_extract_chunk, calls, doc, chunk)] = (next_doc, j)
                 next_doc += 1
             if not in_flight:
                 break
@@ -97,19 +96,19 @@ def _hand_over(doc: Document, chunks: list[Span], outcomes: list[list[CandidateC
 MIN_SPLIT_CHARS = 400
 
 
-def _extract_chunk(llm: LLM, prompt: Prompt, doc: Document, chunk: Span) -> list[CandidateClaim] | str:
+def _extract_chunk(calls: Calls, doc: Document, chunk: Span) -> list[CandidateClaim] | str:
     """One chunk's claims, or the one-line reason the chunk failed.
 
     An output cut at the token limit is retried on the chunk's two halves: a smaller
     passage asks for fewer claims.
     """
     try:
-        response = llm.structured(prompt, {"title": doc.title, "text": chunk.text}, ExtractedClaims)
+        response = calls.extract(doc.title, chunk.text)
     except LLMOutputError as exc:
         if exc.truncated and len(chunk.text) >= MIN_SPLIT_CHARS:
             found: list[CandidateClaim] = []
             for half in split_in_two(chunk):
-                part = _extract_chunk(llm, prompt, doc, half)
+                part = _extract_chunk(calls, doc, half)
                 if isinstance(part, str):
                     return part
                 found.extend(part)

@@ -42,6 +42,9 @@ class Findings:
     candidate_pairs: int = 0
     questions_compared: int = 0
     judge_groups: int = 0
+    judge_calls: int = 0
+    failures: list[str] = field(default_factory=list)  # judge calls that failed, one line each
+    notes: list[str] = field(default_factory=list)  # what a reader should know: a judge's answer overruled
     source_of: dict[str, str] = field(default_factory=dict)
     sha_of: dict[str, str] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set, repr=False)  # ids already recorded, of every kind

@@ -1,7 +1,8 @@
 """The one door to an LLM: client, structured output, retries, cache and usage.
 
-Every model call of verifier goes through `LLM.structured`, so the rules that make
-model output safe to use live in one place:
+Every model call of verifier is made here: `Calls` renders each prompt from the values the
+stages hand over (claims, subject groups, judge items) and asks through `LLM.structured`, so
+the rules that make model output safe to use live in one place:
 
 - one retry layer for transport faults (429 honouring Retry-After, 5xx, timeouts,
   connection errors), bounded in attempts and total time; other 4xx fail at once;
@@ -25,7 +26,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,7 +46,18 @@ from tenacity import (
     stop_after_delay,
 )
 
-from . import resource_dir
+from . import resource_dir, timing
+from .models import (
+    EntityClaims,
+    EntityGrouping,
+    ExtractedClaims,
+    GroundedClaim,
+    GroupVerdict,
+    JudgeItem,
+    QuestionAssignment,
+    SubjectGroup,
+)
+from .text import short
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
@@ -570,18 +582,115 @@ def _first_line(text: str) -> str:
     return line[:300]
 
 
+# --- the calls verifier makes: every prompt rendered here, from the stages' values --------------------
+
+Gate = Callable[[str], bool]  # asked with a call's text before it is made: may the budget pay for it?
+
+
 def ask(llm: LLM, prompt: Prompt, variables: dict[str, str], response_model: type[T], what: str,
-        failures: list[str], gate: Callable[[str], bool] | None = None) -> T | None:
-    """One structured call that a batch can do without: skipped with a note when the budget's `gate`
-    refuses its text, and None with a one-line note in `failures` when it fails."""
+        gate: Gate | None = None) -> T | str:
+    """One structured call that a batch can do without: the answer, or the one line saying why
+    there is none (the budget's `gate` refused it, or it failed), for the stage to keep."""
     if gate is not None and not gate(" ".join(variables.values())):
-        failures.append(f"{what}: skipped, the budget would be exceeded")
-        return None
+        return f"{what}: skipped, the budget would be exceeded"
     try:
         return llm.structured(prompt, variables, response_model)
     except LLMError as exc:
-        failures.append(f"{what}: {exc}")
-        return None
+        return f"{what}: {exc}"
+
+
+class Calls:
+    """The four calls of a batch (extract, entities, questions, judge), each rendered from the values
+    the stages hand over: stages never build a prompt or reach the model themselves."""
+
+    def __init__(self, llm: LLM, gate: Gate | None = None) -> None:
+        self.llm, self.gate = llm, gate
+        self.prompts = {name: load_prompt(name) for name in ("extract", "entities", "questions", "judge")}
+
+    def extract(self, title: str, text: str) -> ExtractedClaims:
+        """One passage's claims; raises LLMError (truncated output says so, for a smaller retry)."""
+        return self.llm.structured(self.prompts["extract"], {"title": title, "text": text}, ExtractedClaims)
+
+    def entities(self, groups: list[SubjectGroup]) -> EntityGrouping | str:
+        return ask(self.llm, self.prompts["entities"], {"subjects": render_subjects(groups)}, EntityGrouping,
+                   "entity grouping", self.gate)
+
+    def questions(self, call: list[EntityClaims]) -> QuestionAssignment | str:
+        names = ", ".join(e.entity.name for e in call)
+        return ask(self.llm, self.prompts["questions"], {"claims": render_claims(call)}, QuestionAssignment,
+                   f"question assignment ({short(names, 60)})", self.gate)
+
+    def judge(self, items: list[JudgeItem]) -> GroupVerdict | str:
+        names = "; ".join(item.question.text for item in items)
+        return ask(self.llm, self.prompts["judge"], {"questions": render_judge(items)}, GroupVerdict,
+                   f"judge ({short(names, 60)})", self.gate)
+
+
+def document_labels(claims: Iterable[GroundedClaim]) -> dict[str, str]:
+    """Short stable labels for the documents of a call (D1, D2… in id order): fewer tokens than ids."""
+    return {d: f"D{i}" for i, d in enumerate(sorted({c.document for c in claims}), start=1)}
+
+
+def render_subjects(groups: list[SubjectGroup]) -> str:
+    """The entity call's list: one numbered line per group of spellings, with one example claim."""
+    lines = []
+    for n, group in enumerate(groups, start=1):
+        spellings = " / ".join(f'"{short(name, 80)}"' for name in group.names[:4])
+        lines.append(f"{n}. {spellings} — e.g. {short(group.example, 90)}")
+    return "\n".join(lines)
+
+
+def render_claims(call: list[EntityClaims]) -> str:
+    """The question call's list: claims numbered across the call, under their entity, documents as D1, D2…"""
+    labels = document_labels([c for e in call for c in e.claims])
+    lines: list[str] = []
+    n = 0
+    for e in call:
+        lines.append(f"Entity: {e.entity.name} ({e.entity.kind})")
+        for c in e.claims:
+            n += 1
+            extras = [*c.conditions]
+            if c.as_of is not None and c.as_of.source == "stated" and not any(c.as_of.text in x for x in extras):
+                extras.append(f"as of {c.as_of.text}")
+            tail = f" ({short('; '.join(extras), 80)})" if extras else ""
+            lines.append(f"{n}. [{labels[c.document]}] {short(c.attribute, 80)}: {short(c.value, 100)}{tail}")
+        lines.append("")
+    return "\n".join(lines).strip()
+
+
+def render_judge(items: list[JudgeItem]) -> str:
+    """The judge's list: each question, its claims numbered across the call (document, time, value with
+    code's reading and frame, conditions, source, quote), then code's arithmetic on differing figures."""
+    labels = document_labels([c for item in items for c in item.claims])
+    lines: list[str] = []
+    n = 0
+    for q_number, item in enumerate(items, start=1):
+        lines.append(f"Question {q_number}: {item.question.text}")
+        first = n + 1
+        for claim, reading in zip(item.claims, item.readings, strict=True):
+            n += 1
+            lines.append(_judge_line(n, claim, reading, labels))
+        lines += [f"   Code: {short(_renumber(gap, first - 1), 220)}" for gap in item.gaps]
+        lines.append("")
+    return "\n".join(lines).strip()
+
+
+def _renumber(gap: str, offset: int) -> str:
+    """'1 vs 3: ...' of a question's own numbering, in the call's numbering."""
+    return re.sub(r"^(\d+) vs (\d+)", lambda m: f"{int(m.group(1)) + offset} vs {int(m.group(2)) + offset}", gap)
+
+
+def _judge_line(n: int, c: GroundedClaim, reading: str, labels: dict[str, str]) -> str:
+    when = "time not stated"
+    if c.as_of is not None:
+        from_document = " (the document's date)" if c.as_of.source == "document" else ""
+        when = f"as of {timing.describe(c.as_of)}{from_document}"
+    conditions = "; ".join(c.conditions) or "none stated"
+    hedge = ", hedged" if c.hedged else ""
+    read = f" [code reads: {short(reading, 100)}]" if reading else ""
+    return (f"{n}. [{labels[c.document]}, {when}] {short(c.subject, 60)} — {short(c.attribute, 80)}: "
+            f"{short(c.value, 120)}{read}. Conditions: {short(conditions, 80)}. Asserted by: "
+            f"{short(c.asserted_by or 'the author', 40)}{hedge}.\n   Quote: \"{short(c.quote, 240)}\"")
 
 
 def settings_from_env(

@@ -7,9 +7,15 @@ are the contract between modules; `schemas/*.json` are generated from the public
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# Where a document's date was read: its publication line, its page's metadata, a dateline or byline
+# (with a year, or a month and day alone), its file name; or a dateline's month and day with the year
+# of the batch's other documents ('batch') or of a full date in its first lines ('head').
+DateSource = Literal["published", "metadata", "dateline", "filename", "batch", "head"]
 
 
 class Document(BaseModel):
@@ -22,7 +28,7 @@ class Document(BaseModel):
     text: str
     replaced_bytes: int = 0
     date: str | None = None
-    date_source: Literal["published", "metadata", "dateline", "filename"] | None = None
+    date_source: DateSource | None = None
     copy_of: str | None = None
 
 
@@ -100,6 +106,45 @@ class AsOf(BaseModel):
     )
 
 
+Status = Literal["reported", "estimate", "partial", "provisional", "final", "revised", "forecast", "expectation",
+                 "target", "plan"]
+
+
+class Frame(BaseModel):
+    """What a figure holds for, read by code from its conditions and the words around it in its quote.
+
+    Two figures contradict each other only when their frames match: the same moment or period,
+    the same status (a forecast is not an outcome, a partial count not the final one) and the
+    same basis (a rate per week is not a rate per year, a cumulative total not one period's).
+    `words` keeps what each part was read from, so a reviewer can check it.
+    """
+
+    moment: str | None = Field(default=None, description="A part of the day or of a trading session: "
+                               "'overnight', 'morning', 'early trading', 'intraday', 'at the close', 'evening'.")
+    period: str | None = Field(default=None, description="The period a figure covers: 'February 2026', 'Q3 2026', "
+                               "'2025'.")
+    status: Status = "reported"
+    counted: str | None = Field(default=None, description="How much a partial count covers: '60% of sites counted'.")
+    basis: str | None = Field(default=None, description="'per week', 'per year', 'per share', 'per capita', "
+                              "'cumulative'; none for a figure of its own period.")
+    words: list[str] = Field(default_factory=list, description="The words each part was read from.")
+
+    def describe(self) -> str:
+        """The frame in a few words, for reports and the judge: 'final count; per week; at the close'."""
+        parts = [] if self.status == "reported" else [_STATUS_WORDS[self.status]]
+        if self.counted:
+            parts.append(self.counted)
+        parts += [x for x in (self.period, self.moment, self.basis) if x]
+        return "; ".join(parts)
+
+
+_STATUS_WORDS = {
+    "reported": "reported", "estimate": "estimate", "partial": "partial count", "provisional": "provisional figure",
+    "final": "final figure", "revised": "revised figure", "forecast": "forecast", "expectation": "expectation",
+    "target": "target", "plan": "plan",
+}
+
+
 class GroundedClaim(BaseModel):
     """A claim whose quote was found in its document; only these become evidence."""
 
@@ -118,7 +163,8 @@ class GroundedClaim(BaseModel):
     end: int
     match: Literal["exact", "normalized", "fuzzy"] = "exact"
     statement: str = ""
-    as_of: AsOf | None = Field(default=None, description="When the claim holds (set by alignment).")
+    as_of: AsOf | None = Field(default=None, description="When the claim holds (set by the time stage).")
+    frame: Frame | None = Field(default=None, description="What the figure holds for (set by the time stage).")
 
 
 # --- alignment: entities and questions across documents ---------------------------------
@@ -161,6 +207,25 @@ class EntityGrouping(BaseModel):
     groups: list[EntityGroup]
 
 
+@dataclass(frozen=True)
+class SubjectGroup:
+    """Subject strings that code already knows name one thing, offered to the LLM as one item."""
+
+    key: str
+    names: tuple[str, ...]
+    example: str
+
+
+@dataclass(frozen=True)
+class EntityClaims:
+    """The claims of one entity, as offered to the LLM's question call; `links` says, for each
+    claim, how related it is to those before it (where a split call may cut)."""
+
+    entity: Entity
+    claims: tuple[GroundedClaim, ...]
+    links: tuple[float, ...] = ()
+
+
 class QuestionGroup(BaseModel):
     """One question of the question-assignment answer."""
 
@@ -188,13 +253,34 @@ class PairVerdict(BaseModel):
     rationale: str
 
 
+class PairDifference(BaseModel):
+    """Two claims that differ, and can both be true, as the judge sees it: another time, status, basis
+    or scope."""
+
+    a: int
+    b: int
+    reason: str
+
+
 class GroupVerdict(BaseModel):
-    """The response model of the judge for all claims of one question."""
+    """The response model of the judge for the claims of one call (one or several questions)."""
 
     model_config = ConfigDict(extra="forbid")
 
     contradictions: list[PairVerdict]
+    explained: list[PairDifference] = Field(default_factory=list)
     agreements: list[list[int]]
+
+
+@dataclass(frozen=True)
+class JudgeItem:
+    """One question (or part of a large one) as the judge is shown it: its claims, and for each
+    claim code's reading of its figure and frame, with code's arithmetic on the figures that differ."""
+
+    question: Question
+    claims: list[GroundedClaim]
+    readings: list[str]
+    gaps: list[str]
 
 
 class Contradiction(BaseModel):
@@ -279,7 +365,8 @@ class Counts(BaseModel):
     entities: int = 0
     questions: int = 0
     questions_compared: int = Field(default=0, description="Questions with claims from two or more documents.")
-    judge_groups: int = Field(default=0, description="Questions sent to the judge.")
+    judge_groups: int = Field(default=0, description="Questions (or parts of large ones) sent to the judge.")
+    judge_calls: int = Field(default=0, description="Judge calls: several small questions share one.")
     explained: int = 0
     timelines: int = 0
 
@@ -293,8 +380,10 @@ class ReportDocument(BaseModel):
     title: str
     replaced_bytes: int = 0
     date: str | None = None
-    date_source: Literal["published", "metadata", "dateline", "filename"] | None = Field(
-        default=None, description="Where the document's date was read."
+    date_source: DateSource | None = Field(
+        default=None, description="Where the document's date was read: its publication line, its page's metadata, a "
+        "dateline or byline, its file name, or a dateline's month and day with the year of the batch's other documents "
+        "('batch') or of a full date in its first lines ('head')."
     )
     copy_of: str | None = Field(
         default=None, description="A near-identical earlier document (a syndicated copy): not an independent source."
@@ -334,7 +423,9 @@ class Report(BaseModel):
     single_source: list[str] = Field(
         default_factory=list, description="Ids of claims that no other document states."
     )
-    failures: list[str] = Field(default_factory=list, description="Chunks that failed, and why.")
+    failures: list[str] = Field(default_factory=list, description="Calls and chunks that failed, and why.")
+    notes: list[str] = Field(default_factory=list, description="What the stages want a reader to know: documents "
+                             "whose own dates disagree, a judge's answer that code overruled.")
     counts: Counts
     usage: Usage
 

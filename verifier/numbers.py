@@ -140,10 +140,17 @@ def _rounding(token: str) -> float:
     return 10.0 ** zeros if zeros >= 2 and token.rstrip("0") else 1.0
 
 
+# A negated comparative turns the bound round: "no more than 100" is at most 100, "not fewer than
+# 40" at least 40. Read before the plain comparatives, which these phrases contain.
+_NOT_ABOVE = r"(?:no|not|never)\s+(?:more|greater|higher|larger|bigger|over|above)(?:\s+than)?|not\s+exceeding"
+_NOT_BELOW = r"(?:no|not|never)\s+(?:fewer|less|lower|smaller|under|below)(?:\s+than)?"
+
+
 def _bound_before(text: str, start: int) -> tuple[Bound, bool, str]:
     """Read qualifiers such as 'more than' or 'about' just before a number: (bound, approximate, words)."""
     before = text[max(0, start - 30):start]
     qualifiers: tuple[tuple[str, Bound, bool], ...] = (
+        (_NOT_ABOVE, "at_most", False), (_NOT_BELOW, "at_least", False),
         (_LOWER, "at_least", False), (_UPPER, "at_most", True), (_APPROX, "approx", True),
     )
     for pattern, bound, approximate in qualifiers:
@@ -203,6 +210,7 @@ def _parse(text: str) -> list[Quantity]:
         quantity = _quantity_from_match(text, m)
         if quantity is not None:
             found.append(quantity)
+    found += [q for q in _scale_words(text) if not any(f.start < q.end and q.start < f.end for f in found)]
     found += [q for q in _word_quantities(text) if not any(f.start < q.end and q.start < f.end for f in found)]
     return _join_between(text, sorted(found, key=lambda q: q.start))
 
@@ -239,6 +247,8 @@ def _word_quantities(text: str) -> list[Quantity]:
     for m in _WORD_SHARE.finditer(text):
         if _ORDINAL_BEFORE.search(text[max(0, m.start() - 12):m.start()]):
             continue  # "the second half of 2031" is a period
+        if _OF_A_SCALE.match(text[m.end():]):
+            continue  # "a quarter of a million" is a figure with a scale, read by _scale_words
         if not _WORD_SHARE_CONTEXT.match(text[m.end():]) and alone != m.group(0).lower():
             continue  # a claim's value "near-perfect" stands alone; in running text the context decides
         low, high = _WORD_SHARES[m.group(0).lower()]
@@ -249,7 +259,42 @@ def _word_quantities(text: str) -> list[Quantity]:
     return found
 
 
+# Figures written with a word of scale: "a quarter of a million", "half a billion", "two million",
+# "a thousand". A word figure is as precise as its words: a twentieth of its scale either way.
+_SMALL_NUMBERS = {
+    "a": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0, "seven": 7.0,
+    "eight": 8.0, "nine": 9.0, "ten": 10.0, "eleven": 11.0, "twelve": 12.0, "fifteen": 15.0, "twenty": 20.0,
+    "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "a hundred": 100.0, "several hundred": 300.0,
+}
+_FRACTIONS = {"a quarter of a": 0.25, "quarter of a": 0.25, "a third of a": 1 / 3, "half a": 0.5, "a half": 0.5,
+              "three quarters of a": 0.75, "three-quarters of a": 0.75, "two-thirds of a": 2 / 3}
+_SCALE_WORD = re.compile(
+    r"\b(?P<amount>" + "|".join(sorted(map(re.escape, list(_FRACTIONS) + list(_SMALL_NUMBERS)), key=len, reverse=True))
+    + r")[\s-]+(?P<scale>thousand|million|billion|trillion)\b(?!\s+(?:of\s+)?(?:dollars?|euros?|pounds?)\b)?",
+    re.IGNORECASE,
+)
+
+
+def _scale_words(text: str) -> list[Quantity]:
+    """Figures written in words with a scale: 'a quarter of a million' is 250,000, give or take
+    what such words commit to; 'two million' is 2,000,000 as precisely as '2 million'."""
+    found = []
+    for m in _SCALE_WORD.finditer(text):
+        amount_word, scale_word = m.group("amount").lower(), m.group("scale").lower()
+        scale = SCALES[scale_word]
+        fraction = _FRACTIONS.get(amount_word)
+        amount = fraction if fraction is not None else _SMALL_NUMBERS[amount_word]
+        step = scale * (0.05 if fraction is not None else 1.0 if amount < 10 else 10.0)
+        bound, _, qualifier = _bound_before(text, m.start())
+        found.append(Quantity(
+            value=amount * scale, high=None, unit="", dimension="number", step=step, bound=bound,
+            start=m.start(), end=m.end(), text=m.group(0), qualifier=qualifier, rounding=step,
+        ))
+    return found
+
+
 _ORDINAL_BEFORE = re.compile(r"\b(?:first|second|third|fourth|last|latter|former)[\s-]+$", re.IGNORECASE)
+_OF_A_SCALE = re.compile(r"^\s+(?:of\s+)?an?\s+(?:thousand|million|billion|trillion)\b", re.IGNORECASE)
 _BETWEEN = re.compile(r"\bbetween\s*$", re.IGNORECASE)
 
 
@@ -328,6 +373,17 @@ def first_quantity(text: str) -> Quantity | None:
     return found[0] if found else None
 
 
+def scaled(q: Quantity, factor: float, text: str) -> Quantity:
+    """A quantity multiplied by a factor of conversion (a rate per week restated per year); the
+    conversion's own looseness (52 or 52.18 weeks) is allowed as a percent of the value."""
+    step = max(q.step * factor, abs(q.value * factor) * 0.01)
+    return Quantity(
+        value=q.value * factor, high=q.high * factor if q.high is not None else None, unit=q.unit,
+        dimension=q.dimension, step=step, bound=q.bound, start=q.start, end=q.end, text=text,
+        qualifier="", rounding=max(q.rounding * factor, step),
+    )
+
+
 # --- comparison ----------------------------------------------------------------------------
 
 Relation = Literal["agree", "differ", "incomparable"]
@@ -359,7 +415,7 @@ def compare(a: Quantity, b: Quantity) -> Comparison:
         return Comparison("incomparable", rationale=f"units differ ({a.unit or 'none'} vs {b.unit or 'none'})")
     tolerance = max(a.step, b.step) / 2 + 1e-9 * max(abs(a.value), abs(b.value), 1.0)
     if _consistent(a, b, tolerance):
-        return Comparison("agree", rationale=f"{a.text} and {b.text} agree at the stated precision")
+        return Comparison("agree", rationale=f"{a.stated} and {b.stated} agree at the stated precision")
     gap = _gap(a, b)
     coarse = max(a.step, b.step)
     relative = gap / max(abs(a.value), abs(b.value), 1e-12)
@@ -374,7 +430,7 @@ def compare(a: Quantity, b: Quantity) -> Comparison:
         one_unit = gap <= coarse + 1e-9
         how = ("differ by one unit in the last stated place" if one_unit
                else "differ by less than the rounding of a round figure")
-    rationale = f"{a.text} and {b.text} {how} ({_fmt(gap, a)}, {relative:.1%})"
+    rationale = f"{a.stated} and {b.stated} {how} ({_fmt(gap, a)}, {relative:.1%})"
     return Comparison("differ", severity=severity, rationale=rationale)
 
 

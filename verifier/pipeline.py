@@ -1,4 +1,4 @@
-"""One batch, end to end: ingest → extract → ground → cross-check → store and report.
+"""One batch, end to end: ingest → extract → ground → time → align → compare → store and report.
 
 `run_batch` is what `verifier run` calls; tests and other programs call it directly.
 Data flows one way through the stages; only `llm` reaches the network and only
@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from . import align, compare, copies, extract, ground, ingest, report
+from . import align, compare, copies, extract, framing, ground, ingest, report
 from .budget import Budget
 from .embed import Embedder, EndpointEmbedder, FallbackEmbedder, default_embedder
 from .findings import Findings
 from .keys import KeyMaker
-from .llm import LLM, LLMSettings, load_prompt
+from .llm import LLM, Calls, LLMSettings, load_prompt
 from .locks import BatchLock, batch_key
 from .models import (
     CandidateClaim,
@@ -148,6 +148,7 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
     llm = _llm(options, home) if options.backend == "llm" else None
     budget = Budget.for_run(options.max_cost, model, options.prices, llm.usage if llm else None,
                             options.chunk_tokens)
+    calls = Calls(llm, budget.gate if budget is not None else None) if llm is not None else None
     batch_id = _batch_to_run(store, options, inputs, settings, prompt_hashes)
     earlier_usage = store.stored_usage(batch_id)
     done = store.done_documents(batch_id)
@@ -170,7 +171,7 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
 
     try:
         unprocessed = extract.extract_documents(
-            todo, keys=keys, on_document=commit, llm=llm, chunk_tokens=options.chunk_tokens,
+            todo, keys=keys, on_document=commit, calls=calls, chunk_tokens=options.chunk_tokens,
             concurrency=options.concurrency, admit=_admission(options, budget),
         )
         if options.cancelled is not None and options.cancelled():
@@ -180,28 +181,30 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
                          f"{len(unprocessed)} document(s) not processed (see the report)")
         processed = [d for d in documents if d not in unprocessed]
         claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
-        failed_chunks = len(failures)  # alignment and judge notes follow in `failures`; they are not chunks
+        failed_chunks = len(failures)  # alignment and judge failures follow in `failures`; they are not chunks
         stages = _Stages(llm)
         stages.mark("extract")
-        gate = budget.gate if budget is not None else None
-        grouper = align.llm_grouper(llm, failures, gate) if llm is not None and aligner == "llm" else None
-        alignment = align.align(processed, claims, keys, embedder=_embedder(options, llm, failures, gate),
+        framed = framing.frame(processed, claims)
+        embedder_notes: list[str] = []
+        grouper = align.Grouper(calls.entities, calls.questions) if calls is not None and aligner == "llm" else None
+        alignment = align.align(framed.claims, keys, embedder=_embedder(options, llm, embedder_notes, calls),
                                 grouper=grouper, concurrency=options.concurrency)
         for note in alignment.notes:
             options.warn(note)
         stages.mark("align")
-        judge = compare.llm_judge(llm, failures, gate) if llm is not None else None
-        findings = compare.cross_check(processed, alignment, keys, judge, options.concurrency,
-                                       independent=copies.independence(processed))
+        findings = compare.cross_check(framed.documents, alignment, keys, calls.judge if calls else None,
+                                       options.concurrency, independent=copies.independence(processed))
         stages.mark("judge")
+        failures += embedder_notes + alignment.failures + findings.failures
+        notes = framed.notes + findings.notes
     finally:
         options.progress.stop()
         if llm is not None:
             llm.close()
     usage = _usage(llm, earlier_usage, started, failed_chunks=failed_chunks, budget=budget)
     usage.calls_by_stage = stages.add_to(earlier_usage)
-    batch_report = _report(store, batch_id, options, model, prompt_hashes, processed, unprocessed,
-                           ingested.skipped, alignment, dropped, failures, findings, usage, aligner)
+    batch_report = _report(store, batch_id, options, model, prompt_hashes, framed.documents, unprocessed,
+                           ingested.skipped, alignment, dropped, failures, notes, findings, usage, aligner)
     json_path, md_path = report.write_report(batch_report, options.out_dir)
     store.finish_batch(batch_report, str(options.out_dir))
     return RunResult(batch_report, json_path, md_path, store.path)
@@ -275,14 +278,13 @@ class _Stages:
         return total
 
 
-def _embedder(options: RunOptions, llm: LLM | None, failures: list[str],
-              gate: Callable[[str], bool] | None) -> Embedder | None:
+def _embedder(options: RunOptions, llm: LLM | None, notes: list[str], calls: Calls | None) -> Embedder | None:
     """An endpoint's embeddings model when asked for (the offline one if it fails or the budget
     refuses it), else the offline one."""
     if options.embed_model and llm is not None:
         model = options.embed_model
         endpoint = EndpointEmbedder(model, lambda texts: llm.embed(model, texts))
-        return FallbackEmbedder(endpoint, default_embedder(), failures, gate)
+        return FallbackEmbedder(endpoint, default_embedder(), notes, calls.gate if calls else None)
     return default_embedder()
 
 
@@ -310,8 +312,8 @@ def _usage(llm: LLM | None, earlier: dict[str, object], started: float, failed_c
 def _report(
     store: Store, batch_id: str, options: RunOptions, model: str | None, prompt_hashes: dict[str, str],
     processed: list[Document], unprocessed: list[Document], skipped: list[SkippedFile],
-    alignment: align.Alignment, dropped: int, failures: list[str], findings: Findings, usage: Usage,
-    aligner: Aligner,
+    alignment: align.Alignment, dropped: int, failures: list[str], notes: list[str], findings: Findings,
+    usage: Usage, aligner: Aligner,
 ) -> Report:
     row = store.batch(batch_id)
     claims = alignment.claims
@@ -334,12 +336,14 @@ def _report(
         corroborations=findings.corroborations,
         single_source=findings.single_source,
         failures=failures,
+        notes=notes,
         counts=Counts(
             documents=len(processed), skipped_files=len(skipped), claims=len(claims), ungrounded_dropped=dropped,
             candidate_pairs=findings.candidate_pairs, contradictions=len(findings.contradictions),
             corroborations=len(findings.corroborations), single_source=len(findings.single_source),
             entities=len(alignment.entities), questions=len(alignment.questions),
             questions_compared=findings.questions_compared, judge_groups=findings.judge_groups,
+            judge_calls=findings.judge_calls,
             explained=len(findings.explained), timelines=len(findings.timelines),
         ),
         usage=usage,

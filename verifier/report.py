@@ -124,6 +124,9 @@ def _when(as_of: AsOf | None) -> str:
 def _side(claim: GroundedClaim) -> str:
     """One side of a flag: document, offsets, the quote, and what the claim says."""
     extras = [f"{claim.subject} — {claim.attribute}: {claim.value}"]
+    framed = claim.frame.describe() if claim.frame else ""
+    if framed:
+        extras.append("frame: " + framed)
     if claim.conditions:
         extras.append("conditions: " + ", ".join(claim.conditions))
     if claim.as_of is not None:
@@ -160,13 +163,19 @@ def _explained_md(explained: list[Explained]) -> list[str]:
     if not explained:
         return []
     lines = [f"## Explained differences ({len(explained)})", "",
-             "Answers that differ where the stated conditions say why (another period, mode or scope, a "
-             "forecast against an outcome). They are not flags.", ""]
+             "Answers that differ where their frames or conditions say why (another time or period, a forecast "
+             "against an outcome, a partial against the final count, another basis, mode or scope). They are "
+             "not flags.", ""]
     for e in explained:
         a, b = e.claims
-        lines.append(f"- **{_cell(e.question)}** {_cell(a.value)} ({_cell(a.document)}) vs {_cell(b.value)} "
-                     f"({_cell(b.document)}): {_cell(e.reason)}")
+        lines.append(f"- **{_cell(e.question)}** {_framed(a)} vs {_framed(b)}: {_cell(e.reason)}")
     return [*lines, ""]
+
+
+def _framed(claim: GroundedClaim) -> str:
+    """'41,300 (a_wire, partial count; 60% of sites counted)': a value with its document and frame."""
+    framed = claim.frame.describe() if claim.frame else ""
+    return f"{_cell(claim.value)} ({_cell(claim.document)}{', ' + _cell(framed) if framed else ''})"
 
 
 def _timelines_md(report: Report, timelines: list[Timeline]) -> list[str]:
@@ -207,8 +216,10 @@ def render_markdown(report: Report) -> str:
         lines += ["None found.", ""]
     if report.skipped:
         lines += ["## Skipped files", ""] + [f"- {_cell(s.path)}: {_cell(s.reason)}" for s in report.skipped] + [""]
+    if report.notes:
+        lines += ["## Notes", ""] + [f"- {_cell(n)}" for n in report.notes] + [""]
     if report.failures:
-        lines += ["## Failed chunks", ""] + [f"- {_cell(f)}" for f in report.failures] + [""]
+        lines += ["## Failed calls and chunks", ""] + [f"- {_cell(f)}" for f in report.failures] + [""]
     if report.unprocessed:
         lines += ["## Not processed (budget reached)", ""] + [f"- {_cell(d)}" for d in report.unprocessed] + [""]
     counts, usage = report.counts, report.usage
@@ -222,7 +233,7 @@ def render_markdown(report: Report) -> str:
         f"| single-source claims | {counts.single_source} |",
         f"| entities | {counts.entities} |",
         f"| questions (with two or more documents) | {counts.questions} ({counts.questions_compared}) |",
-        f"| questions sent to the judge | {counts.judge_groups} |",
+        f"| questions sent to the judge (calls) | {counts.judge_groups} ({counts.judge_calls}) |",
         f"| figure pairs compared | {counts.candidate_pairs} |",
         f"| LLM calls | {usage.llm_calls}"
         + (" (" + ", ".join(f"{k} {v}" for k, v in usage.calls_by_stage.items()) + ")" if usage.calls_by_stage else "")

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from . import timing
-from .models import AsOf
+from .models import AsOf, Frame
 from .store import Store
 from .terminal import printable, printable_json
 from .text import paragraphs
@@ -64,6 +64,8 @@ class ClaimSide(BaseModel):
     before: str
     after: str
     as_of: str = ""
+    frame: str = ""
+    document_date: str = ""
 
 
 class FlagSummary(BaseModel):
@@ -137,6 +139,35 @@ def list_flags(
             if (status == "all" or f.status == status) and (severity is None or f.severity == severity)]
 
 
+class ExplainedSummary(BaseModel):
+    """A difference the frames or conditions explain: shown beside the queue, never queued."""
+
+    id: str
+    question: str
+    values: list[str]
+    documents: list[str]
+    frames: list[str]
+    reason: str
+
+
+def list_explained(home: Path | None = None, batch: str | None = None) -> list[ExplainedSummary]:
+    """A batch's explained differences (default: the latest batch), each with its reason."""
+    store = _open(home)
+    try:
+        batch_id = resolve_batch(store, batch)
+        out = []
+        for row in store.explained(batch_id):
+            claims = store.claims(batch_id, json.loads(row["claim_ids"]))
+            out.append(ExplainedSummary(
+                id=row["id"], question=row["question"], values=[c["value"] for c in claims],
+                documents=[c["document_id"] for c in claims], frames=[describe_frame(c["frame"]) for c in claims],
+                reason=row["reason"],
+            ))
+    finally:
+        store.close()
+    return out
+
+
 def _queue_rows(store: Store, batch_id: str) -> list[tuple[sqlite3.Row, bool]]:
     """A batch's flags, then those only earlier runs of the same inputs found: (row, stale)."""
     rows = [(row, False) for row in store.contradictions(batch_id)]
@@ -189,8 +220,14 @@ def _side(row: sqlite3.Row) -> ClaimSide:
         document=row["document_id"], title=row["title"], path=row["path"], subject=row["subject"],
         attribute=row["attribute"], value=row["value"], quote=row["quote"], start=row["start"], end=row["end"],
         conditions=json.loads(row["conditions"]), asserted_by=row["asserted_by"], hedged=bool(row["hedged"]),
-        before=before, after=after, as_of=describe_as_of(row["as_of"]),
+        before=before, after=after, as_of=describe_as_of(row["as_of"]), frame=describe_frame(row["frame"]),
+        document_date=f"{row['document_date']} ({row['document_date_source']})" if row["document_date"] else "",
     )
+
+
+def describe_frame(raw: str | None) -> str:
+    """A figure's frame in words ('final figure; per week'), or '' when it states none."""
+    return Frame.model_validate_json(raw).describe() if raw else ""
 
 
 def describe_as_of(raw: str | None) -> str:

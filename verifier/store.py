@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .models import AsOf, Contradiction, Corroboration, Document, GroundedClaim, Report, statement_of
+from .models import AsOf, Contradiction, Corroboration, Document, Frame, GroundedClaim, Report, statement_of
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -147,6 +147,21 @@ MIGRATIONS: list[tuple[str, str]] = [
             error TEXT,
             progress TEXT NOT NULL DEFAULT '{}',
             finished TEXT
+        );
+        """,
+    ),
+    (
+        "frames: what each claim's figure holds for; explained differences, for the review page",
+        """
+        ALTER TABLE claims ADD COLUMN frame TEXT;
+        CREATE TABLE explained (
+            batch_id TEXT NOT NULL REFERENCES batches(id),
+            id TEXT NOT NULL,
+            question_id TEXT,
+            question TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL,
+            claim_ids TEXT NOT NULL,
+            PRIMARY KEY (batch_id, id)
         );
         """,
     ),
@@ -380,6 +395,13 @@ class Store:
             )
             self.db.executemany("UPDATE findings SET question_id = ? WHERE batch_id = ? AND id = ?",
                                 [(f.question_id or None, report.batch, f.id) for f in report.contradictions])
+            self.db.execute("DELETE FROM explained WHERE batch_id = ?", (report.batch,))
+            self.db.executemany(
+                "INSERT INTO explained (batch_id, id, question_id, question, reason, claim_ids)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(report.batch, e.id, e.question_id or None, e.question, e.reason, json.dumps([c.id for c in e.claims]))
+                 for e in report.explained],
+            )
             self.db.execute(
                 "UPDATE batches SET status = ?, counts = ?, usage = ?, prompt_hashes = ?, report_dir = ?"
                 " WHERE id = ?",
@@ -402,10 +424,15 @@ class Store:
         )
         question_of = {cid: q for q in report.questions for cid in q.claims}
         self.db.executemany(
-            "UPDATE claims SET entity_id = ?, question_id = ?, as_of = ? WHERE batch_id = ? AND id = ?",
+            "UPDATE claims SET entity_id = ?, question_id = ?, as_of = ?, frame = ? WHERE batch_id = ? AND id = ?",
             [(question_of[c.id].entity if c.id in question_of else None,
               question_of[c.id].id if c.id in question_of else None,
-              c.as_of.model_dump_json() if c.as_of else None, batch, c.id) for c in report.claims],
+              c.as_of.model_dump_json() if c.as_of else None, c.frame.model_dump_json() if c.frame else None,
+              batch, c.id) for c in report.claims],
+        )
+        self.db.executemany(  # the time stage settles a dateline's year with the batch's other documents
+            "UPDATE documents SET date = ?, date_source = ? WHERE batch_id = ? AND id = ?",
+            [(d.date, d.date_source, batch, d.id) for d in report.documents],
         )
 
     def question(self, batch_id: str, question_id: str | None) -> sqlite3.Row | None:
@@ -438,6 +465,10 @@ class Store:
             "SELECT * FROM findings WHERE batch_id = ? AND finding = 'contradiction' ORDER BY rowid", (batch_id,)
         ))
 
+    def explained(self, batch_id: str) -> list[sqlite3.Row]:
+        """A batch's explained differences in report order."""
+        return list(self.db.execute("SELECT * FROM explained WHERE batch_id = ? ORDER BY rowid", (batch_id,)))
+
     def earlier_contradictions(self, batch_id: str) -> list[sqlite3.Row]:
         """Flags of earlier runs of the same inputs (same lineage), newest occurrence of each first."""
         return list(self.db.execute(
@@ -464,7 +495,8 @@ class Store:
         """Claims with their document's title, path and text, in the order asked."""
         rows = {
             row["id"]: row for row in self.db.execute(
-                f"SELECT c.*, d.title, d.path, d.text AS document_text FROM claims c JOIN documents d"
+                f"SELECT c.*, d.title, d.path, d.text AS document_text, d.date AS document_date,"
+                f" d.date_source AS document_date_source FROM claims c JOIN documents d"
                 f" ON d.batch_id = c.batch_id AND d.id = c.document_id"
                 f" WHERE c.batch_id = ? AND c.id IN ({','.join('?' * len(claim_ids))})",
                 (batch_id, *claim_ids),
@@ -546,12 +578,14 @@ def _claim_of(row: sqlite3.Row) -> GroundedClaim:
     conditions = json.loads(row["conditions"])
     statement = statement_of(row["subject"], row["attribute"], row["value"], conditions)
     as_of = row["as_of"]
+    frame = row["frame"]
     return GroundedClaim(
         id=row["id"], document=row["document_id"], subject=row["subject"], attribute=row["attribute"],
         value=row["value"], number=row["number"], unit=row["unit"], conditions=conditions,
         asserted_by=row["asserted_by"], hedged=bool(row["hedged"]), quote=row["quote"], start=row["start"],
         end=row["end"], match=row["match"], statement=statement,
         as_of=AsOf.model_validate_json(as_of) if as_of else None,
+        frame=Frame.model_validate_json(frame) if frame else None,
     )
 
 

@@ -238,7 +238,8 @@ def numbered_items(body: dict[str, Any]) -> list[tuple[int, str]]:
 
 def default_answer(body: dict[str, Any]) -> dict[str, Any]:
     """Claims for every sentence with a figure and every "X is headquartered in Y"; alignment keeps
-    every item on its own; the judge finds nothing."""
+    every item on its own; the judge calls contradictory the figures code shows it as different in
+    matching frames, and nothing else."""
     kind = request_kind(body)
     if kind == "entities":
         return {"groups": [{"name": (re.findall(r'"([^"]*)"', rest) or [rest])[0], "kind": "other", "members": [n]}
@@ -247,7 +248,11 @@ def default_answer(body: dict[str, Any]) -> dict[str, Any]:
         return {"questions": [{"question": f"What is stated in claim {n}?", "claims": [n]}
                               for n, _ in numbered_items(body)]}
     if kind == "judge":
-        return {"contradictions": [], "agreements": []}
+        user = next((m["content"] for m in body.get("messages", []) if m.get("role") == "user"), "")
+        pairs = re.findall(r"(?m)^\s*Code: (\d+) vs (\d+): [^\n]* differ[^\n]*; frames match", str(user))
+        return {"contradictions": [{"a": int(a), "b": int(b), "conditions_match": True,
+                                    "rationale": "The figures differ for the same thing."} for a, b in pairs],
+                "agreements": []}
     claims: list[dict[str, Any]] = []
     for sentence in _SENTENCE_END.split(passage_of(body)):
         sentence = sentence.strip()

@@ -8,8 +8,10 @@ against the document's date; a claim that states no time takes the document's da
 is marked so. Comparison then tells an update from a contradiction.
 
 The document's date comes from what the document says about itself, in this order: a
-"Published"/"Updated" line, the HTML page's metadata, a dateline at the top
-("LONDON, March 3 -"), then a date in the file name ("2026-03-04-report.txt").
+"Published"/"Updated" line, the HTML page's metadata, a dateline or byline with a year, a date
+in the file name ("2026-03-04-report.txt"), then a dateline's month and day ("LONDON, March 3
+-"), whose year comes from the batch's other documents or a full date in the first lines, never
+from a year the story merely names (`settle_date`).
 """
 
 from __future__ import annotations
@@ -27,25 +29,45 @@ _YEAR = r"(?:19|20)\d\d"
 
 # --- the document's own date ------------------------------------------------------------------
 
-_DATELINE = re.compile(
-    rf"^(?:[A-Z][A-Za-z.'’-]*(?:\s+[A-Z][A-Za-z.'’-]*){{0,3}},\s+)?"
-    rf"(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+{_YEAR})?|\d{{1,2}}\s+{_MONTH}(?:,?\s+{_YEAR})?"
-    rf"|{_YEAR}-\d\d-\d\d)"
-    r"\s*(?:\([^()\n]{1,40}\)\s*)?(?:[-–—:]|$)",
-    re.MULTILINE,
-)
 _FILE_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)[-_.]?(?P<m>0[1-9]|1[0-2])[-_.]?(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")
+# What may stand before the date on a dateline or byline: names in capitals (a city, a country,
+# an agency, a writer), initials, weekdays, the words of a byline, and punctuation.
+_HEAD_PREFIX = re.compile(
+    r"(?:[A-Z][\w.'’&-]*|by|on|at|and|of|the|de|la|del|da|van|von|published|updated|posted|modified|dated|first|last"
+    r"|[|·•,:/()—–-])",
+)
+# What may follow it: a year, a time of day with its zone, an agency in brackets, a wire's
+# /SOURCE/ tag, then a break ('—', '-', ':', '|', ',') or the end of the line.
+_HEAD_SUFFIX = re.compile(
+    rf"\s*(?:,?\s*{_YEAR}\b)?"
+    r"(?:\s*,?\s*(?:at\s+)?\d{1,2}[:.]\d\d(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,5}\b)?)?"
+    r"(?:\s*\([^()\n]{1,40}\))?(?:\s*/[^/\n]{1,40}/)?\s*(?:[-–—:|,]|$)",
+)
+HEAD_LINES = 6
 
 
-def dateline(text: str) -> str | None:
-    """A date opening one of the first lines ("LONDON, Nov 6 -", "March 3, 2026 —"), normalised."""
-    head = text[:600]
-    for line in head.splitlines()[:4]:
-        m = _DATELINE.match(line.strip()[:120])
-        if m:
-            inner = dates.FULL_DATE.search(m.group("date"))
-            if inner:
-                return with_year(dates.normalize_date(inner), text)
+@dataclass(frozen=True)
+class DateReading:
+    """A date a document gives for itself: 'YYYY-MM-DD', or 'MM-DD' from a dateline with no year."""
+
+    day: str
+    source: str
+
+
+def head_date(text: str) -> DateReading | None:
+    """The date of a dateline or byline among the first lines ('LONDON, Feb 11 (Reuters) -',
+    'By Ann Lee, March 4', 'Tuesday, 3 March', 'Thursday 5 March 2026, 09:12'): a date that only
+    names, weekdays and byline words stand before, and only a year, a time or a break follow."""
+    lines = [line.strip() for line in text[:2000].splitlines() if line.strip()][:HEAD_LINES]
+    for line in lines:
+        line = line[:200]
+        for m in dates.FULL_DATE.finditer(line):
+            prefix = line[:m.start()]
+            if _HEAD_PREFIX.sub(" ", prefix).strip() or not _HEAD_SUFFIX.match(line[m.end():]):
+                continue
+            day = dates.normalize_date(m)
+            if len(day) == 5 or parse_day(day):
+                return DateReading(day, "dateline")
     return None
 
 
@@ -61,31 +83,89 @@ def file_name_date(path: str) -> str | None:
         return None
 
 
-def with_year(day: str, text: str) -> str:
-    """A month-day ("11-06") completed with the only year the text names, when it names one."""
-    if len(day) != 5:
-        return day
-    years = set(re.findall(rf"\b({_YEAR})\b", text[:20_000]))
-    if len(years) == 1:
-        candidate = f"{years.pop()}-{day}"
-        return candidate if _parse_day(candidate) else day
-    return day
+def date_readings(text: str, path: str = "", metadata: str | None = None) -> list[DateReading]:
+    """Every date the document gives for itself, strongest first: a publication line, the page's
+    metadata, a dateline or byline with a year, the file name, then a dateline's month and day."""
+    readings = []
+    published = dates.document_date(text)
+    if published:
+        readings.append(DateReading(published, "published"))
+    if metadata:
+        readings.append(DateReading(metadata, "metadata"))
+    head = head_date(text)
+    if head is not None and len(head.day) == 10:
+        readings.append(head)
+    named = file_name_date(path)
+    if named:
+        readings.append(DateReading(named, "filename"))
+    if head is not None and len(head.day) == 5:
+        readings.append(head)
+    return readings
 
 
 def document_date(text: str, path: str = "", metadata: str | None = None) -> tuple[str | None, str | None]:
-    """(date, where it was read): published line, metadata, dateline, file name; (None, None) if none."""
-    published = dates.document_date(text)
-    if published:
-        return published, "published"
-    if metadata:
-        return metadata, "metadata"
-    line = dateline(text)
-    if line:
-        return line, "dateline"
-    named = file_name_date(path)
-    if named:
-        return named, "filename"
-    return None, None
+    """(date, where it was read) from the document alone; a dateline without a year stays a
+    month-day here (the batch may give it its year: `settle_date`)."""
+    readings = date_readings(text, path, metadata)
+    return (readings[0].day, readings[0].source) if readings else (None, None)
+
+
+DISAGREEING_DAYS = 3
+
+
+def settle_date(readings: list[DateReading], batch_days: list[date], text: str) -> tuple[str | None, str | None,
+                                                                                          str | None]:
+    """(date, source, a note when two of the document's own dates disagree by more than a few days).
+
+    The strongest reading with a year stands. A dateline's month and day alone take their year
+    from the batch (the year that puts them nearest the other documents' dates), else from the
+    nearest full date in the document's first lines; never from a year the story merely names.
+    """
+    if not readings:
+        return None, None, None
+    full = [r for r in readings if len(r.day) == 10 and parse_day(r.day)]
+    partial = next((r for r in readings if len(r.day) == 5), None)
+    if full:
+        best = full[0]
+        note = _disagreement(best, [*full[1:], *([partial] if partial else [])])
+        return best.day, best.source, note
+    assert partial is not None
+    completed = _year_from(partial.day, batch_days)
+    if completed is not None:
+        return completed.isoformat(), "batch", None
+    head_days = [d for d in (_day_of(m) for m in dates.FULL_DATE.finditer(text[:1500])) if d is not None]
+    completed = _year_from(partial.day, head_days)
+    if completed is not None:
+        return completed.isoformat(), "head", None
+    return partial.day, partial.source, None
+
+
+def _day_of(m: re.Match[str]) -> date | None:
+    return parse_day(dates.normalize_date(m))
+
+
+def _year_from(month_day: str, near: list[date]) -> date | None:
+    """The month-day in the year that puts it nearest the middle of `near`, or None."""
+    if not near:
+        return None
+    middle = sorted(near)[len(near) // 2]
+    candidates = [parse_day(f"{year}-{month_day}") for year in (middle.year - 1, middle.year, middle.year + 1)]
+    found = [d for d in candidates if d is not None]
+    return min(found, key=lambda d: abs((d - middle).days)) if found else None
+
+
+def _disagreement(best: DateReading, others: list[DateReading]) -> str | None:
+    chosen = parse_day(best.day)
+    for other in others:
+        day = parse_day(other.day) if len(other.day) == 10 else _year_from(other.day, [chosen] if chosen else [])
+        if chosen and day and abs((day - chosen).days) > DISAGREEING_DAYS:
+            return (f"its {_SOURCE_WORDS[best.source]} says {best.day} but its {_SOURCE_WORDS[other.source]} says "
+                    f"{other.day}; kept {best.day}")
+    return None
+
+
+_SOURCE_WORDS = {"published": "publication line", "metadata": "page metadata", "dateline": "dateline",
+                 "filename": "file name", "batch": "dateline", "head": "dateline"}
 
 
 # --- days and ranges ---------------------------------------------------------------------------
@@ -108,7 +188,8 @@ class Span:
         )
 
 
-def _parse_day(text: str | None) -> date | None:
+def parse_day(text: str | None) -> date | None:
+    """An ISO day, or None for anything else (a month-day label, nothing)."""
     if not text:
         return None
     try:
@@ -121,7 +202,7 @@ def span_of(as_of: AsOf | None) -> Span | None:
     """The range of days an AsOf covers, or its label when it has no calendar date."""
     if as_of is None:
         return None
-    start, end = _parse_day(as_of.start), _parse_day(as_of.end)
+    start, end = parse_day(as_of.start), parse_day(as_of.end)
     if start and end:
         return Span(start, end)
     return Span(None, None, (as_of.label or "").lower())
@@ -253,12 +334,12 @@ def _relative(m: re.Match[str], reference: date | None) -> Span | None:
 def _calendar_day(m: re.Match[str], reference: date | None) -> Span:
     day = dates.normalize_date(m)
     if len(day) == 5 and reference is not None:
-        candidate = _parse_day(f"{reference.year}-{day}")
+        candidate = parse_day(f"{reference.year}-{day}")
         if candidate and candidate > reference + timedelta(days=31):
-            candidate = _parse_day(f"{reference.year - 1}-{day}")  # "Dec 30" in a January report
+            candidate = parse_day(f"{reference.year - 1}-{day}")  # "Dec 30" in a January report
         if candidate:
             return Span(candidate, candidate)
-    parsed = _parse_day(day)
+    parsed = parse_day(day)
     return Span(parsed, parsed) if parsed else Span(None, None, day)
 
 
@@ -344,7 +425,7 @@ def claim_as_of(value: str, conditions: list[str], quote: str, document_date: st
     the conditions: in running text they are as often what a figure is about ("a contract
     until 2030") as when it was read.
     """
-    reference = _parse_day(document_date)
+    reference = parse_day(document_date)
     texts = [(c, True) for c in conditions if c.strip().lower() != value.strip().lower()]
     if _MAY_STATE_A_TIME.search(quote[:2000]):
         texts.append((_around_value(quote, value), False))
@@ -354,7 +435,7 @@ def claim_as_of(value: str, conditions: list[str], quote: str, document_date: st
             span, words = found
             return span.as_of("stated", words)
     if document_date:
-        day = _parse_day(document_date)
+        day = parse_day(document_date)
         span = Span(day, day) if day else Span(None, None, document_date)
         return span.as_of("document", "the document's date")
     return None

@@ -168,7 +168,8 @@ def create_app(
                  if (status == "all" or f.status == status) and (not severity or f.severity == severity)]
         batches = review.list_batches(home)
         context = {"flags": shown, "counts": counts, "status": status, "severity": severity,
-                   "batch": batch or batches[0].id, "batches": batches, "statuses": review.STATUSES}
+                   "batch": batch or batches[0].id, "batches": batches, "statuses": review.STATUSES,
+                   "explained": review.list_explained(home, batch)}
         return TEMPLATES.TemplateResponse(request, "queue.html", context)
 
     @app.get("/flags/{flag_id}", response_class=HTMLResponse, include_in_schema=False)

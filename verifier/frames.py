@@ -1,0 +1,429 @@
+"""A figure's frame: the moment or period it holds for, its status and its basis.
+
+Two documents may both be right about "the same" figure when they speak of it in different
+frames: a count with 60% of sites in against the final count, an overnight toll against the
+next evening's, February's index against January's, a move in early trading against the
+close, an analysts' expectation against the result, 1,200 a week against 62,400 a year. Code
+reads the frame from the claim's conditions first (an extractor's own reading of them), then
+from the words next to the claim's own figure in its quote (between the figures before and
+after it, nearest first), and comparison flags only figures whose frames match.
+
+Everything here is language: words for status (forecast, provisional, final), for parts of a
+day or a trading session, for rates and totals. No list names the things of one topic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from . import dates, numbers, timing
+from .models import Frame, Status
+
+# --- the words next to a figure ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Near:
+    """The words of a quote on either side of a claim's own figure, up to the next figure or clause
+    break on each side: what the figure's frame is read from."""
+
+    before: str
+    after: str
+    sentence: str = ""
+
+    def nearest(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        """The match closest to the figure: the last one before it or the first after it."""
+        last_before = None
+        for m in pattern.finditer(self.before):
+            last_before = m
+        first_after = pattern.search(self.after)
+        if last_before is None:
+            return first_after
+        if first_after is None:
+            return last_before
+        return last_before if len(self.before) - last_before.end() <= first_after.start() else first_after
+
+
+_CLAUSE_END = re.compile(r"[;:]|\.\s|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b")
+# After a figure, a comparison opens words about what it is compared with, not about the figure:
+# "6.8, lower than the institute's initial estimate"; "in line with what analysts had pencilled in".
+_COMPARISON = re.compile(r"\b(?:than|in\s+line\s+with|compared\s+(?:with|to)|ahead\s+of|short\s+of|versus|vs\.?|"
+                         r"beating|missing|matching|exceeding|topping)\b")
+# Between two figures, words after one of these belong to the later figure, words before to the
+# earlier: "rose 7% in early trading, closing down 4%"; "0.4% in February, after 0.2% a month before".
+_SHARED_BREAK = re.compile(r",|\band\b|\bafter\b|\bbefore\b|\bfrom\b|\bcompared\s+(?:with|to)\b|\bagainst\b|"
+                           r"\bversus\b|\bvs\.?|\bthen\b|\bthan\b|\bwhile\b|\bwhereas\b|\bbut\b|[;:]")
+
+
+def near_figure(quote: str, value: str) -> Near:
+    """The words around the claim's figure in its quote, cut at the neighbouring figures and at
+    clause breaks: in 'fell 9% in early trading before closing down 4%', the early trading is
+    the 9%'s and the close the 4%'s. Without a figure, the quote with the value taken out."""
+    quote = quote[:2000]
+    wanted = numbers.first_quantity(value) if value.strip() else None
+    if wanted is not None:
+        found = numbers.parse_quantities(quote)
+        mine = next((q for q in found if abs(q.value - wanted.value) <= max(q.step, wanted.step) / 2 + 1e-9), None)
+        if mine is not None:
+            previous = max((q.end for q in found if q.end <= mine.start), default=None)
+            following = min((q.start for q in found if q.start >= mine.end), default=None)
+            before = quote[previous if previous is not None else 0:mine.start]
+            after = quote[mine.end:following if following is not None else len(quote)]
+            breaks = list((_SHARED_BREAK if previous is not None else _CLAUSE_END).finditer(before))
+            before = before[breaks[-1].end():] if breaks else before
+            cuts = [m.start() for pattern in ((_SHARED_BREAK if following is not None else _CLAUSE_END), _COMPARISON)
+                    for m in [pattern.search(after)] if m]
+            after = after[:min(cuts)] if cuts else after
+            return Near(" " + before, after + " ", quote)
+    index = quote.lower().find(value.strip().lower()) if value.strip() else -1
+    if index >= 0:
+        return Near(" " + quote[:index], quote[index + len(value.strip()):] + " ", quote)
+    return Near(" " + quote, " ", quote)
+
+
+# --- status -----------------------------------------------------------------------------------------
+
+# A comparison with an expectation is not the figure's own status: "rose 5%, more than expected".
+_COMPARED = re.compile(r"\b(?:than|as|versus|vs\.?|against|beat|beating|missed|missing|topped|topping)"
+                       r"(?:\s+(?:the|an?|its|their|had|been|were|was|had been))*\s*$", re.IGNORECASE)
+_STATUS_WORDS: tuple[tuple[Status, str], ...] = (
+    ("partial", r"\bwith\s+(?:about\s+|nearly\s+|almost\s+|more\s+than\s+|over\s+|just\s+)?[\d.,]+\s?(?:%|per\s?cent)"
+                r"\s+of\s+(?:the\s+|all\s+)?[\w\s-]{0,40}?\b(?:counted|reporting|in|tallied|declared|processed|"
+                r"returned|surveyed|checked|verified|complete)\b"
+                r"|\b(?:partial|incomplete|early)\s+(?:results?|returns|counts?|tall(?:y|ies)|figures|data)\b"
+                r"|\b(?:count(?:ing)?|tally|tallying)\s+(?:is|was|were)\s+(?:still\s+)?(?:continuing|under\s?way|"
+                r"ongoing|in\s+progress|incomplete)\b|\bstill\s+being\s+counted\b|\bpartial\b"),
+    ("provisional", r"\b(?:provisional(?:ly)?|preliminary|flash|unaudited|advance\s+estimate|first\s+estimate|"
+                    r"initial(?:ly)?\s+(?:estimated?|figures?|counts?|results?|data|readings?|tall(?:y|ies)|reports?)|"
+                    r"early\s+estimates?)\b"),
+    ("revised", r"\b(?:revised|revision|restated|corrected|downgraded|upgraded)\b"),
+    ("final", r"\b(?:final(?:ised|ized)?|certified|audited|official\s+(?:results?|counts?|tall(?:y|ies)|figures?|"
+              r"totals?)|full\s+(?:count|results?|tally)|all\s+(?:[\w-]+\s+){0,2}(?:counted|declared|reporting))\b"),
+    ("expectation", r"\b(?:analysts?|economists?|forecasters?|traders?|investors?|markets?|consensus|polls?|"
+                    r"the\s+market)\b[\w\s,'’-]{0,40}?\b(?:expect(?:ed|s|ing)?|forecast(?:s|ed)?|predict(?:s|ed)?|"
+                    r"anticipat(?:e|ed|es)|pencil(?:l)?ed\s+in|estimated?|projected|polled|surveyed)\b"
+                    r"|\b(?:expectations?|consensus(?:\s+(?:estimate|forecast|view))?|(?:had\s+)?been\s+expected|"
+                    r"(?:was|were)\s+expected|expected|anticipated)\b"),
+    ("forecast", r"\b(?:forecasts?|forecasting|expects?|expecting|anticipates?|predict(?:s|ed|ions?)?|projects?|"
+                 r"projected|projections?|outlook|"
+                 r"guidance|(?:is|are|was|were)\s+(?:expected|set|due|likely|poised|on\s+(?:course|track))\s+to|"
+                 r"will\s+(?:reach|rise|fall|climb|drop|hit|total|top|exceed|be|grow|increase|decrease|cost|"
+                 r"take|need|require|create|add|generate|double|halve)|would\s+(?:reach|rise|fall|hit|total|"
+                 r"top|cost|be)|could\s+(?:reach|rise|fall|hit|top|cost)|by\s+(?:the\s+end\s+of\s+)?(?:19|20)\d\d)\b"),
+    ("target", r"\b(?:targets?|targeted|targeting|aims?\s+(?:to|for|at)|aimed\s+(?:to|for|at)|goals?|"
+               r"pledg(?:e|es|ed)\s+to|ambitions?|quota|capped\s+at|cap\s+of)\b"),
+    ("plan", r"\b(?:plans?\s+to|planned|planning\s+to|intends?\s+to|intended|proposed|proposals?|budgeted|"
+             r"earmarked|allocated)\b"),
+    ("estimate", r"\b(?:an?\s+estimated|estimated|estimates?|roughly|approximately)\b"),
+)
+_STATUS = tuple((status, re.compile(pattern, re.IGNORECASE)) for status, pattern in _STATUS_WORDS)
+_COUNTED = re.compile(r"\b(?:about\s+|nearly\s+|almost\s+|more\s+than\s+|over\s+|just\s+)?[\d.,]+\s?(?:%|per\s?cent)"
+                      r"\s+of\s+(?:the\s+|all\s+)?[\w\s-]{0,40}?\b(?:counted|reporting|in|tallied|declared|processed|"
+                      r"returned|surveyed|checked|verified|complete)\b", re.IGNORECASE)
+
+
+def read_status(texts: list[str], near: Near) -> tuple[Status, str | None, str]:
+    """(status, how much a partial count covers, the words read): conditions first, then the
+    quote's words nearest the figure; the first status in the order above wins within each."""
+    for text in texts:
+        for status, pattern in _STATUS:
+            m = pattern.search(text)
+            if m and not _COMPARED.search(text[:m.start()]):
+                return status, _counted(text) if status == "partial" else None, m.group(0)
+    best: tuple[int, Status, re.Match[str], str] | None = None
+    for rank, (status, pattern) in enumerate(_STATUS):
+        m = near.nearest(pattern)
+        if m is None:
+            continue
+        side = near.before if m.string is near.before else near.after
+        if _COMPARED.search(side[:m.start()]):
+            continue
+        distance = len(near.before) - m.end() if m.string is near.before else m.start()
+        if best is None or (distance, rank) < (best[0], _rank(best[1])):
+            best = (distance, status, m, side)
+    if best is None:
+        whole = near.sentence
+        m = _COUNTED.search(whole)  # "With 60% of ballots counted, A had 52.1% and B 47.9%": every figure's
+        return ("partial", _counted(whole), m.group(0)) if m else ("reported", None, "")
+    _, status, m, side = best
+    return status, _counted(side) if status == "partial" else None, m.group(0)
+
+
+def _rank(status: Status) -> int:
+    return next(i for i, (s, _) in enumerate(_STATUS) if s == status)
+
+
+def _counted(text: str) -> str | None:
+    m = _COUNTED.search(text)
+    return " ".join(m.group(0).split()) if m else None
+
+
+# --- moment within a day -----------------------------------------------------------------------------
+
+_MOMENT_WORDS: tuple[tuple[str, str], ...] = (
+    ("early trading", r"\b(?:in\s+early\s+(?:trading|trade|deals|dealings)|at\s+the\s+open(?:ing)?(?:\s+bell)?|"
+                      r"(?:shortly\s+)?after\s+the\s+open(?:ing)?|opened|in\s+(?:pre|pre-market)\s*trading|"
+                      r"premarket|pre-market)\b"),
+    ("at the close", r"\b(?:at\s+the\s+(?:close|closing\s+bell|end\s+of\s+(?:trading|the\s+(?:session|day)))|closed|"
+                     r"closing|ended\s+(?:the\s+(?:day|session)|trading)|finished\s+(?:the\s+(?:day|session)|trading)|"
+                     r"settled)\b"),
+    ("intraday", r"\b(?:intraday|at\s+one\s+point|during\s+the\s+(?:session|day)|in\s+(?:afternoon|midday|morning)\s+"
+                 r"(?:trading|trade|deals)|at\s+(?:its|their)\s+(?:low|lowest|high|highest|worst|peak)|as\s+much\s+as)\b"),
+    ("overnight", r"\bovernight\b"),
+    ("morning", r"\b(?:morning|dawn|daybreak|a\.m\.?)\b"),
+    ("midday", r"\b(?:midday|noon|lunchtime)\b"),
+    ("afternoon", r"\bafternoon\b"),
+    ("evening", r"\b(?:evening|tonight|dusk|p\.m\.?)\b"),
+    ("night", r"\b(?:night|midnight)\b"),
+)
+_MOMENTS = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _MOMENT_WORDS)
+# the order of a day: a reading later in it may differ from an earlier one without contradiction
+MOMENT_ORDER = {"overnight": 0, "early trading": 1, "morning": 1, "midday": 2, "intraday": 2, "afternoon": 3,
+                "at the close": 4, "evening": 5, "night": 6}
+
+
+def read_moment(texts: list[str], near: Near) -> tuple[str | None, str]:
+    """The part of a day or trading session a figure was read at, and the words it came from."""
+    for text in texts:
+        for name, pattern in _MOMENTS:
+            m = pattern.search(text)
+            if m:
+                return name, m.group(0)
+    best: tuple[int, str, str] | None = None
+    for name, pattern in _MOMENTS:
+        m = near.nearest(pattern)
+        if m is not None:
+            distance = len(near.before) - m.end() if m.string is near.before else m.start()
+            if best is None or distance < best[0]:
+                best = (distance, name, m.group(0))
+    return (best[1], best[2]) if best else (None, "")
+
+
+# --- basis ---------------------------------------------------------------------------------------------
+
+_PER_TIME = {"hour": 8766.0, "day": 365.25, "week": 52.18, "fortnight": 26.09, "month": 12.0, "quarter": 4.0,
+             "year": 1.0, "annum": 1.0}
+_ADVERBS = {"hourly": "hour", "daily": "day", "weekly": "week", "fortnightly": "fortnight", "monthly": "month",
+            "quarterly": "quarter", "annual": "year", "annually": "year", "yearly": "year", "annualised": "year",
+            "annualized": "year"}
+_RATE = re.compile(
+    r"\b(?:per|a|an|each|every)\s+(?P<unit>hour|day|week|fortnight|month|quarter|year|annum)\b"
+    r"(?!\s+(?:earlier|ago|before|later|after|on|to\s+date|from|since|into|in|of|or\s+so|and\s+a\s+half))"
+    r"|/\s?(?P<slash>hour|hr|day|week|wk|month|mo|year|yr)\b"
+    r"|\b(?P<adverb>hourly|daily|weekly|fortnightly|monthly|quarterly|annual(?:ly|ised|ized)?|yearly)\b"
+    r"|\bp\.a\.|\ba-year\b",
+    re.IGNORECASE,
+)
+_SLASH = {"hr": "hour", "wk": "week", "mo": "month", "yr": "year"}
+_PER_UNIT = re.compile(r"\b(?:per|a)\s+(?:diluted\s+|ordinary\s+)?(?P<noun>share|capita|person|head|resident|"
+                       r"inhabitant|household|pupil|student|patient|passenger|customer|employee|worker|member)\b",
+                       re.IGNORECASE)
+_CAPITA = {"capita", "person", "head", "resident", "inhabitant"}
+_CUMULATIVE = re.compile(r"\b(?:so\s+far|to\s+date|in\s+total|cumulative(?:ly)?|altogether|all\s+told|running\s+total|"
+                         r"year[-\s]to[-\s]date|since\s+(?:the\s+(?:start|beginning|outbreak)|records\s+began|"
+                         r"(?:early|late|mid-?)?(?:" + dates.MONTH_PATTERN + r")))\b", re.IGNORECASE)
+
+
+def read_basis(texts: list[str], near: Near) -> tuple[str | None, str]:
+    """'per week', 'per share', 'per capita', 'cumulative', or None for a figure of its own period."""
+    for source in [*texts, near.before + " " + near.after]:
+        m = _RATE.search(source)
+        if m:
+            return "per " + _rate_unit(m), m.group(0)
+        m = _PER_UNIT.search(source)
+        if m:
+            noun = m.group("noun").lower()
+            return ("per capita" if noun in _CAPITA else f"per {noun}"), m.group(0)
+        m = _CUMULATIVE.search(source)
+        if m:
+            return "cumulative", m.group(0)
+    return None, ""
+
+
+def _rate_unit(m: re.Match[str]) -> str:
+    if m.group("unit"):
+        unit = m.group("unit").lower()
+        return "year" if unit == "annum" else unit
+    if m.group("slash"):
+        unit = m.group("slash").lower()
+        return _SLASH.get(unit, unit)
+    if m.group("adverb"):
+        return _ADVERBS[m.group("adverb").lower()]
+    return "year"  # p.a., a-year
+
+
+def per_year(basis: str | None) -> float | None:
+    """How many times a rate per its period fits in a year ('per week' -> 52.18); None for other bases."""
+    if basis is None or not basis.startswith("per "):
+        return None
+    return _PER_TIME.get(basis[4:])
+
+
+# --- period ----------------------------------------------------------------------------------------------
+
+_IN_PERIOD = re.compile(
+    r"\b(?:in|for|during|over|of|throughout|across)\s+(?:the\s+)?(?:month\s+of\s+)?"
+    r"(?P<what>(?:(?:first|second|third|fourth)[-\s](?:quarter|half)|Q[1-4]|H[12])(?:\s+(?:of\s+)?(?:19|20)\d\d)?"
+    r"|(?:fiscal(?:\s+year)?|FY)\s?(?:19|20)?\d\d"
+    r"|(?P<month>January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"(?:\s+(?:19|20)\d\d)?|(?:19|20)\d\d)\b"
+    r"|\b(?P<relative>last\s+(?:month|quarter|year)|the\s+(?:previous|prior|preceding)\s+(?:month|quarter|year)|"
+    r"(?:a|the)\s+(?:month|quarter|year)\s+(?:earlier|before|ago)|this\s+(?:month|quarter|year)|year[-\s]earlier)\b",
+)
+
+
+def read_period(texts: list[str], near: Near, reference: date | None) -> tuple[str | None, str]:
+    """The period a figure covers ('February 2026', 'Q3 2026', '2025'), from a preposition and a
+    month, quarter, half or year next to it; relative ones ('last month') resolved against the
+    document's date. Conditions may name the period bare ('Q2 2026')."""
+    for text in texts:
+        found = dates.parse_periods(text)
+        if found:
+            return _period_text(found[0], text, reference), text.strip()
+    m = near.nearest(_IN_PERIOD)
+    if m is None:
+        return None, ""
+    if m.group("relative"):
+        return _relative_period(m.group("relative"), reference), m.group(0)
+    what = m.group("what")
+    if m.group("month") and not re.search(r"(?:19|20)\d\d", what):
+        month = dates.month_number(m.group("month"))
+        year = _year_of_month(month, reference)
+        return (f"{m.group('month')} {year}" if year else m.group("month")), m.group(0)
+    found = dates.parse_periods(what)
+    return (_period_text(found[0], what, reference) if found else what), m.group(0)
+
+
+def _period_text(period: dates.Period, text: str, reference: date | None) -> str:
+    if period.kind == "prior":
+        return _relative_period(text, reference)
+    if period.kind == "month" and period.index:
+        name = dates.MONTHS[period.index - 1].capitalize()
+        year = period.year or _year_of_month(period.index, reference)
+        return f"{name} {year}" if year else name
+    if period.kind == "quarter" and period.index:
+        return f"Q{period.index} {period.year}" if period.year else f"Q{period.index}"
+    if period.kind == "half" and period.index:
+        return f"H{period.index} {period.year}" if period.year else f"H{period.index}"
+    if period.kind == "fiscal":
+        return f"fiscal {period.year}" if period.year else "fiscal year"
+    return str(period.year) if period.year else " ".join(text.split())[:40]
+
+
+def _year_of_month(month: int, reference: date | None) -> int | None:
+    """A month named without a year is the latest such month up to a month after the document's date."""
+    if reference is None:
+        return None
+    return reference.year if month <= reference.month + 1 else reference.year - 1
+
+
+def _relative_period(text: str, reference: date | None) -> str:
+    words = " ".join(text.lower().split())
+    unit = next((u for u in ("month", "quarter", "year") if u in words), "year")
+    back = 0 if words.startswith("this") else 1
+    label = f"{'the previous' if back else 'this'} {unit}"
+    if reference is None:
+        return label
+    if unit == "year":
+        return str(reference.year - back)
+    if unit == "month":
+        month, year = reference.month - back, reference.year
+        if month == 0:
+            month, year = 12, year - 1
+        return f"{dates.MONTHS[month - 1].capitalize()} {year}"
+    quarter = (reference.month - 1) // 3 + 1 - back
+    year = reference.year
+    if quarter == 0:
+        quarter, year = 4, year - 1
+    return f"Q{quarter} {year}"
+
+
+# --- the frame -------------------------------------------------------------------------------------------
+
+
+def read_frame(value: str, attribute: str, conditions: list[str], quote: str, document_date: str | None) -> Frame:
+    """A claim's frame: conditions (and the attribute's own words) first, then its quote near the figure."""
+    near = near_figure(quote, value)
+    texts = [c for c in conditions if c.strip()] + [attribute]
+    reference = timing.parse_day(document_date)
+    status, counted, status_words = read_status(texts, near)
+    moment, moment_words = read_moment(conditions, near)
+    basis, basis_words = read_basis([*texts, value], near)
+    period, period_words = read_period(conditions, near, reference)
+    words = [w for w in (status_words, counted or "", moment_words, basis_words, period_words) if w]
+    return Frame(moment=moment, period=period, status=status, counted=counted, basis=basis,
+                 words=list(dict.fromkeys(" ".join(w.split()) for w in words)))
+
+
+# --- frames side by side ----------------------------------------------------------------------------------
+
+# statuses that say the figure is not (yet) the outcome: against an outcome they explain a difference
+PROSPECTIVE = frozenset({"forecast", "expectation", "target", "plan"})
+INCOMPLETE = frozenset({"partial", "provisional"})
+OUTCOME = frozenset({"reported", "estimate", "final", "revised"})
+
+
+def status_difference(a: Frame, b: Frame) -> str | None:
+    """Why two statuses may differ without contradiction, or None when they are one status."""
+    kinds = {_status_kind(a.status), _status_kind(b.status)}
+    if len(kinds) == 1:
+        if kinds == {"incomplete"} and a.counted and b.counted and a.counted != b.counted:
+            return f"partial counts at different stages ({a.counted} vs {b.counted})"
+        if (a.status == "revised") != (b.status == "revised") and kinds == {"outcome"}:
+            return "a revised figure against an earlier one"
+        return None
+    if "prospective" in kinds and "outcome" in kinds:
+        side = a if _status_kind(a.status) == "prospective" else b
+        return f"a {_word(side.status)} against an outcome"
+    if "incomplete" in kinds:
+        side = a if _status_kind(a.status) == "incomplete" else b
+        return f"a {_word(side.status)} against a later or fuller one"
+    return f"a {_word(a.status)} against a {_word(b.status)}"
+
+
+def _status_kind(status: Status) -> str:
+    if status in PROSPECTIVE:
+        return "prospective"
+    return "incomplete" if status in INCOMPLETE else "outcome"
+
+
+def _word(status: Status) -> str:
+    return {"partial": "partial count", "provisional": "provisional figure", "reported": "reported figure",
+            "final": "final figure", "revised": "revised figure"}.get(status, status)
+
+
+def basis_difference(a: Frame, b: Frame) -> str | None:
+    """Why two bases may differ without contradiction; rates of time compare once converted."""
+    if a.basis == b.basis or a.basis is None or b.basis is None:
+        return None
+    if per_year(a.basis) is not None and per_year(b.basis) is not None:
+        return None  # 1,200 a week and 62,400 a year: compared per year
+    return f"{a.basis} against {b.basis}"
+
+
+def moment_difference(a: Frame, b: Frame) -> str | None:
+    """Two parts of one day (early trading and the close, overnight and the evening)."""
+    if a.moment is None or b.moment is None or a.moment == b.moment:
+        return None
+    if MOMENT_ORDER.get(a.moment) == MOMENT_ORDER.get(b.moment):
+        return None
+    return f"{a.moment} against {b.moment}"
+
+
+def period_difference(a: Frame, b: Frame) -> str | None:
+    """Two different periods ('February 2026' against 'January 2026')."""
+    if a.period is None or b.period is None or a.period == b.period:
+        return None
+    return f"{a.period} against {b.period}"
+
+
+def on_one_basis(quantity: numbers.Quantity, frame: Frame | None, other: Frame | None) -> numbers.Quantity:
+    """A rate of time restated per year when the other side is a rate of another period."""
+    if frame is None or other is None or frame.basis == other.basis:
+        return quantity
+    mine, theirs = per_year(frame.basis), per_year(other.basis)
+    if mine is None or theirs is None:
+        return quantity
+    return numbers.scaled(quantity, mine, f"{quantity.stated} {frame.basis} (×{mine:g} a year)")
