@@ -35,7 +35,7 @@ from .features import FUNCTION_WORDS, content_stems
 from .findings import Findings
 from .keys import KeyMaker, fold
 from .models import AsOf, Document, Frame, GroundedClaim, GroupVerdict, JudgeItem, Question
-from .numbers import Comparison, Quantity, compare, first_quantity
+from .numbers import Comparison, Quantity, compare, compatible, first_quantity, parse_quantities
 
 # The judge: a verdict for a call's questions, or the one line saying why the call failed (None: no reason).
 GroupJudge = Callable[[list[JudgeItem]], GroupVerdict | str | None]
@@ -50,7 +50,8 @@ JUDGE_CALL_CHARS = 12_000  # quotes and readings per judge call (about 3,000 tok
 _PERFECT = r"ha(?:s|ve|d) (?:now |so far |already |since )?(?:been )?\w{2,30}(?:ed|en|wn|nt|un)"
 _RUNNING = re.compile(
     rf"\b(?:{_PERFECT}|so far|to date|as of|at least|now|still|currently|remain(?:s|ed)?|stood at|stands at|"
-    r"reached|rose to|risen|climbed|climbing|fell to|dropped to|grew to|grown to|cumulative|in total|altogether)\b",
+    r"reached|reaches|(?:rose|rises|climbs|fell|falls|dropped|drops|grew|grows) to|risen|climbed|climbing|grown to|"
+    r"cumulative|in total|altogether)\b",
     re.IGNORECASE,
 )
 # A count that only grows: a total so far or a perfect, unless the words say it went down.
@@ -216,7 +217,7 @@ def _side(claim: GroundedClaim) -> _Side:
     frame = claim.frame or Frame()
     return _Side(
         claim=claim,
-        quantity=first_quantity(claim.value) if claim.number is not None else None,
+        quantity=quantity_of(claim),
         frame=frame,
         periods=tuple(dates.parse_periods("; ".join([*claim.conditions, *([frame.period] if frame.period else [])]))),
         when=when,
@@ -224,6 +225,20 @@ def _side(claim: GroundedClaim) -> _Side:
         and not _FALLING.search(claim.quote),
         settings=frozenset(s for s in settings if s),
     )
+
+
+def quantity_of(claim: GroundedClaim) -> Quantity | None:
+    """A claim's figure as its quote states it: the value names the figure, the quote's words around
+    it carry its bound ('more than 40,000' when the value says '40,000')."""
+    if claim.number is None:
+        return None
+    stated = first_quantity(claim.value)
+    if stated is None or stated.bound != "exact":
+        return stated
+    in_quote = next((q for q in parse_quantities(claim.quote)
+                     if q.bound != "exact" and compatible(q, stated) and abs(q.value - stated.value) <= stated.step / 2
+                     and q.high == stated.high), None)
+    return in_quote or stated
 
 
 def _is_setting(condition: str) -> bool:
@@ -259,6 +274,9 @@ def _relation(a: _Side, b: _Side, latest_year: int | None) -> tuple[str, str]:
         return "timeline", f"read at different times of the day ({moment})"
     if not dates.periods_compatible(list(a.periods), list(b.periods), latest_year):
         return "period", "they are for different periods"
+    period = frames.period_difference(a.frame, b.frame)
+    if period:
+        return "period", f"they are for different periods ({period})"
     status = frames.status_difference(a.frame, b.frame)
     if status:
         return "status", status

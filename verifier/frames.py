@@ -33,6 +33,17 @@ class Near:
     after: str
     sentence: str = ""
 
+    def around(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+        """Every match on either side, nearest first on each."""
+        return [*reversed(list(pattern.finditer(self.before))), *pattern.finditer(self.after)]
+
+    def last_before(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        """The match closest to the figure before it."""
+        found = None
+        for m in pattern.finditer(self.before):
+            found = m
+        return found
+
     def nearest(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
         """The match closest to the figure: the last one before it or the first after it."""
         last_before = None
@@ -46,7 +57,11 @@ class Near:
         return last_before if len(self.before) - last_before.end() <= first_after.start() else first_after
 
 
-_CLAUSE_END = re.compile(r"[;:]|\.\s|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b")
+_CLAUSE_END = re.compile(r"[;:]|\.\s|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b|,\s+and\b")
+# After a figure, a subordinate clause tells of something else: "1.4% higher after surrendering a
+# morning rally", "0.8% as meteorologists said the front expected next week would pass".
+_SUBORDINATE = re.compile(r"\b(?:after|when|because|although|though|unless|until|as(?!\s+(?:of|much|many|high|low|"
+                          r"well|part|a\s+result|expected|forecast|planned|estimated)\b))\b", re.IGNORECASE)
 # After a figure, a comparison opens words about what it is compared with, not about the figure:
 # "6.8, lower than the institute's initial estimate"; "in line with what analysts had pencilled in".
 _COMPARISON = re.compile(r"\b(?:than|in\s+line\s+with|compared\s+(?:with|to)|ahead\s+of|short\s+of|versus|vs\.?|"
@@ -73,8 +88,8 @@ def near_figure(quote: str, value: str) -> Near:
             after = quote[mine.end:following if following is not None else len(quote)]
             breaks = list((_SHARED_BREAK if previous is not None else _CLAUSE_END).finditer(before))
             before = before[breaks[-1].end():] if breaks else before
-            cuts = [m.start() for pattern in ((_SHARED_BREAK if following is not None else _CLAUSE_END), _COMPARISON)
-                    for m in [pattern.search(after)] if m]
+            ends = (_SHARED_BREAK if following is not None else _CLAUSE_END, _COMPARISON, _SUBORDINATE)
+            cuts = [m.start() for pattern in ends for m in [pattern.search(after)] if m]
             after = after[:min(cuts)] if cuts else after
             return Near(" " + before, after + " ", quote)
     index = quote.lower().find(value.strip().lower()) if value.strip() else -1
@@ -100,25 +115,33 @@ _STATUS_WORDS: tuple[tuple[Status, str], ...] = (
                     r"early\s+estimates?)\b"),
     ("revised", r"\b(?:revised|revision|restated|corrected|downgraded|upgraded)\b"),
     ("final", r"\b(?:final(?:ised|ized)?|certified|audited|official\s+(?:results?|counts?|tall(?:y|ies)|figures?|"
-              r"totals?)|full\s+(?:count|results?|tally)|all\s+(?:[\w-]+\s+){0,2}(?:counted|declared|reporting))\b"),
+              r"totals?)|(?:full|complete)\s+(?:count|results?|tall(?:y|ies)|totals?|figures?)|"
+              r"all\s+(?:[\w-]+\s+){0,2}(?:counted|declared|reporting))\b"),
     ("expectation", r"\b(?:analysts?|economists?|forecasters?|traders?|investors?|markets?|consensus|polls?|"
                     r"the\s+market)\b[\w\s,'’-]{0,40}?\b(?:expect(?:ed|s|ing)?|forecast(?:s|ed)?|predict(?:s|ed)?|"
                     r"anticipat(?:e|ed|es)|pencil(?:l)?ed\s+in|estimated?|projected|polled|surveyed)\b"
                     r"|\b(?:expectations?|consensus(?:\s+(?:estimate|forecast|view))?|(?:had\s+)?been\s+expected|"
                     r"(?:was|were)\s+expected|expected|anticipated)\b"),
-    ("forecast", r"\b(?:forecasts?|forecasting|expects?|expecting|anticipates?|predict(?:s|ed|ions?)?|projects?|"
-                 r"projected|projections?|outlook|"
-                 r"guidance|(?:is|are|was|were)\s+(?:expected|set|due|likely|poised|on\s+(?:course|track))\s+to|"
+    ("forecast", r"\b(?:forecasts?|forecasting|predictions?|projections?|outlook|guidance|by\s+(?:the\s+end\s+of\s+)?"
+                 r"(?:19|20)\d\d)\b"),
+    ("target", r"\b(?:targets?|targeted|goals?|ambitions?|quota|capped\s+at|cap\s+of)\b"),
+    ("plan", r"\b(?:planned|proposed|proposals?|budgeted|earmarked|allocated)\b"),
+)
+# Verbs of a future or an intention say so of the figure they govern, which follows them: "expects
+# 1.2 million visitors", not "which has 1.2 million members, expects to publish".
+_STATUS_VERBS: tuple[tuple[Status, str], ...] = (
+    ("forecast", r"\b(?:expects?|expecting|anticipates?|predict(?:s|ed)?|projects?|projected|forecasts?|"
+                 r"(?:is|are|was|were)\s+(?:expected|set|due|likely|poised|on\s+(?:course|track))\s+to|"
                  r"will\s+(?:reach|rise|fall|climb|drop|hit|total|top|exceed|be|grow|increase|decrease|cost|"
                  r"take|need|require|create|add|generate|double|halve)|would\s+(?:reach|rise|fall|hit|total|"
-                 r"top|cost|be)|could\s+(?:reach|rise|fall|hit|top|cost)|by\s+(?:the\s+end\s+of\s+)?(?:19|20)\d\d)\b"),
-    ("target", r"\b(?:targets?|targeted|targeting|aims?\s+(?:to|for|at)|aimed\s+(?:to|for|at)|goals?|"
-               r"pledg(?:e|es|ed)\s+to|ambitions?|quota|capped\s+at|cap\s+of)\b"),
-    ("plan", r"\b(?:plans?\s+to|planned|planning\s+to|intends?\s+to|intended|proposed|proposals?|budgeted|"
-             r"earmarked|allocated)\b"),
+                 r"top|cost|be)|could\s+(?:reach|rise|fall|hit|top|cost))\b"),
+    ("target", r"\b(?:aims?\s+(?:to|for|at)|aimed\s+(?:to|for|at)|aiming\s+(?:to|for|at)|pledg(?:e|es|ed)\s+to|"
+               r"targeting)\b"),
+    ("plan", r"\b(?:plans?\s+to|planning\s+to|intends?\s+to)\b"),
     ("estimate", r"\b(?:an?\s+estimated|estimated|estimates?|roughly|approximately)\b"),
 )
 _STATUS = tuple((status, re.compile(pattern, re.IGNORECASE)) for status, pattern in _STATUS_WORDS)
+_VERBS = tuple((status, re.compile(pattern, re.IGNORECASE)) for status, pattern in _STATUS_VERBS)
 _COUNTED = re.compile(r"\b(?:about\s+|nearly\s+|almost\s+|more\s+than\s+|over\s+|just\s+)?[\d.,]+\s?(?:%|per\s?cent)"
                       r"\s+of\s+(?:the\s+|all\s+)?[\w\s-]{0,40}?\b(?:counted|reporting|in|tallied|declared|processed|"
                       r"returned|surveyed|checked|verified|complete)\b", re.IGNORECASE)
@@ -128,20 +151,21 @@ def read_status(texts: list[str], near: Near) -> tuple[Status, str | None, str]:
     """(status, how much a partial count covers, the words read): conditions first, then the
     quote's words nearest the figure; the first status in the order above wins within each."""
     for text in texts:
-        for status, pattern in _STATUS:
+        for status, pattern in (*_STATUS, *_VERBS):
             m = pattern.search(text)
             if m and not _COMPARED.search(text[:m.start()]):
                 return status, _counted(text) if status == "partial" else None, m.group(0)
     best: tuple[int, Status, re.Match[str], str] | None = None
-    for rank, (status, pattern) in enumerate(_STATUS):
-        m = near.nearest(pattern)
+    candidates = [(status, near.nearest(pattern)) for status, pattern in _STATUS]
+    candidates += [(status, near.last_before(pattern)) for status, pattern in _VERBS]
+    for status, m in candidates:
         if m is None:
             continue
         side = near.before if m.string is near.before else near.after
         if _COMPARED.search(side[:m.start()]):
             continue
         distance = len(near.before) - m.end() if m.string is near.before else m.start()
-        if best is None or (distance, rank) < (best[0], _rank(best[1])):
+        if best is None or (distance, _rank(status)) < (best[0], _rank(best[1])):
             best = (distance, status, m, side)
     if best is None:
         whole = near.sentence
@@ -152,7 +176,7 @@ def read_status(texts: list[str], near: Near) -> tuple[Status, str | None, str]:
 
 
 def _rank(status: Status) -> int:
-    return next(i for i, (s, _) in enumerate(_STATUS) if s == status)
+    return next(i for i, (s, _) in enumerate(_STATUS_WORDS) if s == status)
 
 
 def _counted(text: str) -> str | None:
@@ -166,8 +190,9 @@ _MOMENT_WORDS: tuple[tuple[str, str], ...] = (
     ("early trading", r"\b(?:in\s+early\s+(?:trading|trade|deals|dealings)|at\s+the\s+open(?:ing)?(?:\s+bell)?|"
                       r"(?:shortly\s+)?after\s+the\s+open(?:ing)?|opened|in\s+(?:pre|pre-market)\s*trading|"
                       r"premarket|pre-market)\b"),
-    ("at the close", r"\b(?:at\s+the\s+(?:close|closing\s+bell|end\s+of\s+(?:trading|the\s+(?:session|day)))|closed|"
-                     r"closing|ended\s+(?:the\s+(?:day|session)|trading)|finished\s+(?:the\s+(?:day|session)|trading)|"
+    ("at the close", r"\b(?:at\s+(?:the|\w+['’]s)\s+(?:close|closing\s+bell|end\s+of\s+(?:trading|the\s+"
+                     r"(?:session|day)))|"
+                     r"closed|closing|(?:ended|finished)\s+(?:the\s+|\w+['’]s\s+)?(?:day|session|trading)|"
                      r"settled)\b"),
     ("intraday", r"\b(?:intraday|at\s+one\s+point|during\s+the\s+(?:session|day)|in\s+(?:afternoon|midday|morning)\s+"
                  r"(?:trading|trade|deals)|at\s+(?:its|their)\s+(?:low|lowest|high|highest|worst|peak)|as\s+much\s+as)\b"),
@@ -193,8 +218,9 @@ def read_moment(texts: list[str], near: Near) -> tuple[str | None, str]:
                 return name, m.group(0)
     best: tuple[int, str, str] | None = None
     for name, pattern in _MOMENTS:
-        m = near.nearest(pattern)
-        if m is not None:
+        for m in near.around(pattern):
+            if timing.REPORTED.search(m.string[max(0, m.start() - 60):m.start()]):
+                continue  # "figures released on Sunday morning": the report's time, not the figure's
             distance = len(near.before) - m.end() if m.string is near.before else m.start()
             if best is None or distance < best[0]:
                 best = (distance, name, m.group(0))
@@ -263,37 +289,100 @@ def per_year(basis: str | None) -> float | None:
 
 # --- period ----------------------------------------------------------------------------------------------
 
+_MONTH_NAMES = r"January|February|March|April|May|June|July|August|September|October|November|December"
 _IN_PERIOD = re.compile(
     r"\b(?:in|for|during|over|of|throughout|across)\s+(?:the\s+)?(?:month\s+of\s+)?"
     r"(?P<what>(?:(?:first|second|third|fourth)[-\s](?:quarter|half)|Q[1-4]|H[12])(?:\s+(?:of\s+)?(?:19|20)\d\d)?"
     r"|(?:fiscal(?:\s+year)?|FY)\s?(?:19|20)?\d\d"
-    r"|(?P<month>January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"(?:\s+(?:19|20)\d\d)?|(?:19|20)\d\d)\b"
-    r"|\b(?P<relative>last\s+(?:month|quarter|year)|the\s+(?:previous|prior|preceding)\s+(?:month|quarter|year)|"
-    r"(?:a|the)\s+(?:month|quarter|year)\s+(?:earlier|before|ago)|this\s+(?:month|quarter|year)|year[-\s]earlier)\b",
+    rf"|(?P<month>{_MONTH_NAMES})(?:\s+(?:19|20)\d\d)?|(?:19|20)\d\d)\b"
+    # a month written as the name of a reading: "a February reading", "November's 1.7% decline"
+    rf"|\b(?P<named>{_MONTH_NAMES})(?:['’]s)?(?=\s+(?!\d)[\w%$£€]|\s*$)"
+    r"|(?i:\b(?P<relative>last\s+(?:month|quarter|year)|the\s+(?:previous|prior|preceding)\s+(?:month|quarter|year)|"
+    r"(?:a|the)\s+(?:month|quarter|year)\s+(?:earlier|before|ago)|this\s+(?:month|quarter|year)|year[-\s]earlier)\b)",
 )
+# a period after one of these is what a change is measured against, not what the figure covers:
+# "up 3.1% from a year earlier", "against the same month a year before"
+_BASE = re.compile(r"\b(?:than|from|against|compared\s+(?:with|to)|over|versus|vs\.?|on)\s+(?:the\s+)?"
+                   r"(?:same\s+\w+\s+)?(?:of\s+)?$", re.IGNORECASE)
+_BEFORE_SPAN = re.compile(r"\b(?:since|until|till|by|from|before|after|through)\s+$", re.IGNORECASE)
 
 
 def read_period(texts: list[str], near: Near, reference: date | None) -> tuple[str | None, str]:
     """The period a figure covers ('February 2026', 'Q3 2026', '2025'), from a preposition and a
-    month, quarter, half or year next to it; relative ones ('last month') resolved against the
-    document's date. Conditions may name the period bare ('Q2 2026')."""
+    month, quarter, half or year next to it (or, failing that, the one period its sentence names);
+    relative ones ('last month') resolved against the document's date. Conditions may name the
+    period bare ('Q2 2026'). A period a change is measured against is not the figure's."""
     for text in texts:
         found = dates.parse_periods(text)
         if found:
             return _period_text(found[0], text, reference), text.strip()
-    m = near.nearest(_IN_PERIOD)
-    if m is None:
-        return None, ""
+    own = [m for m in near.around(_IN_PERIOD) if _is_period(m)]
+    if not own:  # "rose 0.6% in March, ..., taking the average price to £287,450": March's too
+        whole = {(_describe_period(m, reference), m.group(0)) for m in _IN_PERIOD.finditer(near.sentence)
+                 if _is_period(m) and _within_the_year(m) and not _RELATIVE_CLAUSE.search(
+                     near.sentence[max(0, m.start() - 40):m.start()])}
+        if len({p for p, _ in whole}) != 1:
+            return None, ""
+        return next(iter(whole))
+    m = min(own, key=lambda m: len(near.before) - m.end() if m.string is near.before else m.start())
+    if m.group("relative") and _ANCHORED.search(m.group("relative")):
+        anchor = _anchor(near.sentence, reference)
+        if anchor is not None:  # "0.7% in October, after 0.4% the month before": September's
+            return _previous(anchor), m.group(0)
+    return _describe_period(m, reference), m.group(0)
+
+
+_ANCHORED = re.compile(r"\b(?:earlier|before|previous|prior|preceding)\b", re.IGNORECASE)
+
+
+def _anchor(sentence: str, reference: date | None) -> tuple[str, int | None, int | None] | None:
+    """The month or quarter a sentence names, which 'the month before' counts back from."""
+    for m in _IN_PERIOD.finditer(sentence):
+        if not m.group("relative") and _is_period(m) and _within_the_year(m):
+            return _period_key(_describe_period(m, reference))
+    return None
+
+
+def _previous(key: tuple[str, int | None, int | None]) -> str:
+    kind, index, year = key
+    if kind == "month" and index:
+        month, year = (12, year - 1 if year else None) if index == 1 else (index - 1, year)
+        name = dates.MONTHS[month - 1].capitalize()
+        return f"{name} {year}" if year else name
+    if kind in ("quarter", "half") and index:
+        last = 4 if kind == "quarter" else 2
+        letter = "Q" if kind == "quarter" else "H"
+        number, year = (last, year - 1 if year else None) if index == 1 else (index - 1, year)
+        return f"{letter}{number} {year}" if year else f"{letter}{number}"
+    return str(year - 1) if year else "the previous year"
+
+
+_RELATIVE_CLAUSE = re.compile(r"\b(?:who|which|that|whose|when|where|since|until|after|before)\b[^,;]*$", re.IGNORECASE)
+
+
+def _within_the_year(m: re.Match[str]) -> bool:
+    """A month, quarter or half: what a sentence's other figures may share (a year they seldom do)."""
+    return bool(m.group("month") or m.group("named") or re.match(r"(?:first|second|third|fourth|Q|H)", m.group("what")
+                                                                  or "", re.IGNORECASE))
+
+
+def _is_period(m: re.Match[str]) -> bool:
+    before = m.string[max(0, m.start() - 40):m.start()]
+    if _BASE.search(before) or (m.group("named") and _BEFORE_SPAN.search(before)):
+        return False
+    return not (m.group("named") and re.match(r"\s*\d", m.string[m.end():m.end() + 3]))
+
+
+def _describe_period(m: re.Match[str], reference: date | None) -> str:
     if m.group("relative"):
-        return _relative_period(m.group("relative"), reference), m.group(0)
-    what = m.group("what")
-    if m.group("month") and not re.search(r"(?:19|20)\d\d", what):
-        month = dates.month_number(m.group("month"))
-        year = _year_of_month(month, reference)
-        return (f"{m.group('month')} {year}" if year else m.group("month")), m.group(0)
+        return _relative_period(m.group("relative"), reference)
+    month_name = m.group("month") or m.group("named")
+    what = m.group("what") or month_name
+    if month_name and not re.search(r"(?:19|20)\d\d", what):
+        year = _year_of_month(dates.month_number(month_name), reference)
+        return f"{month_name} {year}" if year else month_name
     found = dates.parse_periods(what)
-    return (_period_text(found[0], what, reference) if found else what), m.group(0)
+    return _period_text(found[0], what, reference) if found else what
 
 
 def _period_text(period: dates.Period, text: str, reference: date | None) -> str:
@@ -413,10 +502,26 @@ def moment_difference(a: Frame, b: Frame) -> str | None:
 
 
 def period_difference(a: Frame, b: Frame) -> str | None:
-    """Two different periods ('February 2026' against 'January 2026')."""
+    """Two different periods ('February 2026' against 'January 2026'); a month, quarter or half
+    named without a year is the same period as one named with it."""
     if a.period is None or b.period is None or a.period == b.period:
         return None
+    x, y = _period_key(a.period), _period_key(b.period)
+    if x is not None and y is not None and x[:2] == y[:2] and (x[2] is None or y[2] is None):
+        return None
     return f"{a.period} against {b.period}"
+
+
+def _period_key(text: str) -> tuple[str, int | None, int | None] | None:
+    """('month', 2, 2026) for 'February 2026', ('quarter', 3, None) for 'Q3', None for anything else."""
+    m = re.fullmatch(rf"({_MONTH_NAMES})(?:\s+((?:19|20)\d\d))?", text)
+    if m:
+        return "month", dates.month_number(m.group(1)), int(m.group(2)) if m.group(2) else None
+    m = re.fullmatch(r"([QH])([1-4])(?:\s+((?:19|20)\d\d))?", text)
+    if m:
+        return ("quarter" if m.group(1) == "Q" else "half"), int(m.group(2)), int(m.group(3)) if m.group(3) else None
+    m = re.fullmatch(r"((?:19|20)\d\d)", text)
+    return ("year", None, int(m.group(1))) if m else None
 
 
 def on_one_basis(quantity: numbers.Quantity, frame: Frame | None, other: Frame | None) -> numbers.Quantity:

@@ -136,8 +136,9 @@ class FakeEndpoint:
                             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     def bodies_of(self, kind: str) -> list[dict[str, Any]]:
-        """The kept request bodies of one kind of call ('extract', 'entities', 'questions', 'judge')."""
-        return [b for b in self.bodies if request_kind(b) == kind]
+        """The kept request bodies of one kind of call ('extract', 'entities', 'questions', 'judge'); a
+        body cut short (a client killed mid-request) is no call."""
+        return [b for b in self.bodies if "messages" in b and request_kind(b) == kind]
 
     def stop(self) -> None:
         """Stop listening: later connections are refused."""

@@ -222,8 +222,14 @@ def disjoint(a: AsOf | None, b: AsOf | None) -> bool:
             return False
         return x.end < y.start or y.end < x.start
     if not x.start and not y.start and x.label and y.label:
-        return x.label != y.label  # "monday" and "wednesday" of one story's week
+        # "monday" and "wednesday" of one story's week; "02-14" and "02-15" of a year no one named;
+        # a weekday against a month-day cannot be told apart
+        alike = bool(_MONTH_DAY.fullmatch(x.label)) == bool(_MONTH_DAY.fullmatch(y.label))
+        return alike and x.label != y.label
     return False
+
+
+_MONTH_DAY = re.compile(r"\d\d-\d\d")
 
 
 def _period_against_date(a: AsOf, x: Span, b: AsOf, y: Span) -> bool:
@@ -255,6 +261,8 @@ def order_key(as_of: AsOf | None) -> tuple[int, str]:
         return (2, "")
     if span.start:
         return (0, span.start.isoformat())
+    if _MONTH_DAY.fullmatch(span.label):
+        return (1, f"0{span.label}")
     return (1, f"{_WEEKDAY_INDEX.get(span.label, 9)}{span.label}")
 
 
@@ -264,7 +272,7 @@ _PART_OF_DAY = r"(?:morning|afternoon|evening|night|midday|noon)"
 _CLOCK = r"\d{1,2}(?::\d\d)?\s?(?:a\.?m\.?|p\.?m\.?)"
 _RELATIVE = re.compile(
     rf"\b(?P<today>today|tonight|this\s+{_PART_OF_DAY}|earlier\s+today|so\s+far\s+today)\b"
-    rf"|\b(?P<yesterday>yesterday|last\s+night)\b"
+    rf"|\b(?P<yesterday>yesterday|last\s+night|overnight)\b"
     rf"|\b(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:\s+{_PART_OF_DAY})?\b"
     r"|\b(?P<lastweek>last\s+week|the\s+previous\s+week|a\s+week\s+ago)\b"
     r"|\b(?P<thisweek>this\s+week|earlier\s+this\s+week)\b"
@@ -286,15 +294,23 @@ _MONTH_YEAR = re.compile(rf"\b(?P<month>{_MONTH})\s+(?:of\s+)?(?P<year>{_YEAR})\
 _BARE_YEAR = re.compile(rf"\b(?P<year>{_YEAR})\b")
 # a time that opens a span rather than dates a reading: "since it opened on Friday"
 _STARTS = re.compile(r"\b(?:since|from|started|starting|began|beginning|broke out|after)\b[^,;.]{0,30}$", re.I)
+# A time attached to a reporting verb ("officials said on Tuesday", "figures released on Sunday
+# morning", "told the Courier last night") dates the report; a time attached to the figure's own
+# verb ("visited on Saturday") dates the figure, and wins when both are there.
+REPORTED = re.compile(r"\b(?:said|says|say|told|tells|reported|reports|announced|announces|released|published|"
+                      r"issued|confirmed|added|stated|according\s+to|statement|update[sd]?)\b[^.;:!?]{0,45}$", re.I)
 
 
 def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _relative(m: re.Match[str], reference: date | None) -> Span | None:
-    """A relative expression as days, counted back from the document's date."""
+def _relative(m: re.Match[str], reference: date | None, month_day: str | None = None) -> Span | None:
+    """A relative expression as days, counted back from the document's date; against a document
+    dated by month and day alone (`month_day`), a day counted back is a month-day label too."""
     g = m.groupdict()
+    if month_day is not None and not g["weekday"]:
+        return _relative_month_day(g, month_day)
     if g["weekday"]:
         name = g["weekday"].lower()
         if reference is None:
@@ -329,6 +345,21 @@ def _relative(m: re.Match[str], reference: date | None) -> Span | None:
         day = reference - timedelta(days=days)
         return Span(day, day)
     return None
+
+
+def _relative_month_day(g: dict[str, str | None], month_day: str) -> Span | None:
+    """Today, yesterday, overnight and days ago against a month-day with no year: counted in a leap
+    year (any 29 February stays possible), kept as a month-day label; weeks, months and years
+    need a year and are not read."""
+    proxy = parse_day(f"2000-{month_day}")
+    if proxy is None:
+        return None
+    back = 0 if g["today"] or g["clock"] else 1 if g["yesterday"] else None
+    if g["ago"] and g["unit"] and g["unit"].lower() == "day":
+        back = int(g["ago"]) if g["ago"].isdigit() else _SMALL[g["ago"].lower()]
+    if back is None:
+        return None
+    return Span(None, None, (proxy - timedelta(days=back)).strftime("%m-%d"))
 
 
 def _calendar_day(m: re.Match[str], reference: date | None) -> Span:
@@ -366,27 +397,34 @@ def _period(text: str) -> Span | None:
     return None
 
 
-def stated_time(text: str, reference: date | None, periods: bool = True) -> tuple[Span, str] | None:
+def _reported(text: str, start: int) -> bool:
+    return bool(REPORTED.search(text[max(0, start - 60):start]))
+
+
+def stated_time(text: str, reference: date | None, periods: bool = True,
+                month_day: str | None = None) -> tuple[Span, str] | None:
     """The time one piece of text states: the last dated reading in it, with the words it came from.
 
     Calendar dates come first, then relative expressions, then (when `periods`) quarters,
     months and years. A time that opens a span ("since it opened on Friday") is not when
-    the figure was read.
+    the figure was read; a time of the report ("officials said on Tuesday") counts only when
+    the text states no other.
     """
     text = text[:2000]
-    readings: list[tuple[int, Span, str]] = []
+    readings: list[tuple[bool, int, Span, str]] = []
     for m in dates.FULL_DATE.finditer(text):
         if not _STARTS.search(text[max(0, m.start() - 40):m.start()]):
-            readings.append((m.start(), _calendar_day(m, reference), m.group(0)))
+            readings.append((_reported(text, m.start()), m.start(), _calendar_day(m, reference), m.group(0)))
     if not readings:
         for m in _RELATIVE.finditer(text):
             if _STARTS.search(text[max(0, m.start() - 40):m.start()]):
                 continue
-            found = _relative(m, reference)
+            found = _relative(m, reference, month_day)
             if found is not None:
-                readings.append((m.start(), found, m.group(0)))
-    if readings:
-        _, span, words = readings[-1]
+                readings.append((_reported(text, m.start()), m.start(), found, m.group(0)))
+    own = [r for r in readings if not r[0]] or readings
+    if own:
+        _, _, span, words = own[-1]
         return span, words
     period = _period(text) if periods else None
     return (period, text.strip()[:80]) if period else None
@@ -394,7 +432,7 @@ def stated_time(text: str, reference: date | None, periods: bool = True) -> tupl
 
 # a cheap first look: most quotes name no time, and need not be parsed for one
 _MAY_STATE_A_TIME = re.compile(
-    rf"\b(?:{_MONTH}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tonight|yesterday|"
+    rf"\b(?:{_MONTH}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tonight|yesterday|overnight|"
     r"this|last|earlier|ago|morning|afternoon|evening|night|noon|midday|midnight|week|month|year)\b"
     r"|\d\s?(?:a\.?m|p\.?m)|\d{4}-\d\d-\d\d",
     re.IGNORECASE,
@@ -426,11 +464,12 @@ def claim_as_of(value: str, conditions: list[str], quote: str, document_date: st
     until 2030") as when it was read.
     """
     reference = parse_day(document_date)
+    month_day = document_date if document_date and len(document_date) == 5 else None
     texts = [(c, True) for c in conditions if c.strip().lower() != value.strip().lower()]
     if _MAY_STATE_A_TIME.search(quote[:2000]):
         texts.append((_around_value(quote, value), False))
     for text, periods in texts:
-        found = stated_time(text, reference, periods)
+        found = stated_time(text, reference, periods, month_day)
         if found is not None:
             span, words = found
             return span.as_of("stated", words)
