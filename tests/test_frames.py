@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from verifier import compare, framing, frames, ingest, timing
+from verifier import compare, frames, framing, ingest, timing
 from verifier.align import align
 from verifier.evaluate import FlagView, matches
 from verifier.keys import KeyMaker
@@ -175,7 +175,8 @@ def _findings(docs: list[Document], claims: list[GroundedClaim]) -> compare.Find
 ])
 def test_differences_the_frames_explain_are_listed_not_flagged(first: str, second: str) -> None:
     docs = [_doc("a", "x", "2026-03-10-a.txt"), _doc("b", "y", "2026-03-10-b.txt")]
-    claims = [_claim("a", parse_quantities(first)[-1].text, first), _claim("b", parse_quantities(second)[-1].text, second)]
+    claims = [_claim("a", parse_quantities(first)[-1].text, first),
+              _claim("b", parse_quantities(second)[-1].text, second)]
     findings = _findings(docs, claims)
     assert findings.contradictions == []
     assert findings.explained or findings.corroborations
