@@ -93,6 +93,7 @@ class Alignment:
     aligner: str = "code"
     notes: list[str] = field(default_factory=list)  # what fell back to code, for the user
     failures: list[str] = field(default_factory=list)  # LLM calls that failed, one line each
+    safety_net: int = 0  # figures the safety net joined that the grouping had put apart
 
     def question(self, question_id: str) -> Question:
         return self._questions[question_id]
@@ -103,52 +104,152 @@ class Alignment:
 
 def align(
     claims: list[GroundedClaim], keys: KeyMaker, *,
-    embedder: Embedder | None = None, grouper: Grouper | None = None, concurrency: int = 1,
+    embedder: Embedder | None = None, grouper: Grouper | None = None, concurrency: int = 1, judged: bool = False,
 ) -> Alignment:
     """Entities and questions for one batch's claims, already placed in time (both backends come
-    through here)."""
+    through here). When a judge will read the questions (`judged`), a safety net joins figures of
+    one measure under related entities that the grouping put apart: the judge then decides."""
     notes: list[str] = []
     failures: list[str] = []
     examples = {c.subject: f"{c.attribute}: {c.value}" for c in reversed(claims)}
     entity_of_subject, entities = resolve_entities([c.subject for c in claims], keys,
                                                    grouper.entities if grouper else None, notes, examples, failures)
-    by_entity: dict[str, list[GroundedClaim]] = defaultdict(list)
-    for c in claims:
-        by_entity[entity_of_subject[c.subject]].append(c)
     entity_by_id = {e.id: e for e in entities}
+    family_of = _families(entities)
+    entity_of = {c.id: entity_of_subject[c.subject] for c in claims}
+    by_family: dict[str, list[GroundedClaim]] = defaultdict(list)
+    for c in claims:
+        by_family[family_of[entity_of[c.id]]].append(c)
     blocker = QuestionBlocker(keys, embedder)
     if embedder is not None and claims:
         with contextlib.suppress(EmbeddingsUnavailable):  # one request for the batch's attributes, not per entity
             embedder.embed(list(dict.fromkeys(" ".join(c.attribute.split()) for c in claims)))
-    multi = [eid for eid, group in by_entity.items() if len({c.document for c in group}) > 1]
+    multi = [root for root, group in by_family.items() if len({c.document for c in group}) > 1]
     asked = set(multi) if grouper is not None else set()
 
     computed: dict[str, list[list[GroundedClaim]]] = {}
 
-    def by_code(eid: str) -> list[list[GroundedClaim]]:
-        if eid not in computed:  # once per entity, however many of its calls fail
-            computed[eid] = blocker.questions(by_entity[eid])
-        return computed[eid]
+    def by_code(root: str) -> list[list[GroundedClaim]]:
+        if root not in computed:  # once per family, however many of its calls fail
+            computed[root] = _family_questions(blocker, by_family[root], entity_of, entity_by_id)
+        return computed[root]
 
-    # code's questions for what the LLM is not asked about (single-document entities), and as the
+    # code's questions for what the LLM is not asked about (single-document families), and as the
     # fallback of a failed call, worked out only then
-    assigned: dict[str, Grouped] = {eid: [(None, g) for g in by_code(eid)] for eid in by_entity if eid not in asked}
+    grouped: list[tuple[str | None, list[GroundedClaim]]] = [
+        (None, g) for root in by_family if root not in asked for g in by_code(root)]
     if grouper is not None:
         offered = []
-        for eid in multi:
-            ordered, links = blocker.neighbour_order(by_entity[eid])
-            offered.append(EntityClaims(entity_by_id[eid], tuple(ordered), tuple(links)))
-        assigned.update(_llm_questions(offered, grouper.questions, keys, by_code, notes, failures, concurrency))
-    questions: list[Question] = []
-    for eid in sorted(assigned, key=lambda e: (entity_by_id[e].name.lower(), e)):
-        for text, group in assigned[eid]:
-            questions.append(_question(entity_by_id[eid], group, text))
-    entity_of = {c.id: entity_of_subject[c.subject] for c in claims}
+        for root in multi:
+            family: list[EntityClaims] = []
+            for eid in sorted({entity_of[c.id] for c in by_family[root]}, key=lambda e: (e != root, e)):
+                ordered, links = blocker.neighbour_order([c for c in by_family[root] if entity_of[c.id] == eid])
+                family.append(EntityClaims(entity_by_id[eid], tuple(ordered), tuple(links)))
+            offered.append(family)
+        grouped += _llm_questions(offered, grouper.questions, keys, by_code, notes, failures, concurrency)
+    joins = 0
+    if judged:
+        grouped, joins = _safety_net(grouped, entity_of, entity_by_id, family_of)
+    questions = sorted((_question(entity_by_id[_owner_of(group, entity_of, family_of)], group, text)
+                        for text, group in grouped), key=lambda q: (entity_by_id[q.entity].name.lower(), q.id))
     question_of = {cid: q.id for q in questions for cid in q.claims}
     return Alignment(
         claims=claims, entities=entities, questions=questions, entity_of=entity_of, question_of=question_of,
-        aligner="llm" if grouper is not None else "code", notes=notes, failures=failures,
+        aligner="llm" if grouper is not None else "code", notes=notes, failures=failures, safety_net=joins,
     )
+
+
+def _families(entities: list[Entity]) -> dict[str, str]:
+    """Each entity's family: the entity at the top of its `part_of` links (an owner and its parts,
+    aspects, events and products), whose questions are formed together."""
+    union = _Union()
+    for e in entities:
+        union.find(e.id)
+        if e.part_of:
+            union.union(e.part_of, e.id)
+    owned = {e.id for e in entities if e.part_of}
+    top: dict[str, str] = {}
+    for e in sorted(entities, key=lambda e: (e.id in owned, e.id)):
+        top.setdefault(union.find(e.id), e.id)  # an entity that is part of nothing names the family
+    return {e.id: top[union.find(e.id)] for e in entities}
+
+
+def _owner_of(group: list[GroundedClaim], entity_of: dict[str, str], family_of: dict[str, str]) -> str:
+    """The entity a question belongs to: its claims' entity, or their family's head when they span two."""
+    found = {entity_of[c.id] for c in group}
+    return found.pop() if len(found) == 1 else family_of[entity_of[group[0].id]]
+
+
+def _family_questions(blocker: QuestionBlocker, claims: list[GroundedClaim], entity_of: dict[str, str],
+                      entity_by_id: dict[str, Entity]) -> list[list[GroundedClaim]]:
+    """Code's questions over a family's claims: a part's claims are read with what names the part
+    ("shares", "strike ballot") in front of their attribute, so they meet the owner's claims of the
+    same measure and no others."""
+    parts = {eid: _descriptor(entity_by_id[eid], entity_by_id) for eid in {entity_of[c.id] for c in claims}}
+    proxies = {c.id: c for c in claims}
+    read = [c.model_copy(update={"attribute": f"{parts[entity_of[c.id]]} {c.attribute}".strip()}) for c in claims]
+    return [[proxies[c.id] for c in group] for group in blocker.questions(read)]
+
+
+def _descriptor(entity: Entity, entity_by_id: dict[str, Entity]) -> str:
+    """The common nouns that name a part beside its owner's name: 'shares' of "Acme's shares" (names
+    and figures of the part stay out: they would make two measures look like one named thing)."""
+    owner = entity_by_id.get(entity.part_of or "")
+    if owner is None:
+        return ""
+    known = {squash(t) for name in owner.aliases for t in _tokens(name)}
+    name = min(entity.aliases, key=len)
+    return " ".join(t for t in _tokens(name) if squash(t) not in known and fold(t) not in FUNCTION_WORDS
+                    and t.isalpha() and t.islower())
+
+
+SAFETY_NET_LIMIT = 64  # claims in one bucket of the safety net; beyond it a measure is too common to mean one thing
+
+
+def _safety_net(grouped: list[tuple[str | None, list[GroundedClaim]]], entity_of: dict[str, str],
+                entity_by_id: dict[str, Entity], family_of: dict[str, str],
+                ) -> tuple[list[tuple[str | None, list[GroundedClaim]]], int]:
+    """Figures from different documents with the same measure words and kind of value, under
+    entities of one family or sharing a word of their name, share a question even when the grouping
+    put them apart (the judge then decides); returns the questions and how many joins it made."""
+    union = _Union()
+    buckets: dict[tuple[frozenset[str], str, str], list[tuple[int, GroundedClaim]]] = defaultdict(list)
+    for n, (_, group) in enumerate(grouped):
+        union.find(str(n))
+        for c in group:
+            if c.number is None:
+                continue
+            measure = content_stems(c.attribute) - _MEASURE_HEADS
+            kind = value_kind(c.value)
+            if measure:
+                buckets[(measure, kind.kind, kind.unit)].append((n, c))
+    joins = 0
+    for members in buckets.values():
+        if len(members) > SAFETY_NET_LIMIT or len({c.document for _, c in members}) < 2:
+            continue
+        for (i, a), (j, b) in ((x, y) for k, x in enumerate(members) for y in members[k + 1:]):
+            if a.document == b.document or union.find(str(i)) == union.find(str(j)):
+                continue
+            if _related(entity_of[a.id], entity_of[b.id], entity_by_id, family_of):
+                union.union(str(i), str(j))
+                joins += 1
+    if not joins:
+        return grouped, 0
+    merged: dict[str, tuple[str | None, list[GroundedClaim]]] = {}
+    for n, (text, group) in enumerate(grouped):
+        root = union.find(str(n))
+        kept_text, kept = merged.get(root, (None, []))
+        merged[root] = (kept_text or text, kept + group)
+    return list(merged.values()), joins
+
+
+def _related(a: str, b: str, entity_by_id: dict[str, Entity], family_of: dict[str, str]) -> bool:
+    """One entity, one family, or names that share a word (of a name, not a function word)."""
+    if a == b or family_of[a] == family_of[b]:
+        return True
+    words_a = {squash(t) for n in entity_by_id[a].aliases for t in _tokens(n) if fold(t) not in FUNCTION_WORDS}
+    words_b = {squash(t) for n in entity_by_id[b].aliases for t in _tokens(n) if fold(t) not in FUNCTION_WORDS}
+    return bool(words_a & words_b)
 
 
 def _question(entity: Entity, claims: list[GroundedClaim], text: str | None = None) -> Question:
@@ -268,17 +369,74 @@ def resolve_entities(
         groups[union.find(key)].append(atom)
     kinds = proposed.kinds if proposed is not None else {}
     names = proposed.names if proposed is not None else {}
+    owners = _owners(atoms, union, proposed)
     entity_of: dict[str, str] = {}
     entities: list[Entity] = []
     for root, members in sorted(groups.items()):
         all_names = sorted({n for a in members for n in a.names})
         main = max(members, key=lambda a: (len(a.names), -len(a.key), a.key))
         name = names.get(root) or main.name
-        eid = "e" + hashlib.sha256(root.encode()).hexdigest()[:10]
-        entities.append(Entity(id=eid, name=name, aliases=all_names, kind=kinds.get(root) or _kind_of(all_names)))
+        owner = owners.get(root)
+        entities.append(Entity(id=_entity_id(root), name=name, aliases=all_names,
+                               kind=kinds.get(root) or _kind_of(all_names),
+                               part_of=_entity_id(owner) if owner else None))
         for n in all_names:
-            entity_of[n] = eid
+            entity_of[n] = _entity_id(root)
     return entity_of, entities
+
+
+def _entity_id(root: str) -> str:
+    return "e" + hashlib.sha256(root.encode()).hexdigest()[:10]
+
+
+def _owners(atoms: dict[str, _Atom], union: _Union, proposed: _Proposal | None) -> dict[str, str]:
+    """Each entity's owner (root -> root): what the LLM said it is a part, aspect, event or product
+    of, else the name inside its subject ("Acme's freight arm", "the strike at Kestrel Rail"). An
+    owner never owns its owner back: of two such links the first kept wins."""
+    # an owner is a plain name ("Kestrel Rail"), never a description of something of its own
+    by_core = {tuple(squash(t) for t in a.core): k for k, a in sorted(atoms.items())
+               if a.core and not any(_POSSESSIVE.search(n) for n in a.names)}
+    found: dict[str, str] = {}
+    links = list(proposed.part_of.items()) if proposed is not None else []
+    links += [(key, owner) for key, atom in sorted(atoms.items()) if (owner := _named_owner(atom, atoms, by_core))]
+    for key, owner in links:
+        mine, theirs = union.find(key), union.find(owner)
+        if mine != theirs and mine not in found and found.get(theirs) != mine:
+            found[mine] = theirs
+    return found
+
+
+def _named_owner(atom: _Atom, atoms: dict[str, _Atom], by_core: dict[tuple[str, ...], str]) -> str | None:
+    """The entity a subject names as its owner: the owner of a possessive ("Acme's freight arm"), or a
+    name after a preposition ("the strike at Kestrel Rail", "the cost of the Halden bridge")."""
+    for name in dict.fromkeys(atom.names):
+        outer, _ = split_parenthetical(name)
+        parts = _POSSESSIVE.split(outer)
+        candidates = [_tokens(parts[-2])] if len(parts) > 1 else []
+        tokens = _tokens(outer)
+        after = [i for i, t in enumerate(tokens) if fold(t) in _PREPOSITIONS]
+        candidates += [tokens[i + 1:] for i in after]
+        for owner in candidates:
+            while owner and fold(owner[0]) in FUNCTION_WORDS:
+                owner = owner[1:]
+            key = _known_name(owner, atoms, by_core)
+            if key is not None and key != atom.key:
+                return key
+    return None
+
+
+_PREPOSITIONS = frozenset({"of", "at", "in", "on", "for", "by", "from", "over", "against", "with"})
+
+
+def _known_name(tokens: list[str], atoms: dict[str, _Atom], by_core: dict[tuple[str, ...], str]) -> str | None:
+    """The atom a run of words names: exactly, or as the one name it is the short form of."""
+    if not tokens or not tokens[0][:1].isupper():
+        return None
+    squashed = tuple(squash(t) for t in tokens)
+    if squashed in by_core:
+        return by_core[squashed]
+    longer = [k for core, k in by_core.items() if core[:len(squashed)] == squashed and len(core) > len(squashed)]
+    return longer[0] if len(longer) == 1 else None
 
 
 def _kind_of(names: list[str]) -> EntityKind:
@@ -322,7 +480,8 @@ def _code_merges(atoms: dict[str, _Atom]) -> list[tuple[str, str]]:
             merges.append((key, initialled))  # "Judge P. Sollen" and "Judge Per Sollen", when only one fits
             continue
         same_core = by_core.get(tuple(squash(t) for t in atom.core))
-        target = same_core if same_core not in (None, key) else _contained_name(atom, by_core)
+        target = same_core if same_core not in (None, key) else _contained_name(atom, by_core) \
+            or _prefixed_name(atom, by_core)
         if target and target != key:
             merges.append((key, target))
             continue
@@ -420,12 +579,22 @@ def _contained_name(atom: _Atom, by_core: dict[tuple[str, ...], str]) -> str | N
     return best[1] if best else None
 
 
+def _prefixed_name(atom: _Atom, by_core: dict[tuple[str, ...], str]) -> str | None:
+    """The name this one is with a short prefix in capitals ("MV Grey Heron" is "Grey Heron"), when
+    the batch has the name without it."""
+    tokens = atom.core
+    if len(tokens) < 3 or not (tokens[0].isupper() and tokens[0].isalpha() and 2 <= len(tokens[0]) <= 4):
+        return None
+    return by_core.get(tuple(squash(t) for t in tokens[1:]))
+
+
 @dataclass
 class _Proposal:
     groups: list[list[str]]
     names: dict[str, str]
     kinds: dict[str, EntityKind]
     call_of: dict[str, int]  # the call in which the LLM placed an atom
+    part_of: dict[str, str] = field(default_factory=dict)  # an atom of a group -> an atom of its owner
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.groups)
@@ -450,6 +619,7 @@ def _llm_entities(atoms: dict[str, _Atom], grouper: EntityGrouper, notes: list[s
     names: dict[str, str] = {}
     kinds: dict[str, EntityKind] = {}
     call_of: dict[str, int] = {}
+    part_of: dict[str, str] = {}
     answered = False
     for start in range(0, len(ordered), ENTITY_CALL_LIMIT):
         part = ordered[start:start + ENTITY_CALL_LIMIT]
@@ -466,7 +636,9 @@ def _llm_entities(atoms: dict[str, _Atom], grouper: EntityGrouper, notes: list[s
                        and part[i - 1] not in placed]
             placed.update(members)
             call_of.update((m, start) for m in members)
-            for kept in _split_conflicts(members, atoms):
+            if members and group.part_of is not None and 1 <= group.part_of <= len(part):
+                part_of[members[0]] = part[group.part_of - 1]
+            for kept in _split_conflicts(members, atoms, notes):
                 groups.append(kept)
                 root = min(kept)
                 names[root] = group.name.strip() if _names_it(group.name, [atoms[k] for k in kept]) else ""
@@ -475,7 +647,7 @@ def _llm_entities(atoms: dict[str, _Atom], grouper: EntityGrouper, notes: list[s
         if notes is not None:
             notes.append("entity grouping by the LLM failed; entities were grouped by code")
         return None
-    return _Proposal(groups, {k: v for k, v in names.items() if v}, kinds, call_of)
+    return _Proposal(groups, {k: v for k, v in names.items() if v}, kinds, call_of, part_of)
 
 
 def _names_it(name: str, members: list[_Atom]) -> bool:
@@ -485,30 +657,44 @@ def _names_it(name: str, members: list[_Atom]) -> bool:
     return bool(key) and any(key in squash(n) or squash(n) in key for a in members for n in a.names)
 
 
-def _split_conflicts(members: list[str], atoms: dict[str, _Atom]) -> list[list[str]]:
+def _split_conflicts(members: list[str], atoms: dict[str, _Atom], notes: list[str] | None = None) -> list[list[str]]:
     """Keep apart what one group must not join: names that differ only in a version number
-    ("Llama 3" and "Llama 4") and people who share only a surname ("Ana Ruiz", "Luis Ruiz")."""
+    ("Llama 3" and "Llama 4") and people who share only a surname ("Ana Ruiz", "Luis Ruiz"),
+    saying which and why. A spelling with a prefix or suffix more ("MV Grey Heron", "Grey
+    Heron") is never a reason to part them."""
     kept: list[list[str]] = []
     for key in members:
         for group in kept:
-            if not any(_conflict(atoms[key].core, atoms[other].core) for other in group):
+            reasons = [r for other in group if (r := _conflict(atoms[key].core, atoms[other].core))]
+            if not reasons:
                 group.append(key)
                 break
         else:
             kept.append([key])
+            if len(kept) > 1 and notes is not None:
+                other = next(o for g in kept[:-1] for o in g if _conflict(atoms[key].core, atoms[o].core))
+                notes.append(f"kept {atoms[key].name!r} apart from {atoms[other].name!r}, which the entity grouping "
+                             f"joined: {_conflict(atoms[key].core, atoms[other].core)}")
     return kept
 
 
-def _conflict(a: list[str], b: list[str]) -> bool:
+def _conflict(a: list[str], b: list[str]) -> str:
+    """Why two names of one proposed group must stay apart, or '' when nothing does."""
+    squashed_a, squashed_b = [squash(t) for t in a], [squash(t) for t in b]
+    shorter, longer = sorted((squashed_a, squashed_b), key=len)
+    if shorter and (longer[-len(shorter):] == shorter or longer[:len(shorter)] == shorter):
+        return ""  # one spelling with a prefix or suffix more: one name
     letters_a = [squash(t) for t in a if not any(ch.isdigit() for ch in t)]
     letters_b = [squash(t) for t in b if not any(ch.isdigit() for ch in t)]
     digits_a = {squash(t) for t in a if any(ch.isdigit() for ch in t)}
     digits_b = {squash(t) for t in b if any(ch.isdigit() for ch in t)}
     if letters_a == letters_b and digits_a and digits_b and digits_a != digits_b:
-        return True
+        return "they differ only in a version number"
     person_a = len(a) in (2, 3) and all(t[:1].isupper() and t.isalpha() for t in a)
     person_b = len(b) in (2, 3) and all(t[:1].isupper() and t.isalpha() for t in b)
-    return person_a and person_b and squash(a[-1]) == squash(b[-1]) and squash(a[0]) != squash(b[0])
+    if person_a and person_b and squash(a[-1]) == squash(b[-1]) and squash(a[0]) != squash(b[0]):
+        return "they are two people who share only a surname"
+    return ""
 
 
 # --- questions (code) ---------------------------------------------------------------------------
@@ -784,62 +970,73 @@ Grouped = list[tuple[str | None, list[GroundedClaim]]]  # (question text when th
 
 
 def _llm_questions(
-    entities: list[EntityClaims], grouper: QuestionGrouper, keys: KeyMaker,
+    families: list[list[EntityClaims]], grouper: QuestionGrouper, keys: KeyMaker,
     fallback: Callable[[str], list[list[GroundedClaim]]], notes: list[str], failures: list[str],
     concurrency: int = 1,
-) -> dict[str, Grouped]:
-    """Questions the LLM assigns, checked: each claim once, one entity per question, kinds that
-    fit, one attribute key never split; claims of a failed call keep code's questions."""
+) -> list[tuple[str | None, list[GroundedClaim]]]:
+    """Questions the LLM assigns, checked: each claim once, questions within one family (an entity
+    and its parts), kinds that fit, one attribute key of one entity never split; claims of a failed
+    call keep code's questions. A family's first entity is its head (`fallback` takes its id)."""
     out: dict[str, Grouped] = defaultdict(list)
-    calls = _calls(entities)
+    entity_of: dict[str, str] = {}
+    calls = _calls(families)
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(calls) or 1))) as pool:
-        answers = list(pool.map(grouper, calls))
+        answers = list(pool.map(lambda call: grouper([e for _, e in call]), calls))
     for call, answer in zip(calls, answers, strict=True):
+        numbered = [(root, e.entity.id, c) for root, e in call for c in e.claims]
+        entity_of.update((c.id, eid) for _, eid, c in numbered)
         if not isinstance(answer, QuestionAssignment):
             if answer:
                 failures.append(answer)
-            notes.append("question assignment by the LLM failed for " + ", ".join(e.entity.name for e in call)
+            notes.append("question assignment by the LLM failed for " + ", ".join(e.entity.name for _, e in call)
                          + "; code grouped their claims")
-            for e in call:
-                mine = {c.id for c in e.claims}
-                out[e.entity.id] += [(None, part) for group in fallback(e.entity.id)
-                                     if (part := [c for c in group if c.id in mine])]
+            mine = {c.id for _, _, c in numbered}
+            for root in dict.fromkeys(root for root, _ in call):
+                out[root] += [(None, part) for group in fallback(root) if (part := [c for c in group if c.id in mine])]
             continue
-        numbered = [(e.entity.id, c) for e in call for c in e.claims]
         placed: set[int] = set()
         for question in answer.questions:
             chosen = [i for i in dict.fromkeys(question.claims) if 1 <= i <= len(numbered) and i not in placed]
             placed.update(chosen)
-            per_entity: dict[str, list[GroundedClaim]] = defaultdict(list)
+            per_family: dict[str, list[GroundedClaim]] = defaultdict(list)
             for i in chosen:
-                eid, claim = numbered[i - 1]
-                per_entity[eid].append(claim)
-            for eid, group in per_entity.items():
+                root, _, claim = numbered[i - 1]
+                per_family[root].append(claim)
+            for root, group in per_family.items():
                 text = " ".join(question.question.split())[:200] or None
-                out[eid] += [(text, part) for part in _split_by_kind(group)]
-        for i, (eid, claim) in enumerate(numbered, start=1):
+                out[root] += [(text, part) for part in _split_by_kind(group)]
+        for i, (root, _, claim) in enumerate(numbered, start=1):
             if i not in placed:
-                out[eid].append((None, [claim]))
-    return {eid: _join_keys(groups, keys) for eid, groups in out.items()}
+                out[root].append((None, [claim]))
+    return [pair for groups in out.values() for pair in _join_keys(groups, keys, entity_of)]
 
 
-def _calls(entities: list[EntityClaims]) -> list[list[EntityClaims]]:
-    """Pack small entities into shared calls and split a large one, at most QUESTION_CALL_LIMIT claims a call."""
-    calls: list[list[EntityClaims]] = []
-    current: list[EntityClaims] = []
+def _calls(families: list[list[EntityClaims]]) -> list[list[tuple[str, EntityClaims]]]:
+    """Pack small families into shared calls (a family whole when it fits) and split a large entity,
+    at most QUESTION_CALL_LIMIT claims a call; each part is tagged with its family's head."""
+    units: list[list[tuple[str, EntityClaims]]] = []
+    for family in families:
+        root = family[0].entity.id
+        if sum(len(e.claims) for e in family) <= QUESTION_CALL_LIMIT:
+            units.append([(root, e) for e in family])
+            continue
+        for e in family:
+            claims, links = list(e.claims), list(e.links) or [1.0] * len(e.claims)
+            while len(claims) > QUESTION_CALL_LIMIT:
+                cut = _weakest_link(links, QUESTION_CALL_LIMIT)
+                units.append([(root, EntityClaims(e.entity, tuple(claims[:cut])))])
+                claims, links = claims[cut:], links[cut:]
+            units.append([(root, EntityClaims(e.entity, tuple(claims)))])
+    calls: list[list[tuple[str, EntityClaims]]] = []
+    current: list[tuple[str, EntityClaims]] = []
     size = 0
-    for e in sorted(entities, key=lambda e: (len(e.claims), e.entity.name)):
-        claims = list(e.claims)
-        links = list(e.links) or [1.0] * len(claims)
-        while len(claims) > QUESTION_CALL_LIMIT:
-            cut = _weakest_link(links, QUESTION_CALL_LIMIT)
-            calls.append([EntityClaims(e.entity, tuple(claims[:cut]))])
-            claims, links = claims[cut:], links[cut:]
-        if size + len(claims) > QUESTION_CALL_LIMIT and current:
+    for unit in sorted(units, key=lambda u: (sum(len(e.claims) for _, e in u), u[0][1].entity.name)):
+        weight = sum(len(e.claims) for _, e in unit)
+        if size + weight > QUESTION_CALL_LIMIT and current:
             calls.append(current)
             current, size = [], 0
-        current.append(EntityClaims(e.entity, tuple(claims)))
-        size += len(claims)
+        current += unit
+        size += weight
     if current:
         calls.append(current)
     return calls
@@ -873,14 +1070,15 @@ def _split_by_kind(claims: list[GroundedClaim]) -> list[list[GroundedClaim]]:
     return groups
 
 
-def _join_keys(groups: Grouped, keys: KeyMaker) -> Grouped:
-    """Claims with one attribute key share a question: join the groups an answer split them into."""
+def _join_keys(groups: Grouped, keys: KeyMaker, entity_of: dict[str, str] | None = None) -> Grouped:
+    """Claims of one entity with one attribute key share a question: join the groups an answer split
+    them into (a part's "revenue" is not its owner's)."""
     union = _Union()
     owner: dict[str, str] = {}
     for n, (_, group) in enumerate(groups):
         union.find(str(n))
         for c in group:
-            key = keys.attribute(c.attribute) or squash(c.attribute)
+            key = (entity_of or {}).get(c.id, "") + "\n" + (keys.attribute(c.attribute) or squash(c.attribute))
             if key in owner:
                 union.union(owner[key], str(n))
             else:

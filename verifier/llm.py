@@ -643,10 +643,12 @@ def render_subjects(groups: list[SubjectGroup]) -> str:
 def render_claims(call: list[EntityClaims]) -> str:
     """The question call's list: claims numbered across the call, under their entity, documents as D1, D2…"""
     labels = document_labels([c for e in call for c in e.claims])
+    names = {e.entity.id: e.entity.name for e in call}
     lines: list[str] = []
     n = 0
     for e in call:
-        lines.append(f"Entity: {e.entity.name} ({e.entity.kind})")
+        owner = names.get(e.entity.part_of or "")
+        lines.append(f"Entity: {e.entity.name} ({e.entity.kind})" + (f", part of {owner}" if owner else ""))
         for c in e.claims:
             n += 1
             extras = [*c.conditions]

@@ -179,6 +179,9 @@ class Entity(BaseModel):
     name: str
     aliases: list[str] = Field(default_factory=list, description="Every subject string mapped to this entity.")
     kind: EntityKind = "other"
+    part_of: str | None = Field(default=None, description="The entity this one is a part, aspect, event or product "
+                                "of (a company for its shares, a union for its ballot): claims about the two meet "
+                                "in the owner's questions, while each keeps its identity.")
 
 
 class Question(BaseModel):
@@ -197,6 +200,8 @@ class EntityGroup(BaseModel):
     name: str
     kind: EntityKind
     members: list[int]
+    part_of: int | None = Field(default=None, description="The number of a string naming what this group is a part, "
+                                "aspect, event or product of; null when none.")
 
 
 class EntityGrouping(BaseModel):
@@ -367,6 +372,8 @@ class Counts(BaseModel):
     questions_compared: int = Field(default=0, description="Questions with claims from two or more documents.")
     judge_groups: int = Field(default=0, description="Questions (or parts of large ones) sent to the judge.")
     judge_calls: int = Field(default=0, description="Judge calls: several small questions share one.")
+    safety_net: int = Field(default=0, description="Figures of one measure under related entities that the "
+                            "grouping put apart and the safety net joined before judging.")
     explained: int = 0
     timelines: int = 0
 

@@ -188,7 +188,7 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
         embedder_notes: list[str] = []
         grouper = align.Grouper(calls.entities, calls.questions) if calls is not None and aligner == "llm" else None
         alignment = align.align(framed.claims, keys, embedder=_embedder(options, llm, embedder_notes, calls),
-                                grouper=grouper, concurrency=options.concurrency)
+                                grouper=grouper, concurrency=options.concurrency, judged=calls is not None)
         for note in alignment.notes:
             options.warn(note)
         stages.mark("align")
@@ -343,7 +343,7 @@ def _report(
             corroborations=len(findings.corroborations), single_source=len(findings.single_source),
             entities=len(alignment.entities), questions=len(alignment.questions),
             questions_compared=findings.questions_compared, judge_groups=findings.judge_groups,
-            judge_calls=findings.judge_calls,
+            judge_calls=findings.judge_calls, safety_net=alignment.safety_net,
             explained=len(findings.explained), timelines=len(findings.timelines),
         ),
         usage=usage,
