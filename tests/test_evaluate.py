@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from verifier.evaluate import EvalInputError, FlagView, load_flags, load_gold, matches, score
+from verifier.evaluate import (
+    EvalInputError,
+    FlagView,
+    load_flags,
+    load_gold,
+    load_questions,
+    load_report_view,
+    matches,
+    score,
+)
 from verifier.models import Gold
 
 GOLD = Gold.model_validate({
@@ -57,3 +66,39 @@ def test_unreadable_inputs_raise_one_line_errors(tmp_path: Path) -> None:
         load_gold(bad)
     with pytest.raises(EvalInputError, match="cannot read"):
         load_flags(tmp_path / "missing.json")
+
+
+def _report(tmp_path: Path) -> Path:
+    """A small report: one flag across frames, a corroboration that joins the toll's two sides, and
+    the depth's sides extracted under two entities that never met."""
+    def claim(cid: str, doc: str, value: str, frame: dict[str, object] | None = None) -> dict[str, object]:
+        return {"id": cid, "document": doc, "subject": "Varn", "attribute": "x", "value": value,
+                "statement": value, "quote": value, "frame": frame or {"status": "reported"}}
+
+    claims = [claim("c1", "a", "120", {"status": "partial"}), claim("c2", "b", "410"),
+              claim("c3", "a", "10 km"), claim("c4", "b", "30 km")]
+    report = {
+        "claims": claims,
+        "entities": [{"id": "e1", "name": "Varn quake"}, {"id": "e2", "name": "Varn fault"}],
+        "questions": [{"id": "q1", "entity": "e1", "text": "Toll?", "claims": ["c1", "c2"]},
+                      {"id": "q2", "entity": "e1", "text": "Depth?", "claims": ["c3"]},
+                      {"id": "q3", "entity": "e2", "text": "Fault depth?", "claims": ["c4"]}],
+        "contradictions": [{"id": "f1", "claims": [claims[0], claims[1]]}],
+        "corroborations": [{"claims": [claims[0], claims[1]]}],
+        "counts": {"safety_net": 2},
+    }
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    return path
+
+
+def test_eval_says_which_flags_cross_frames_which_contradictions_were_called_agreements_and_where_misses_were_lost(
+        tmp_path: Path) -> None:
+    path = _report(tmp_path)
+    result = score(GOLD, load_flags(path), load_questions(path), load_report_view(path))
+    assert result.frames == {"f1": "status: partial vs reported"}
+    assert result.as_agreement == ["toll"]
+    where = result.diagnosis["depth"]
+    assert where["side 1"]["entities"] == ["Varn quake"] and where["side 2"]["entities"] == ["Varn fault"]
+    assert where["lost"] == "never met in one question" and where["met"] is False
+    assert result.as_json()["safety_net"] == 2

@@ -142,9 +142,10 @@ def eval_command(gold_path: Path, report_path: Path, as_json: bool) -> None:
         gold = evaluate.load_gold(gold_path)
         flags = evaluate.load_flags(report_path)
         questions = evaluate.load_questions(report_path)
+        view = evaluate.load_report_view(report_path)
     except evaluate.EvalInputError as exc:
         raise UserError(str(exc)) from exc
-    result = evaluate.score(gold, flags, questions)
+    result = evaluate.score(gold, flags, questions, view)
     if as_json:
         click.echo(printable_json(json.dumps(result.as_json(), indent=2)))
     else:

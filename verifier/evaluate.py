@@ -32,11 +32,13 @@ class EvalInputError(Exception):
 
 @dataclass(frozen=True)
 class FlagView:
-    """The parts of a flag that matching needs: each claim's document and searchable text."""
+    """The parts of a flag that matching needs: each claim's document and searchable text, and
+    whether the two claims' frames match (None when the report has no frames)."""
 
     id: str
     claims: tuple[tuple[str, str], tuple[str, str]]
     label: str
+    frames: str | None = None
 
 
 @dataclass
@@ -52,6 +54,10 @@ class Score:
     false_alarms: dict[str, list[str]] = field(default_factory=dict)
     gold_total: int = 0
     candidates: list[str] | None = None  # items whose sides met in one question, when the report has questions
+    frames: dict[str, str] = field(default_factory=dict)  # flag -> "same frame" or what differs
+    as_agreement: list[str] = field(default_factory=list)  # gold contradictions the report calls corroborated
+    diagnosis: dict[str, dict[str, Any]] = field(default_factory=dict)  # missed item -> where it was lost
+    safety_net: int | None = None
 
     @property
     def recall(self) -> float:
@@ -85,6 +91,11 @@ class Score:
             out["candidate_recall"] = round(self.candidate_recall or 0.0, 4)
             out["candidates"] = self.candidates
             out["candidates_missed"] = [i for i in self.matched + self.missed if i not in self.candidates]
+        out["flag_frames"] = self.frames
+        out["contradictions_reported_as_agreement"] = self.as_agreement
+        out["missed_where"] = self.diagnosis
+        if self.safety_net is not None:
+            out["safety_net"] = self.safety_net
         return out
 
 
@@ -160,7 +171,50 @@ def _flag_view(flag: dict[str, Any]) -> FlagView:
     views = [(str(c["document"]), _text(c)) for c in claims]
     first, second = claims
     label = f"{first.get('subject', '')} / {first.get('attribute', '')}: {first.get('value')} vs {second.get('value')}"
-    return FlagView(id=str(flag.get("id", "")), claims=(views[0], views[1]), label=label)
+    return FlagView(id=str(flag.get("id", "")), claims=(views[0], views[1]), label=label,
+                    frames=_frames_of(first, second))
+
+
+def _frames_of(a: dict[str, Any], b: dict[str, Any]) -> str | None:
+    """'same frame', or what differs between two claims' frames ('status: forecast vs reported')."""
+    fa, fb = a.get("frame"), b.get("frame")
+    if not isinstance(fa, dict) or not isinstance(fb, dict):
+        return None
+    parts = [f"{k}: {fa.get(k) or '-'} vs {fb.get(k) or '-'}" for k in ("moment", "period", "status", "basis")
+             if fa.get(k) != fb.get(k)]
+    return "; ".join(parts) or "same frame"
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """What scoring reads from a report beyond its flags: each claim's entity and question (names),
+    its corroborations, and how often the safety net joined figures."""
+
+    claims: dict[str, tuple[str, str]]  # claim id -> (document, searchable text)
+    entity_of: dict[str, str]  # claim id -> entity name
+    question_of: dict[str, str]  # claim id -> question text
+    corroborations: list[list[str]]  # claim ids of each corroboration
+    safety_net: int | None
+
+
+def load_report_view(path: Path) -> ReportView:
+    """The parts of a report.json that say where claims landed; tolerant of older reports."""
+    data = _load_report(path)
+    try:
+        claims = {str(c["id"]): (str(c["document"]), _text(c)) for c in data.get("claims", [])}
+        names = {str(e["id"]): str(e.get("name", "")) for e in data.get("entities", [])}
+        entity_of: dict[str, str] = {}
+        question_of: dict[str, str] = {}
+        for q in data.get("questions", []):
+            for cid in q["claims"]:
+                entity_of[str(cid)] = names.get(str(q.get("entity", "")), "")
+                question_of[str(cid)] = str(q.get("text", ""))
+        corroborations = [[str(c["id"]) for c in k.get("claims", [])] for k in data.get("corroborations", [])]
+        counts = data.get("counts") or {}
+        net = counts.get("safety_net") if isinstance(counts, dict) else None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise EvalInputError(f"{path} is not a verifier report: missing or malformed {exc}") from exc
+    return ReportView(claims, entity_of, question_of, corroborations, net if isinstance(net, int) else None)
 
 
 def _satisfies(claim: tuple[str, str], side: GoldSide) -> bool:
@@ -195,10 +249,13 @@ def maximum_matching(edges: dict[str, list[str]]) -> dict[str, str]:
     return {left: right for right, left in owner.items()}
 
 
-def score(gold: Gold, flags: list[FlagView], questions: list[QuestionView] | None = None) -> Score:
+def score(gold: Gold, flags: list[FlagView], questions: list[QuestionView] | None = None,
+          report: ReportView | None = None) -> Score:
     """Recall over gold contradictions, precision over flags, false alarms on consistent items,
-    all strict (one flag, one item); candidate recall too when the report has questions."""
+    all strict (one flag, one item); candidate recall too when the report has questions; with the
+    report's view, contradictions it reports as agreements and, for each miss, where it was lost."""
     result = Score(flags=len(flags), gold_total=len(gold.contradictions))
+    result.frames = {f.id: f.frames for f in flags if f.frames is not None}
     for flag in flags:
         hits = [item.id for item in gold.contradictions if matches(flag, item)]
         result.matching_flags[flag.id] = hits
@@ -213,7 +270,39 @@ def score(gold: Gold, flags: list[FlagView], questions: list[QuestionView] | Non
         (result.matched if item.id in credited_items else result.missed).append(item.id)
     if questions is not None:
         result.candidates = _candidates(gold, flags, questions)
+    if report is not None:
+        result.safety_net = report.safety_net
+        result.as_agreement = [item.id for item in gold.contradictions if _agreed(item, report)]
+        result.diagnosis = {item_id: _where(next(i for i in gold.contradictions if i.id == item_id), report,
+                                            result.candidates) for item_id in result.missed}
     return result
+
+
+def _agreed(item: GoldItem, report: ReportView) -> bool:
+    """A corroboration holding claims of both sides: a contradiction reported as an agreement."""
+    for members in report.corroborations:
+        views = [report.claims[c] for c in members if c in report.claims]
+        if any(_satisfies(a, item.sides[0]) and _satisfies(b, item.sides[1]) and a[0] != b[0]
+               for a in views for b in views):
+            return True
+    return False
+
+
+def _where(item: GoldItem, report: ReportView, candidates: list[str] | None) -> dict[str, Any]:
+    """Where a missed item was lost: each side's claims (extracted at all?), their entities and
+    questions, and whether two of them ever met in one question."""
+    out: dict[str, Any] = {}
+    for n, side in enumerate(item.sides, start=1):
+        found = [cid for cid, view in report.claims.items() if _satisfies(view, side)]
+        out[f"side {n}"] = {
+            "extracted": len(found),
+            "entities": sorted({report.entity_of.get(c, "") for c in found} - {""}),
+            "questions": sorted({report.question_of.get(c, "") for c in found} - {""})[:6],
+        }
+    out["met"] = candidates is not None and item.id in candidates
+    out["lost"] = ("not extracted" if not (out["side 1"]["extracted"] and out["side 2"]["extracted"])
+                   else "judged or compared, not flagged" if out["met"] else "never met in one question")
+    return out
 
 
 CANDIDATE_WITNESSES = 50  # pairs kept per item: enough for the matching, bounded for huge reports
@@ -250,7 +339,20 @@ def render_table(gold: Gold, flags: list[FlagView], result: Score) -> str:
     spare = [fid for fid in by_id if fid not in result.credited]
     if spare:
         lines += ["", "flags credited with no gold contradiction:"]
-        lines += [f"  {fid}  {by_id[fid].label}" for fid in spare]
+        lines += [f"  {fid}  {by_id[fid].label}" + (f"  [{result.frames[fid]}]" if fid in result.frames else "")
+                  for fid in spare]
+    differ = {fid: frames for fid, frames in result.frames.items() if frames != "same frame"}
+    if differ:
+        lines += ["", "flags whose two sides' frames differ:"]
+        lines += [f"  {fid}  {frames}" for fid, frames in differ.items()]
+    if result.as_agreement:
+        lines += ["", "gold contradictions reported as corroborations:"] + [f"  {i}" for i in result.as_agreement]
+    if result.diagnosis:
+        lines += ["", "where each miss was lost:"]
+        for item_id, where in result.diagnosis.items():
+            sides = "; ".join(f"{k}: {v['extracted']} claim(s) under {', '.join(v['entities']) or '-'}"
+                              for k, v in where.items() if k.startswith("side"))
+            lines.append(f"  {item_id}: {where['lost']} ({sides})")
     if result.false_alarms:
         lines += ["", "false alarms (flags on items labelled consistent):"]
         for item_id, ids in result.false_alarms.items():
@@ -261,6 +363,8 @@ def render_table(gold: Gold, flags: list[FlagView], result: Score) -> str:
         f"precision {result.precision:.3f}  flags {result.flags}  "
         f"false alarms {sum(len(v) for v in result.false_alarms.values())}"
         + ("" if result.candidates is None else
-           f"  candidate recall {result.candidate_recall:.3f} ({len(result.candidates)}/{result.gold_total})"),
+           f"  candidate recall {result.candidate_recall:.3f} ({len(result.candidates)}/{result.gold_total})")
+        + ("" if result.safety_net is None else f"  safety net {result.safety_net}")
+        + f"  as agreement {len(result.as_agreement)}",
     ]
     return "\n".join(lines)

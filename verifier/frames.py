@@ -188,12 +188,13 @@ def _counted(text: str) -> str | None:
 
 _MOMENT_WORDS: tuple[tuple[str, str], ...] = (
     ("early trading", r"\b(?:in\s+early\s+(?:trading|trade|deals|dealings)|at\s+the\s+open(?:ing)?(?:\s+bell)?|"
-                      r"(?:shortly\s+)?after\s+the\s+open(?:ing)?|opened|in\s+(?:pre|pre-market)\s*trading|"
-                      r"premarket|pre-market)\b"),
+                      r"(?:shortly\s+)?after\s+the\s+open(?:ing)?|opened\s+(?:up|down|higher|lower|at|flat)|"
+                      r"in\s+(?:pre|pre-market)\s*trading|premarket|pre-market)\b"),
+    # a market's close, not any "closing" ("closing the gap"): a direction, a level or the session follows
     ("at the close", r"\b(?:at\s+(?:the|\w+['’]s)\s+(?:close|closing\s+bell|end\s+of\s+(?:trading|the\s+"
-                     r"(?:session|day)))|"
-                     r"closed|closing|(?:ended|finished)\s+(?:the\s+|\w+['’]s\s+)?(?:day|session|trading)|"
-                     r"settled)\b"),
+                     r"(?:session|day)))|(?:closed|closing|settled|finished|ended)\s+(?:up|down|higher|lower|at|flat|"
+                     r"unchanged)|closing\s+(?:price|level|bell)|(?:ended|finished|closed)\s+(?:the\s+|\w+['’]s\s+)?"
+                     r"(?:day|session|trading))\b"),
     ("intraday", r"\b(?:intraday|at\s+one\s+point|during\s+the\s+(?:session|day)|in\s+(?:afternoon|midday|morning)\s+"
                  r"(?:trading|trade|deals)|at\s+(?:its|their)\s+(?:low|lowest|high|highest|worst|peak)|as\s+much\s+as)\b"),
     ("overnight", r"\bovernight\b"),
