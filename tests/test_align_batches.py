@@ -80,4 +80,5 @@ def test_llm_aligner_meets_paraphrases_and_keeps_different_things_apart(name: st
     assert not any(share(data["different_entity"], entity_of, key=True)), "different entities merged"  # type: ignore[arg-type]
     stages = report.usage.calls_by_stage
     assert stages["align"] <= 1 + len(report.entities)
-    assert stages["judge"] == report.counts.judge_groups <= report.counts.questions_compared
+    counts = report.counts
+    assert stages["judge"] == counts.judge_calls <= counts.judge_groups <= counts.questions_compared

@@ -92,13 +92,13 @@ def test_llm_aligner_meets_every_gold_contradiction_within_the_call_budget(tmp_p
     score = _score(result.json_path)
     assert report.aligner == "llm"
     assert score.candidate_recall == 1.0, score.as_json()
-    assert report.counts.judge_groups <= 25
-    assert report.usage.llm_calls <= 50 and report.usage.total_tokens <= 70_000, report.usage
     stages = report.usage.calls_by_stage
     assert stages["extract"] == 9 and stages["align"] <= 1 + len(report.entities)
-    assert stages["judge"] == report.counts.judge_groups <= report.counts.questions_compared
+    # several questions a judge call; questions code finds identical are corroborations without one
+    assert stages["judge"] == report.counts.judge_calls < report.counts.judge_groups <= report.counts.questions_compared
+    assert report.usage.llm_calls <= 3 * len(report.documents), report.usage
     assert score.false_alarms == {}
-    assert score.recall >= 6 / 8 and score.precision >= 0.9, score.as_json()
+    assert score.recall >= 7 / 8 and score.precision == 1.0, score.as_json()
 
 
 @pytest.mark.block_network(allowed_hosts=["127.0.0.1"])

@@ -491,12 +491,19 @@ def _reading_of(side: _Side) -> str:
         q = side.quantity
         unit = f" {q.unit}" if q.unit and q.unit not in ("%",) else ("%" if q.unit == "%" else "")
         bound = {"at_least": "≥ ", "at_most": "≤ ", "approx": "≈ "}.get(q.bound, "")
-        value = f"{q.value:,.6g}" if q.high is None else f"{q.value:,.6g}–{q.top:,.6g}"
+        value = _plain(q.value) if q.high is None else f"{_plain(q.value)}–{_plain(q.top)}"
         parts.append(f"{bound}{value}{unit}")
     framed = side.frame.describe()
     if framed:
         parts.append(framed)
     return "; ".join(parts)
+
+
+def _plain(value: float) -> str:
+    """A figure as a reader writes it: '62,500,000', '3.2', '0.45' (never '6.25e+07')."""
+    if abs(value) < 1e15 and value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
 
 
 # --- the judge's answers ------------------------------------------------------------------------
