@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CASSETTES, ROOT
-from verifier import pipeline
+from verifier import frames, pipeline
 from verifier.llm import LLMSettings
+from verifier.models import Frame
 
 BATCHES = ROOT / "tests" / "fixtures" / "align" / "batches"
 NAMES = sorted(p.stem for p in BATCHES.glob("*.json"))
@@ -74,7 +75,14 @@ def test_llm_aligner_meets_paraphrases_and_keeps_different_things_apart(name: st
     met = [pair for pair, joined in zip(different, share(different, question_of), strict=True) if joined]
     figures = [pair for pair in met if ids[pair[0]] in numeric and ids[pair[1]] in numeric]
     assert figures == [], "different quantities met"
-    assert len(met) <= 1, met
+    # a plan and an outcome ("planned duration" and "how long it lasted") may share a question: their
+    # frames tell them apart when they are compared, and they must never be flagged
+    frame = {c.id: c.frame for c in report.claims}
+    flagged = {frozenset(c.id for c in f.claims) for f in report.contradictions}
+    framed = [pair for pair in met if frames.status_difference(frame[ids[pair[0]]] or Frame(),
+                                                               frame[ids[pair[1]]] or Frame())]
+    assert not any(frozenset((ids[i], ids[j])) in flagged for i, j in framed)
+    assert len(met) - len(framed) <= 1, met
     same_e = share(data["same_entity"], entity_of, key=True)  # type: ignore[arg-type]
     assert sum(same_e) >= 0.8 * len(same_e), same_e
     assert not any(share(data["different_entity"], entity_of, key=True)), "different entities merged"  # type: ignore[arg-type]

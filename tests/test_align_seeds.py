@@ -96,7 +96,9 @@ def test_llm_aligner_meets_every_gold_contradiction_within_the_call_budget(tmp_p
     assert stages["extract"] == 9 and stages["align"] <= 1 + len(report.entities)
     # several questions a judge call; questions code finds identical are corroborations without one
     assert stages["judge"] == report.counts.judge_calls < report.counts.judge_groups <= report.counts.questions_compared
-    assert report.usage.llm_calls <= 3 * len(report.documents), report.usage
+    # long documents take several extraction calls each; what comes after costs at most two a document
+    assert stages["align"] + stages["judge"] <= 2 * len(report.documents), report.usage
+    assert report.usage.total_tokens <= 60_000, report.usage
     assert score.false_alarms == {}
     assert score.recall >= 7 / 8 and score.precision == 1.0, score.as_json()
 

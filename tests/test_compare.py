@@ -311,3 +311,28 @@ def test_copies_of_one_story_count_once_when_the_majority_is_decided() -> None:
     assert flagged == ["copy1", "copy2", "wire"]
     [agreeing] = [c for c in findings.corroborations if c.value == "$4.2 billion"]
     assert agreeing.documents == ["paper", "radio"]
+
+
+def test_the_judge_may_oppose_claims_of_two_questions_of_one_entity_but_not_of_two_entities() -> None:
+    docs = [_doc("a"), _doc("b")]
+    claims = [_claim("a", "its main strength", subject="Orla", attribute="service", n=1),
+              _claim("b", "praised", subject="Orla", attribute="service", n=6),
+              _claim("b", "a weak point", subject="Orla", attribute="after-sales support", n=2),
+              _claim("a", "adequate", subject="Orla", attribute="after-sales support", n=3),
+              _claim("a", "poor", subject="Brix", attribute="service", n=4),
+              _claim("b", "excellent", subject="Brix", attribute="service", n=5)]
+    alignment = aligned(docs, claims)
+    question_of = {c: q.id for q in alignment.questions for c in q.claims}
+    assert question_of["a-its main strength-Orla-1"] != question_of["b-a weak point-Orla-2"]
+
+    def judge(items: list[JudgeItem]) -> GroupVerdict:
+        number = {c.value: n for n, c in enumerate([c for item in items for c in item.claims], start=1)}
+        pairs = [("its main strength", "a weak point"), ("its main strength", "poor")]
+        return GroupVerdict(contradictions=[PairVerdict(a=number[x], b=number[y], conditions_match=True,
+                                                        rationale="Opposite verdicts on service.")
+                                            for x, y in pairs if x in number and y in number], agreements=[])
+
+    findings = compare.cross_check(docs, alignment, KEYS, judge=judge)
+    flagged = [{c.value for c in f.claims} for f in findings.contradictions]
+    assert {"its main strength", "a weak point"} in flagged  # two questions of Orla, opposed by the judge
+    assert {"its main strength", "poor"} not in flagged  # Orla against Brix: never

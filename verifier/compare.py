@@ -155,8 +155,14 @@ def cross_check(
 
 
 def _identical(sides: list[_Side]) -> bool:
-    """Every claim states one answer in one frame: figures equal at their precision, or one text."""
+    """Every claim states one answer in one frame, under one wording of what it measures: figures
+    equal at their precision, or one text. Two wordings that are not one inside the other ('spent
+    acquiring' against 'invested in') may disagree in words over one figure: the judge reads them."""
     head = sides[0]
+    measures = [content_stems(s.claim.attribute) for s in sides]
+    widest = max(measures, key=len)
+    if not all(m <= widest for m in measures):
+        return False
     if head.quantity is None:
         return all(s.quantity is None and _folded(s.claim.value) == _folded(head.claim.value) and s.frame == head.frame
                    for s in sides)
@@ -542,8 +548,20 @@ class _Local:
     agreements: list[list[int]] = field(default_factory=list)
 
 
-def _split_verdict(call: list[_Pending], verdict: GroupVerdict) -> list[_Local]:
-    """Each part's share of a call's answer; pairs across two parts or naming no claim are dropped."""
+@dataclass(frozen=True)
+class _Across:
+    """A contradiction the judge found between claims of two questions of one entity (alignment had
+    put them apart): part and claim number of each side."""
+
+    a: tuple[int, int]
+    b: tuple[int, int]
+    conditions_match: bool
+    rationale: str
+
+
+def _split_verdict(call: list[_Pending], verdict: GroupVerdict) -> tuple[list[_Local], list[_Across]]:
+    """Each part's share of a call's answer, and the contradictions across two questions of one
+    entity; pairs across entities or naming no claim are dropped."""
     where: dict[int, tuple[int, int]] = {}
     n = 0
     for index, p in enumerate(call):
@@ -557,10 +575,14 @@ def _split_verdict(call: list[_Pending], verdict: GroupVerdict) -> list[_Local]:
             return None
         return where[a][0], where[a][1], where[b][1]
 
+    across: list[_Across] = []
     for pair in verdict.contradictions:
         found = locate(pair.a, pair.b)
         if found:
             out[found[0]].contradictions.append((found[1], found[2], pair.conditions_match, pair.rationale))
+        elif pair.a in where and pair.b in where and \
+                call[where[pair.a][0]].item.question.entity == call[where[pair.b][0]].item.question.entity:
+            across.append(_Across(where[pair.a], where[pair.b], pair.conditions_match, pair.rationale))
     for diff in verdict.explained:
         found = locate(diff.a, diff.b)
         if found:
@@ -572,12 +594,32 @@ def _split_verdict(call: list[_Pending], verdict: GroupVerdict) -> list[_Local]:
                 parts[where[number][0]].append(where[number][1])
         for index, members in parts.items():
             out[index].agreements.append(members)
-    return out
+    return out, across
 
 
 def _record_verdict(call: list[_Pending], verdict: GroupVerdict, findings: Findings, keys: KeyMaker) -> None:
-    for pending, local in zip(call, _split_verdict(call, verdict), strict=True):
+    parts, across = _split_verdict(call, verdict)
+    for pending, local in zip(call, parts, strict=True):
         _record_part(pending, local, findings)
+    for pair in across:
+        _record_across(call, pair, findings)
+
+
+def _record_across(call: list[_Pending], pair: _Across, findings: Findings) -> None:
+    """A contradiction between two questions of one entity, recorded under the first one's question
+    (the same checks as within a question: figures need code's arithmetic to differ)."""
+    (pa, na), (pb, nb) = pair.a, pair.b
+    a, b = call[pa].item.claims[na - 1], call[pb].item.claims[nb - 1]
+    if a.document == b.document:
+        return
+    sides = {s.claim.id: s for p in (call[pa], call[pb]) for s in p.reading.sides}
+    question = call[pa].item.question
+    rationale = " ".join(pair.rationale.split())[:500] or "The judge found these claims incompatible."
+    sa, sb = sides[a.id], sides[b.id]
+    if sa.quantity is not None and sb.quantity is not None:
+        _judged_figures(question, sa, sb, pair.conditions_match, rationale, findings)
+    else:
+        _judged_words(question, sa, sb, pair.conditions_match, rationale, findings)
 
 
 def _record_part(pending: _Pending, verdict: _Local, findings: Findings) -> None:

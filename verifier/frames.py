@@ -125,7 +125,7 @@ _STATUS_WORDS: tuple[tuple[Status, str], ...] = (
     ("forecast", r"\b(?:forecasts?|forecasting|predictions?|projections?|outlook|guidance|by\s+(?:the\s+end\s+of\s+)?"
                  r"(?:19|20)\d\d)\b"),
     ("target", r"\b(?:targets?|targeted|goals?|ambitions?|quota|capped\s+at|cap\s+of)\b"),
-    ("plan", r"\b(?:planned|proposed|proposals?|budgeted|earmarked|allocated)\b"),
+    ("plan", r"\b(?:planned|scheduled|proposed|proposals?|budgeted|earmarked|allocated)\b"),
 )
 # Verbs of a future or an intention say so of the figure they govern, which follows them: "expects
 # 1.2 million visitors", not "which has 1.2 million members, expects to publish".
