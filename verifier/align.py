@@ -235,17 +235,20 @@ def _safety_net(grouped: list[tuple[str | None, list[GroundedClaim]]], entity_of
                 joins += 1
     if not joins:
         return grouped, 0
-    merged: dict[str, tuple[str | None, list[GroundedClaim]]] = {}
-    for n, (text, group) in enumerate(grouped):
-        root = union.find(str(n))
-        kept_text, kept = merged.get(root, (None, []))
-        merged[root] = (kept_text or text, kept + group)
-    return list(merged.values()), joins
+    merged: dict[str, list[tuple[str | None, list[GroundedClaim]]]] = defaultdict(list)
+    for n, pair in enumerate(grouped):
+        merged[union.find(str(n))].append(pair)
+    out = []
+    for parts in merged.values():  # the joined question keeps the text of its most documented part
+        texts = sorted(((len({c.document for c in g}), t) for t, g in parts if t), key=lambda x: -x[0])
+        out.append((texts[0][1] if texts else None, [c for _, g in parts for c in g]))
+    return out, joins
 
 
 def _related(a: str, b: str, entity_by_id: dict[str, Entity], family_of: dict[str, str]) -> bool:
-    """One entity, one family, or names that share a word (of a name, not a function word)."""
-    if a == b or family_of[a] == family_of[b]:
+    """One entity, one a part of the other, or names that share a word (of a name, not a function
+    word); two parts of one owner (two products of one maker) are not related by that alone."""
+    if a == b or entity_by_id[a].part_of == b or entity_by_id[b].part_of == a:
         return True
     words_a = {squash(t) for n in entity_by_id[a].aliases for t in _tokens(n) if fold(t) not in FUNCTION_WORDS}
     words_b = {squash(t) for n in entity_by_id[b].aliases for t in _tokens(n) if fold(t) not in FUNCTION_WORDS}

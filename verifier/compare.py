@@ -150,8 +150,14 @@ def cross_check(
                 for p in call:
                     _apply_code_flags(p.reading, findings)
             else:
-                _record_verdict(call, verdict, findings, keys)
+                _record_verdict(call, verdict, findings, _linked(alignment))
     return findings
+
+
+def _linked(alignment: Alignment) -> Callable[[str, str], bool]:
+    """One entity, or an entity and what it is a part of: the judge may oppose their claims."""
+    owner = {e.id: e.part_of for e in alignment.entities}
+    return lambda a, b: a == b or owner.get(a) == b or owner.get(b) == a
 
 
 def _identical(sides: list[_Side]) -> bool:
@@ -559,9 +565,11 @@ class _Across:
     rationale: str
 
 
-def _split_verdict(call: list[_Pending], verdict: GroupVerdict) -> tuple[list[_Local], list[_Across]]:
+def _split_verdict(call: list[_Pending], verdict: GroupVerdict,
+                   linked: Callable[[str, str], bool] = lambda a, b: a == b) -> tuple[list[_Local], list[_Across]]:
     """Each part's share of a call's answer, and the contradictions across two questions of one
-    entity; pairs across entities or naming no claim are dropped."""
+    entity or of an entity and its part (`linked`); pairs across other entities, or naming no
+    claim, are dropped."""
     where: dict[int, tuple[int, int]] = {}
     n = 0
     for index, p in enumerate(call):
@@ -580,8 +588,8 @@ def _split_verdict(call: list[_Pending], verdict: GroupVerdict) -> tuple[list[_L
         found = locate(pair.a, pair.b)
         if found:
             out[found[0]].contradictions.append((found[1], found[2], pair.conditions_match, pair.rationale))
-        elif pair.a in where and pair.b in where and \
-                call[where[pair.a][0]].item.question.entity == call[where[pair.b][0]].item.question.entity:
+        elif pair.a in where and pair.b in where and linked(call[where[pair.a][0]].item.question.entity,
+                                                            call[where[pair.b][0]].item.question.entity):
             across.append(_Across(where[pair.a], where[pair.b], pair.conditions_match, pair.rationale))
     for diff in verdict.explained:
         found = locate(diff.a, diff.b)
@@ -597,8 +605,9 @@ def _split_verdict(call: list[_Pending], verdict: GroupVerdict) -> tuple[list[_L
     return out, across
 
 
-def _record_verdict(call: list[_Pending], verdict: GroupVerdict, findings: Findings, keys: KeyMaker) -> None:
-    parts, across = _split_verdict(call, verdict)
+def _record_verdict(call: list[_Pending], verdict: GroupVerdict, findings: Findings,
+                    linked: Callable[[str, str], bool]) -> None:
+    parts, across = _split_verdict(call, verdict, linked)
     for pending, local in zip(call, parts, strict=True):
         _record_part(pending, local, findings)
     for pair in across:
@@ -610,8 +619,8 @@ def _record_across(call: list[_Pending], pair: _Across, findings: Findings) -> N
     (the same checks as within a question: figures need code's arithmetic to differ)."""
     (pa, na), (pb, nb) = pair.a, pair.b
     a, b = call[pa].item.claims[na - 1], call[pb].item.claims[nb - 1]
-    if a.document == b.document:
-        return
+    if a.document == b.document or findings.opposed(a, b.document) or findings.opposed(b, a.document):
+        return  # one flag between a claim and a document is enough, as within a question
     sides = {s.claim.id: s for p in (call[pa], call[pb]) for s in p.reading.sides}
     question = call[pa].item.question
     rationale = " ".join(pair.rationale.split())[:500] or "The judge found these claims incompatible."

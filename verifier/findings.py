@@ -54,6 +54,11 @@ class Findings:
         """How many independent sources these documents are (copies of one story count once)."""
         return len({self.source_of.get(d, d) for d in documents})
 
+    def opposed(self, claim: GroundedClaim, document: str) -> bool:
+        """Whether a flag already sets this claim against some claim of `document`."""
+        return any(claim in f.claims and any(c.document == document for c in f.claims if c is not claim)
+                   for f in self.contradictions)
+
     def flag(
         self, a: GroundedClaim, b: GroundedClaim, *, kind: Literal["numeric", "textual"],
         severity: Literal["major", "minor"], rationale: str, conditions_differ: bool, question: Question | None = None,
