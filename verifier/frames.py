@@ -126,6 +126,7 @@ _STATUS_WORDS: tuple[tuple[Status, str], ...] = (
                  r"(?:19|20)\d\d)\b"),
     ("target", r"\b(?:targets?|targeted|goals?|ambitions?|quota|capped\s+at|cap\s+of)\b"),
     ("plan", r"\b(?:planned|scheduled|proposed|proposals?|budgeted|earmarked|allocated)\b"),
+    ("estimate", r"\b(?:an?\s+estimated|estimated|estimates?|roughly|approximately)\b"),
 )
 # Verbs of a future or an intention say so of the figure they govern, which follows them: "expects
 # 1.2 million visitors", not "which has 1.2 million members, expects to publish".
@@ -138,7 +139,6 @@ _STATUS_VERBS: tuple[tuple[Status, str], ...] = (
     ("target", r"\b(?:aims?\s+(?:to|for|at)|aimed\s+(?:to|for|at)|aiming\s+(?:to|for|at)|pledg(?:e|es|ed)\s+to|"
                r"targeting)\b"),
     ("plan", r"\b(?:plans?\s+to|planning\s+to|intends?\s+to)\b"),
-    ("estimate", r"\b(?:an?\s+estimated|estimated|estimates?|roughly|approximately)\b"),
 )
 _STATUS = tuple((status, re.compile(pattern, re.IGNORECASE)) for status, pattern in _STATUS_WORDS)
 _VERBS = tuple((status, re.compile(pattern, re.IGNORECASE)) for status, pattern in _STATUS_VERBS)
@@ -175,8 +175,12 @@ def read_status(texts: list[str], near: Near) -> tuple[Status, str | None, str]:
     return status, _counted(side) if status == "partial" else None, m.group(0)
 
 
+_RANK = {status: n for n, (status, _) in enumerate((*_STATUS_WORDS, *_STATUS_VERBS))}
+
+
 def _rank(status: Status) -> int:
-    return next(i for i, (s, _) in enumerate(_STATUS_WORDS) if s == status)
+    """Of two statuses read at one distance, the one listed first wins (a partial count over a final)."""
+    return _RANK[status]
 
 
 def _counted(text: str) -> str | None:

@@ -1,0 +1,161 @@
+"""Every score the README states, regenerated from the repository alone.
+
+    python bench/figures.py [--json] [--only offline|llm]
+
+Offline (the rules backend, no LLM): the seeds, tests/unseen, tests/fixtures/batches and the frame
+and related-subject batches of tests/fixtures/, each run and scored with `verifier eval`'s scorer.
+
+The llm backend: the cassettes in cassettes/file-endpoint/ replayed (answers given through the file
+endpoint by careful model-like answerers, not a hosted model; see tests/test_batches_llm.py): the
+seeds and the frame, related and unseen batches, with the calls and tokens each run made per
+document.
+
+Prints one table (or JSON): batch, backend, recall (matched/total), precision, false alarms,
+candidate recall, contradictions reported as agreements, and for the llm runs calls and tokens
+per document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from verifier import evaluate, pipeline
+from verifier.llm import LLMSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+CASSETTES = ROOT / "cassettes" / "file-endpoint"
+FILE_ENDPOINT = "http://127.0.0.1:8799/v1"
+
+
+@dataclass
+class Row:
+    batch: str
+    backend: str
+    matched: int
+    total: int
+    flags: int
+    precision: float
+    false_alarms: int
+    candidate: str
+    as_agreement: int
+    calls_per_document: float | None = None
+    tokens_per_document: float | None = None
+
+    def cells(self) -> list[str]:
+        per_doc = ("" if self.calls_per_document is None else
+                   f"{self.calls_per_document:.1f} | {self.tokens_per_document:,.0f}")
+        precision = f"{self.precision:.2f}" if self.flags else "- (no flag)"
+        return [self.batch, self.backend, f"{self.matched}/{self.total}", precision,
+                str(self.false_alarms), self.candidate, str(self.as_agreement), per_doc or "- | -"]
+
+
+def batches() -> list[tuple[str, Path, Path]]:
+    """(name, folder, gold) of every labelled batch in the repository."""
+    found = [("seeds", ROOT / "seeds", ROOT / "tests" / "gold" / "seeds.json")]
+    found += [(f"unseen/{g.stem}", ROOT / "tests" / "unseen" / "docs" / g.stem, g)
+              for g in sorted((ROOT / "tests" / "unseen" / "gold").glob("*.json"))]
+    for folder in ("batches", "frames", "related"):
+        found += [(f"{folder}/{g.name.split('.')[0]}", g.parent / g.name.split(".")[0], g)
+                  for g in sorted((FIXTURES / folder).glob("*.gold.json"))]
+    return found
+
+
+def _score(name: str, backend: str, gold: Path, report: pipeline.RunResult) -> Row:
+    path = report.json_path
+    result = evaluate.score(evaluate.load_gold(gold), evaluate.load_flags(path), evaluate.load_questions(path),
+                            evaluate.load_report_view(path))
+    candidate = "" if result.candidates is None else f"{len(result.candidates)}/{result.gold_total}"
+    row = Row(name, backend, len(result.matched), result.gold_total, result.flags, round(result.precision, 4),
+              sum(len(v) for v in result.false_alarms.values()), candidate, len(result.as_agreement))
+    if backend == "llm":
+        documents = max(report.report.counts.documents, 1)
+        row.calls_per_document = round(report.report.usage.llm_calls / documents, 2)
+        row.tokens_per_document = round(report.report.usage.total_tokens / documents)
+    return row
+
+
+def offline(name: str, folder: Path, gold: Path) -> Row:
+    with tempfile.TemporaryDirectory() as home:
+        options = pipeline.RunOptions(paths=[str(folder)], out_dir=Path(home) / "out", backend="rules",
+                                      home=Path(home))
+        return _score(name, "rules", gold, pipeline.run_batch(options))
+
+
+def cassette_of(name: str) -> Path | None:
+    """The file-endpoint cassette of a batch's llm test, when there is one."""
+    if name == "seeds":
+        path = CASSETTES / "test_llm_aligner_meets_every_gold_contradiction_within_the_call_budget.yaml"
+    else:
+        key = name.split("/", 1)[1] if not name.startswith("unseen/") else "unseen-" + name.split("/", 1)[1]
+        path = CASSETTES / f"test_the_llm_backend_flags_what_contradicts_in_one_frame_and_nothing_else[{key}].yaml"
+    return path if path.exists() else None
+
+
+def replayed(name: str, folder: Path, gold: Path, cassette: Path) -> Row:
+    import vcr  # a test dependency: replaying needs it, the offline figures do not
+
+    recorder = vcr.VCR(match_on=["method", "scheme", "host", "port", "path", "query", "body"], record_mode="none")
+    with tempfile.TemporaryDirectory() as home, recorder.use_cassette(str(cassette)):
+        options = pipeline.RunOptions(
+            paths=[str(folder)], out_dir=Path(home) / "out", backend="llm", concurrency=8, home=Path(home),
+            use_cache=False,
+            llm=LLMSettings(model="capable", base_url=FILE_ENDPOINT, api_key="sk-test-not-a-secret", timeout=3600),
+        )
+        return _score(name, "llm", gold, pipeline.run_batch(options))
+
+
+def total(rows: list[Row], label: str) -> Row:
+    """The rows summed: matched over total, precision over all flags."""
+    flags = sum(r.flags for r in rows)
+    credited = sum(round(r.precision * r.flags) for r in rows)
+    with_docs = [r for r in rows if r.calls_per_document is not None]
+    row = Row(label, rows[0].backend, sum(r.matched for r in rows), sum(r.total for r in rows), flags,
+              round(credited / flags, 4) if flags else 0.0, sum(r.false_alarms for r in rows), "",
+              sum(r.as_agreement for r in rows))
+    if with_docs:
+        row.calls_per_document = round(max(r.calls_per_document or 0.0 for r in with_docs), 2)
+        row.tokens_per_document = round(max(r.tokens_per_document or 0.0 for r in with_docs))
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", choices=["offline", "llm"])
+    args = parser.parse_args()
+    os.environ.pop("OPENAI_BASE_URL", None)
+    os.environ.pop("OPENAI_API_KEY", None)
+    rows: list[Row] = []
+    for name, folder, gold in batches():
+        if args.only != "llm":
+            rows.append(offline(name, folder, gold))
+        cassette = cassette_of(name)
+        if args.only != "offline" and cassette is not None:
+            rows.append(replayed(name, folder, gold, cassette))
+    for backend in ("rules", "llm"):
+        for group in ("unseen/", "batches/", "frames/", "related/"):
+            members = [r for r in rows if r.backend == backend and r.batch.startswith(group)]
+            if members:
+                rows.append(total(members, f"all {group.rstrip('/')} ({backend})"))
+    if args.json:
+        print(json.dumps([asdict(r) for r in rows], indent=2))
+        return
+    print("| batch | backend | recall | precision | false alarms | candidate recall | as agreement | "
+          "calls/doc | tokens/doc |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r.cells()) + " |")
+    print("\n(calls/doc and tokens/doc of an 'all' row: the largest of its batches)")
+
+
+if __name__ == "__main__":
+    main()
