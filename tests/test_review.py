@@ -198,3 +198,24 @@ def test_two_reviewers_deciding_at_once_both_land(seeds_copy: Path) -> None:
     history = review.show_flag(flag_id).history
     assert sorted(h.reviewer for h in history) == ["ana", "bo"]
     assert review.show_flag(flag_id).status == history[-1].decision
+
+
+def test_the_queue_lists_explained_differences_and_the_flag_page_shows_frames(tmp_path: Path,
+                                                                              verifier_home: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Harbour results\nPublished 10 March 2026\nAnalysts had expected Harbour Authority "
+                                  "revenue of $2.1 billion for the year.\nHarbour Authority said its fees rose 4% in "
+                                  "March.\n")
+    (folder / "b.txt").write_text("Harbour results\nPublished 11 March 2026\nHarbour Authority posted revenue of $2.6 "
+                                  "billion for the year.\nHarbour Authority said its fees rose 6% in March.\n")
+    assert CliRunner().invoke(cli, ["run", str(folder), "--out", str(tmp_path / "out")]).exit_code == 0
+    client = TestClient(create_app(verifier_home), base_url="http://localhost")
+    queue = client.get("/").text
+    assert "Explained differences (1)" in queue and "a forecast against an outcome" in queue
+    [flag] = client.get("/api/flags").json()
+    assert {"4%", "6%"} <= set(flag["values"])
+    page = client.get(f"/flags/{flag['id']}").text
+    assert page.count("Frame: March 2026") == 2 and "Document date: 2026-03-10 (published)" in page
+    rows = sqlite3.connect(verifier_home / "verifier.db").execute("SELECT reason FROM explained").fetchall()
+    assert len(rows) == 1 and "forecast" in rows[0][0]
