@@ -18,6 +18,7 @@ import click
 
 from . import __version__, evaluate, pipeline, progress, review
 from .budget import BudgetError
+from .files import read_text
 from .ingest import IngestError
 from .llm import LLMError, endpoint_configured, settings_from_env
 from .locks import BatchBusy
@@ -301,7 +302,7 @@ def _serve_token(token: str | None, token_file: Path | None) -> tuple[str | None
         return _nonempty(token, "--token"), "--token"
     if token_file is not None:
         try:
-            text = token_file.read_text(encoding="utf-8")
+            text = read_text(token_file)
         except (OSError, UnicodeDecodeError) as exc:
             raise click.ClickException(f"{token_file}: cannot read the token file ({exc})") from exc
         return _nonempty(text.splitlines()[0] if text.strip() else "", str(token_file)), f"file {token_file}"
