@@ -87,6 +87,10 @@ def cli() -> None:
 @click.option("--tpm", type=click.IntRange(1), default=None, help="At most this many tokens per minute.")
 @click.option("--max-document-mb", type=click.FloatRange(0.001), default=20.0, show_default=True,
               help="Skip (and name) a file larger than this.")
+@click.option("--max-claims", type=click.IntRange(1), default=2000, show_default=True,
+              help="Claims kept per document; reading stops there and the report names what was left.")
+@click.option("--max-document-seconds", type=click.FloatRange(0.1), default=60.0, show_default=True,
+              help="Seconds the rules may spend reading one document; the report names what was left.")
 @click.option("--wait", is_flag=True,
               help="If another process is running the same batch, wait for it instead of refusing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
@@ -95,7 +99,7 @@ def run(
     model: str | None, base_url: str | None,
     concurrency: int, chunk_tokens: int, timeout: float | None, aliases: Path | None, no_cache: bool,
     resume: str | None, max_cost: float | None, prices: Path | None, rpm: int | None, tpm: int | None,
-    max_document_mb: float, wait: bool, quiet: bool,
+    max_document_mb: float, max_claims: int, max_document_seconds: float, wait: bool, quiet: bool,
 ) -> None:
     """Verify the documents under PATHS (.txt, .md, .html files or folders) and write a report."""
     chosen = backend or ("llm" if endpoint_configured(base_url) else "rules")
@@ -112,7 +116,8 @@ def run(
         aligner="llm" if aligner == "llm" else "code" if aligner == "code" else None, embed_model=embed_model,
         concurrency=concurrency, chunk_tokens=chunk_tokens, use_cache=not no_cache, aliases=aliases, warn=_warn,
         resume=resume, max_cost=max_cost, prices=prices, progress=progress.for_terminal(quiet), wait=wait,
-        max_document_bytes=int(max_document_mb * 1024 * 1024),
+        max_document_bytes=int(max_document_mb * 1024 * 1024), max_claims=max_claims,
+        max_document_seconds=max_document_seconds,
     )
     try:
         result = pipeline.run_batch(options)
