@@ -152,9 +152,8 @@ async def _from_form(request: Request, service: BatchService) -> tuple[list[Uplo
     limits = service.limits
     try:
         form = await request.form(max_files=limits.max_files, max_fields=len(_FORM_OPTIONS) + 4)
-    except StarletteHTTPException as exc:  # the parser stops at the limit: say which, in our words
-        raise Refused(413, f"more than {limits.max_files} files, or too many fields; at most {limits.max_files} "
-                           "files per batch") from exc
+    except StarletteHTTPException as exc:
+        raise _form_refusal(exc, limits.max_files) from exc
     try:
         uploads = []
         for item in form.getlist("files"):
@@ -169,6 +168,24 @@ async def _from_form(request: Request, service: BatchService) -> tuple[list[Uplo
         return uploads, SubmitOptions.model_validate(fields)
     except ValidationError as exc:
         raise Refused(422, first_error(exc, whole="body")) from exc
+
+
+def _form_refusal(exc: StarletteHTTPException, max_files: int) -> Refused:
+    """The form parser's refusal in the server's words: a limit passed is a 413, anything else is a
+    body that is not multipart (400, with the parser's innermost reason), never 'too many files'."""
+    detail = str(exc.detail)
+    if detail.startswith("Too many files"):
+        return Refused(413, f"more than {max_files} files; at most {max_files} files per batch")
+    if detail.startswith("Too many fields"):
+        return Refused(413, "too many form fields; a batch takes the field 'files' and "
+                            + ", ".join(repr(name) for name in _FORM_OPTIONS))
+    if "exceeded maximum size" in detail:
+        return Refused(413, "a form field is over the parser's limit; documents go in the field 'files', as files")
+    cause: BaseException = exc.__context__ or exc  # the parser's own exception; its explicit causes are deeper
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    reason = " ".join(str(cause).split())[:200] or detail
+    return Refused(400, f"malformed multipart body: {reason}")
 
 
 def _batch_in(raw: bytes) -> BatchIn:

@@ -98,9 +98,15 @@ _SAFE_NAME = re.compile(r"[^\w.\- ]+")
 
 
 def safe_name(name: str) -> str:
-    """The last part of a client's file name, in plain characters: shown in reports, never a path."""
+    """The last part of a client's file name, in plain characters: shown in reports, never a path.
+
+    A long name is cut in its stem, so it keeps the suffix its type is read from.
+    """
     leaf = re.split(r"[\\/]", name)[-1].strip().lstrip(".")
-    cleaned = _SAFE_NAME.sub("_", leaf)[:120].strip()
+    cleaned = _SAFE_NAME.sub("_", leaf).strip()
+    stem, dot, suffix = cleaned.rpartition(".")
+    if len(cleaned) > 120:
+        cleaned = (stem[:110].strip() + dot + suffix[:9]) if dot and len(suffix) < 10 else cleaned[:120].strip()
     return cleaned or "document.txt"
 
 
