@@ -143,6 +143,17 @@ def test_a_long_file_name_keeps_its_type(verifier_home: Path) -> None:
     service.close()
 
 
+def test_errors_name_documents_as_submitted_never_where_the_server_keeps_them(verifier_home: Path) -> None:
+    client, service = _client(verifier_home)
+    unreadable = [("files", ("scan.pdf", b"%PDF-1.7 not really a pdf", "application/pdf"))]
+    job = client.post("/api/batches", files=unreadable, data={"backend": "rules"}).json()
+    failed = _wait(client, job["url"])
+    assert failed["status"] == "failed" and "scan.pdf" in failed["error"], failed
+    assert str(verifier_home) not in failed["error"] and "uploads" not in failed["error"], failed["error"]
+    assert str(verifier_home) not in client.get("/batches").text
+    service.close()
+
+
 def test_a_body_over_the_batch_limit_is_refused_before_it_is_read(verifier_home: Path) -> None:
     client, service = _client(verifier_home, limits=Limits(max_batch_bytes=1024))
     big = [("files", ("big.txt", b"y" * (3 * 1024 * 1024), "text/plain"))]

@@ -153,7 +153,10 @@ class BatchService:
         """Check a submission against the limits, store its files by content hash, queue it."""
         self._check_options(options)
         self._check_uploads(uploads)
-        paths = [self._store_upload(upload) for upload in uploads]
+        try:
+            paths = [self._store_upload(upload) for upload in uploads]
+        except OSError as exc:  # the client learns that storing failed, not where the server stores
+            raise Refused(503, f"the server cannot store uploads now: {exc.strerror or type(exc).__name__}") from exc
         return self._add(paths, [u.name for u in uploads], options)
 
     def submit_paths(self, paths: list[str], options: SubmitOptions) -> JobStatus:
@@ -173,7 +176,13 @@ class BatchService:
             resolved += self._files_under(path, raw) if path.is_dir() else [str(path)]
         if not resolved:
             raise Refused(400, "no files under the paths given")
-        return self._add(resolved, list(paths), options)
+        return self._add(resolved, [self._shown_path(p) for p in resolved], options)
+
+    def _shown_path(self, path: str) -> str:
+        """A server file as a client may see it: relative to the allowed folder the client named it in."""
+        assert self.allow_root is not None
+        resolved = Path(path)
+        return str(resolved.relative_to(self.allow_root)) if resolved.is_relative_to(self.allow_root) else resolved.name
 
     def _files_under(self, folder: Path, raw: str) -> list[str]:
         """Every file below a named folder, each resolved and checked: a symlink inside the allowed
@@ -279,16 +288,24 @@ class BatchService:
         with self._jobs() as jobs:
             row = jobs.get(job_id)
         assert row is not None
-        names = dict(zip(json.loads(row["paths"]), json.loads(row["options"]).get("names", []), strict=False))
+        names = _names(row)
         text = path.read_text(encoding="utf-8")
         if name == "report.md":
-            for stored, shown in names.items():
-                text = text.replace(stored, shown)
-            return text
+            return self._public(text, names)
         report = json.loads(text)
         for item in (*report.get("documents", []), *report.get("skipped", [])):
             item["path"] = names.get(item.get("path", ""), safe_name(str(item.get("path", ""))))
         return json.dumps(report, ensure_ascii=False)
+
+    def _public(self, text: str, names: dict[str, str]) -> str:
+        """`text` (a report, an error) with each stored document named as it was submitted, and the
+        server's own folders never shown."""
+        for stored, shown in sorted(names.items(), key=lambda item: -len(item[0])):
+            text = text.replace(stored, shown)
+        for folder, shown in ((self.home, "$VERIFIER_HOME"), (self.allow_root, "the allowed folder")):
+            if folder is not None:
+                text = text.replace(str(folder), shown)
+        return text
 
     def wait_for_change(self, job_id: str, seen: dict[str, Any], timeout: float) -> None:
         """Block until the job's progress differs from `seen` or `timeout` passes (for event streams)."""
@@ -344,13 +361,17 @@ class BatchService:
         except pipeline.Cancelled as exc:
             self._finish(job_id, "cancelled", batch_id=exc.batch_id)
         except (LLMError, pipeline.RunError, ValueError, OSError) as exc:
-            self._finish(job_id, "failed", error=" ".join(str(exc).split())[:500])
+            self._finish(job_id, "failed", error=self._one_line(row, str(exc)))
         except Exception as exc:  # a worker must never die silently: the job says what happened
-            self._finish(job_id, "failed", error=f"{type(exc).__name__}: {' '.join(str(exc).split())[:400]}")
+            self._finish(job_id, "failed", error=self._one_line(row, f"{type(exc).__name__}: {exc}"))
         else:
             tracker.contradictions = len(result.report.contradictions)
             tracker.publish(final=True)
             self._finish(job_id, "done", batch_id=result.report.batch)
+
+    def _one_line(self, row: Any, message: str) -> str:
+        """An error as the job shows it: one line, its documents named as they were submitted."""
+        return " ".join(self._public(message, _names(row)).split())[:500]
 
     def _run_options(self, paths: list[str], options: SubmitOptions, job_id: str, tracker: _Tracker,
                      cancel: threading.Event) -> pipeline.RunOptions:
@@ -386,6 +407,11 @@ class BatchService:
 
     def _jobs(self) -> _JobsSession:
         return _JobsSession(self.home)
+
+
+def _names(row: Any) -> dict[str, str]:
+    """A job's stored paths -> the names its documents were submitted under."""
+    return dict(zip(json.loads(row["paths"]), json.loads(row["options"]).get("names", []), strict=False))
 
 
 class _JobsSession:
