@@ -262,9 +262,14 @@ def export_command(batch: str | None, fmt: str, out_file: Path | None) -> None:
               help="Megabytes per uploaded file.")
 @click.option("--max-batch-mb", type=click.FloatRange(0.001), default=200.0, show_default=True,
               help="Megabytes per uploaded batch.")
+@click.option("--max-streams", type=click.IntRange(1), default=512, show_default=True,
+              help="Event streams open at once in all; more are refused with 429.")
+@click.option("--max-streams-per-client", type=click.IntRange(1), default=128, show_default=True,
+              help="Event streams open at once from one client address; more are refused with 429.")
 def serve(host: str, port: int, token: str | None, token_file: Path | None, allowed_hosts: tuple[str, ...],
           max_note_chars: int, workers: int, model: str | None, base_url: str | None, allow_root: Path | None,
-          allow_client_endpoints: bool, max_files: int, max_file_mb: float, max_batch_mb: float) -> None:
+          allow_client_endpoints: bool, max_files: int, max_file_mb: float, max_batch_mb: float, max_streams: int,
+          max_streams_per_client: int) -> None:
     """Serve the review queue and the batch API in the browser and over HTTP (/batches, /api/batches,
     /api/flags, /openapi.json). Batches run in the background; one left running resumes on start."""
     from . import web
@@ -280,7 +285,8 @@ def serve(host: str, port: int, token: str | None, token_file: Path | None, allo
 
     settings = settings_from_env(model=model, base_url=base_url) if endpoint_configured(base_url) else None
     limits = Limits(max_files=max_files, max_file_bytes=int(max_file_mb * 1024 * 1024),
-                    max_batch_bytes=int(max_batch_mb * 1024 * 1024))
+                    max_batch_bytes=int(max_batch_mb * 1024 * 1024), max_streams=max_streams,
+                    max_streams_per_client=max_streams_per_client)
     service = BatchService(workers=workers, llm=settings, limits=limits, allow_root=allow_root,
                            allow_client_endpoints=allow_client_endpoints)
     resumed = service.start()
