@@ -6,11 +6,14 @@ import codecs
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from tests.conftest import SEEDS
+from tests.conftest import GOLD, SEEDS
 from verifier.cli import cli
 from verifier.copies import mark_copies
 from verifier.ingest import ingest
@@ -114,3 +117,45 @@ def test_a_file_over_the_size_limit_is_skipped_unread_with_its_size_named(tmp_pa
     assert [d["id"] for d in report["documents"]] == ["fine"]
     (skipped,) = report["skipped"]
     assert skipped["path"].endswith("huge.txt") and "too large: 3.0 MB (the limit is 2.0 MB" in skipped["reason"]
+
+
+def _verifier(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`verifier ARGS` in its own process: a read that blocks fails the test at the timeout, never hangs it."""
+    env = {**os.environ, "VERIFIER_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "verifier.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_pipes_devices_and_file_symlink_loops_are_skipped_with_one_line_each(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEEDS / "000_a22e23b24a99b410.txt", docs / "story.txt")
+    os.mkfifo(docs / "pipe.txt")  # open() would wait for a writer for ever
+    os.symlink("/dev/zero", docs / "zero.txt")  # a read would never end
+    os.symlink("b.txt", docs / "a.txt")  # a file loop, not a folder loop: stat() itself fails
+    os.symlink("a.txt", docs / "b.txt")
+    os.mkfifo(tmp_path / "named.md")
+    ran = _verifier("run", "docs", "named.md", "docs/a.txt", "--out", "out", home=tmp_path / "home", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    skipped = sorted(line for line in ran.stderr.splitlines() if line.startswith("verifier: skipped "))
+    assert skipped == sorted([
+        "verifier: skipped docs/pipe.txt: a named pipe, not a regular file",
+        "verifier: skipped docs/zero.txt: a character device, not a regular file",
+        "verifier: skipped docs/a.txt: Too many levels of symbolic links",
+        "verifier: skipped docs/b.txt: Too many levels of symbolic links",
+        "verifier: skipped named.md: a named pipe, not a regular file",
+        "verifier: skipped docs/a.txt: Too many levels of symbolic links",
+    ]), ran.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [d["id"] for d in report["documents"]] == ["story"] and report["claims"]
+
+
+@pytest.mark.parametrize("which", ["gold", "report"])
+def test_eval_refuses_a_named_pipe_in_one_line(tmp_path: Path, which: str) -> None:
+    os.mkfifo(tmp_path / "pipe.json")
+    (tmp_path / "report.json").write_text('{"contradictions": []}')
+    gold, report = ("pipe.json", "report.json") if which == "gold" else (str(GOLD), "pipe.json")
+    ran = _verifier("eval", "--gold", gold, report, home=tmp_path / "home", cwd=tmp_path)
+    assert ran.returncode == 1 and "Traceback" not in ran.stderr
+    assert ran.stderr.strip().splitlines() == [f"Error: cannot read {which if which == 'report' else 'gold file'} "
+                                               "pipe.json: a named pipe, not a regular file"]

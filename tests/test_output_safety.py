@@ -1,5 +1,6 @@
-"""What leaves verifier is safe to open: reports, spreadsheets and published reviews carry a
-document's text as text, never as markup, formulas or the operator's file paths."""
+"""What leaves verifier is safe to open: reports, spreadsheets, published reviews and the review
+pages carry a document's text as text, never as markup, formulas, reversing bidi characters
+or the operator's file paths."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
 from verifier import review
 from verifier.cli import cli
 from verifier.review import FlagSummary
+from verifier.web import create_app
 
 HOSTILE_A = ("Northwind quarterly results\n"
              "Northwind's revenue was $5 billion <img src=x onerror=alert(1)> in the quarter, "
@@ -71,3 +74,26 @@ def test_escape_sequences_and_bidi_overrides_are_shown_not_obeyed() -> None:
             attribute="revenue", values=["1", "2"], documents=["a", "b"], rationale="r")])):
         assert "\x1b" not in text and "\u202e" not in text
         assert "x1b" in text and "u202e" in text
+
+
+def test_pages_show_control_and_bidi_characters_as_escapes(tmp_path: Path, verifier_home: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()  # a file name and quotes that would display reversed, and an escape sequence
+    (docs / "report\u202etxt.md").write_text("Northwind results\nNorthwind's revenue was $5 billion \u202eevil\u202c "
+                                             "in the quarter.\n", encoding="utf-8")
+    (docs / "b.txt").write_text("Northwind results\nNorthwind's revenue was $4 billion \x1b[31m in the quarter.\n",
+                                encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", str(docs), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    app = create_app(verifier_home)
+    [flag] = TestClient(app, base_url="http://localhost").get("/api/flags").json()
+    assert "\u202e" in json.dumps(flag["documents"], ensure_ascii=False)  # the data keeps the real name
+    decision = {"decision": "needs-info", "note": "see \u202eme\u2066"}
+    decided = TestClient(app, base_url="http://localhost").post(f"/api/flags/{flag['id']}/decisions", json=decision)
+    assert decided.status_code == 201, decided.text
+    client = TestClient(app, base_url="http://localhost")
+    for page in (client.get("/").text, client.get(f"/flags/{flag['id']}").text):
+        assert not any(c in page for c in "\u202e\u202c\u2066\x1b"), page
+    page = client.get(f"/flags/{flag['id']}").text
+    assert "report\\u202etxt" in page and "\\u202eevil\\u202c" in page and "\\x1b[31m" in page
+    assert "see \\u202eme\\u2066" in page  # the note in the history

@@ -115,6 +115,20 @@ def test_a_script_with_no_cookie_origin_or_referer_needs_no_csrf_token(home: Pat
     assert script.post(f"/api/flags/{flag_id}/decisions", json=_decision()).status_code == 201
 
 
+def test_the_api_hands_out_no_cookie_so_a_script_client_keeps_posting(home: Path, flag_id: str) -> None:
+    script = _client(home)  # keeps cookies, as httpx.Client does
+    url = f"/api/flags/{flag_id}/decisions"
+    for _ in range(2):  # the second POST is the one a cookie kept from the first answer turned into a 403
+        answer = script.post(url, json=_decision())
+        assert answer.status_code == 201 and "set-cookie" not in answer.headers, answer.text
+    assert "set-cookie" not in script.get("/api/flags").headers and not script.cookies
+    browser = _client(home)
+    assert "set-cookie" in browser.get("/").headers  # a page's forms need the session
+    refused = browser.post(url, json=_decision())
+    assert refused.status_code == 403 and "X-CSRF-Token (from GET /api/session" in refused.json()["detail"]
+    assert browser.post(url, json=_decision(), headers={"X-CSRF-Token": _csrf(browser)}).status_code == 201
+
+
 def test_the_html_form_needs_its_csrf_field(home: Path, flag_id: str) -> None:
     client = _client(home)
     page = client.get(f"/flags/{flag_id}")

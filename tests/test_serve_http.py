@@ -79,7 +79,9 @@ def test_serve_takes_a_batch_over_http_and_survives_sigkill(tmp_path: Path, veri
     assert finished["documents_done"] == DOCUMENTS and finished["review_url"]
 
 
-def test_the_readme_http_client_example_runs(tmp_path: Path, verifier_home: Path) -> None:
+def test_the_readme_http_client_example_runs_twice_in_a_row(tmp_path: Path, verifier_home: Path) -> None:
+    """The example posts two batches with one client (the second POST is the one a kept cookie broke),
+    and runs twice against the same server."""
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -88,12 +90,19 @@ def test_the_readme_http_client_example_runs(tmp_path: Path, verifier_home: Path
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env["VERIFIER_HOME"] = str(verifier_home)
     server = _serve(port, env)
+    script = block.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}")
     try:
-        script = block.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}")
-        ran = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        runs = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                for _ in range(2)]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    assert ran.returncode == 0, ran.stderr
-    lines = ran.stdout.splitlines()
-    assert lines[-2] == "5/5 documents" and lines[-1].split()[0].isdigit() and int(lines[-1].split()[0]) > 0
+    for ran in runs:
+        assert ran.returncode == 0, ran.stderr
+        lines = ran.stdout.splitlines()
+        [seeds] = [n for n, line in enumerate(lines) if line.startswith("seeds: ")]
+        assert lines[seeds - 1] == "5/5 documents" and int(lines[seeds].split()[1]) > 0, lines
+        assert lines[-2].startswith("tests/unseen/docs/wildfire: ") and lines[-3].endswith(" documents"), lines
+        assert lines[-1] == f"review at http://127.0.0.1:{port}/batches"
+    summaries = [[line for line in ran.stdout.splitlines() if not line.endswith(" documents")] for ran in runs]
+    assert summaries[0] == summaries[1]  # the same batches, the same findings (progress lines may coalesce)

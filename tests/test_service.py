@@ -107,6 +107,53 @@ def test_uploads_over_the_limits_are_refused_and_leave_nothing_behind(
     service.close()
 
 
+_UPLOAD = [("files", ("a.txt", b"Acme grew 5%.", "text/plain"))]
+
+
+@pytest.mark.parametrize(("content_type", "body", "reason"), [
+    ("multipart/form-data; boundary=xyz", b"garbage, not multipart at all", "malformed multipart body: "),
+    ("multipart/form-data", b"--xyz\r\n\r\nno boundary declared\r\n--xyz--\r\n", "Missing boundary"),
+    (None, ("x" * 5000 + ".txt", b"Acme grew 5%."), "malformed multipart body: Maximum header size exceeded"),
+])
+def test_a_malformed_multipart_body_is_a_400_that_says_so(
+        verifier_home: Path, content_type: str | None, body: object, reason: str) -> None:
+    client, service = _client(verifier_home)
+    if content_type is None:  # a well-formed body whose part header (a 5,000-character file name) is too long
+        answer = client.post("/api/batches", files=[("files", (*body, "text/plain"))])  # type: ignore[misc]
+    else:
+        answer = client.post("/api/batches", content=body, headers={"content-type": content_type})  # type: ignore[arg-type]
+    detail = answer.json()["detail"]
+    assert answer.status_code == 400 and reason in detail and "files" not in detail, answer.text
+    assert len(detail.splitlines()) == 1 and client.get("/api/batches").json() == []
+    too_many = client.post("/api/batches", files=_UPLOAD * 501)
+    assert too_many.status_code == 413
+    assert too_many.json()["detail"] == "more than 500 files; at most 500 files per batch"  # a limit stays a 413
+    service.close()
+
+
+def test_a_long_file_name_keeps_its_type(verifier_home: Path) -> None:
+    client, service = _client(verifier_home)
+    answer = client.post("/api/batches", files=[("files", ("n" * 500 + ".txt", b"Acme's revenue was $5 billion."))],
+                         data={"backend": "rules"})
+    assert answer.status_code == 202, answer.text
+    [name] = answer.json()["documents"]
+    assert _wait(client, answer.json()["url"])["status"] == "done"
+    [stored] = (verifier_home / "uploads").glob("*/*")
+    assert stored.suffix == ".txt" and len(stored.name) <= 120 and name.startswith("nnn")
+    service.close()
+
+
+def test_errors_name_documents_as_submitted_never_where_the_server_keeps_them(verifier_home: Path) -> None:
+    client, service = _client(verifier_home)
+    unreadable = [("files", ("scan.pdf", b"%PDF-1.7 not really a pdf", "application/pdf"))]
+    job = client.post("/api/batches", files=unreadable, data={"backend": "rules"}).json()
+    failed = _wait(client, job["url"])
+    assert failed["status"] == "failed" and "scan.pdf" in failed["error"], failed
+    assert str(verifier_home) not in failed["error"] and "uploads" not in failed["error"], failed["error"]
+    assert str(verifier_home) not in client.get("/batches").text
+    service.close()
+
+
 def test_a_body_over_the_batch_limit_is_refused_before_it_is_read(verifier_home: Path) -> None:
     client, service = _client(verifier_home, limits=Limits(max_batch_bytes=1024))
     big = [("files", ("big.txt", b"y" * (3 * 1024 * 1024), "text/plain"))]

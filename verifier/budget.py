@@ -15,6 +15,7 @@ import json
 import threading
 from pathlib import Path
 
+from .files import read_text
 from .llm import Usage as LLMUsage
 from .models import Document
 from .store import default_home
@@ -37,7 +38,7 @@ def load_prices(extra: Path | None = None) -> dict[str, tuple[float, float]]:
     for path in (PRICES, default_home() / "prices.json", extra):
         if path is None or not path.exists():
             continue
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
         for model, price in data.items():
             if isinstance(price, dict):
                 table[model] = (float(price["input"]), float(price["output"]))

@@ -18,6 +18,7 @@ import click
 
 from . import __version__, evaluate, pipeline, progress, review
 from .budget import BudgetError
+from .files import read_text
 from .ingest import IngestError
 from .llm import LLMError, endpoint_configured, settings_from_env
 from .locks import BatchBusy
@@ -86,6 +87,10 @@ def cli() -> None:
 @click.option("--tpm", type=click.IntRange(1), default=None, help="At most this many tokens per minute.")
 @click.option("--max-document-mb", type=click.FloatRange(0.001), default=20.0, show_default=True,
               help="Skip (and name) a file larger than this.")
+@click.option("--max-claims", type=click.IntRange(1), default=2000, show_default=True,
+              help="Claims kept per document; reading stops there and the report names what was left.")
+@click.option("--max-document-seconds", type=click.FloatRange(0.1), default=60.0, show_default=True,
+              help="Seconds the rules may spend reading one document; the report names what was left.")
 @click.option("--wait", is_flag=True,
               help="If another process is running the same batch, wait for it instead of refusing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
@@ -94,7 +99,7 @@ def run(
     model: str | None, base_url: str | None,
     concurrency: int, chunk_tokens: int, timeout: float | None, aliases: Path | None, no_cache: bool,
     resume: str | None, max_cost: float | None, prices: Path | None, rpm: int | None, tpm: int | None,
-    max_document_mb: float, wait: bool, quiet: bool,
+    max_document_mb: float, max_claims: int, max_document_seconds: float, wait: bool, quiet: bool,
 ) -> None:
     """Verify the documents under PATHS (.txt, .md, .html files or folders) and write a report."""
     chosen = backend or ("llm" if endpoint_configured(base_url) else "rules")
@@ -111,7 +116,8 @@ def run(
         aligner="llm" if aligner == "llm" else "code" if aligner == "code" else None, embed_model=embed_model,
         concurrency=concurrency, chunk_tokens=chunk_tokens, use_cache=not no_cache, aliases=aliases, warn=_warn,
         resume=resume, max_cost=max_cost, prices=prices, progress=progress.for_terminal(quiet), wait=wait,
-        max_document_bytes=int(max_document_mb * 1024 * 1024),
+        max_document_bytes=int(max_document_mb * 1024 * 1024), max_claims=max_claims,
+        max_document_seconds=max_document_seconds,
     )
     try:
         result = pipeline.run_batch(options)
@@ -257,9 +263,14 @@ def export_command(batch: str | None, fmt: str, out_file: Path | None) -> None:
               help="Megabytes per uploaded file.")
 @click.option("--max-batch-mb", type=click.FloatRange(0.001), default=200.0, show_default=True,
               help="Megabytes per uploaded batch.")
+@click.option("--max-streams", type=click.IntRange(1), default=512, show_default=True,
+              help="Event streams open at once in all; more are refused with 429.")
+@click.option("--max-streams-per-client", type=click.IntRange(1), default=128, show_default=True,
+              help="Event streams open at once from one client address; more are refused with 429.")
 def serve(host: str, port: int, token: str | None, token_file: Path | None, allowed_hosts: tuple[str, ...],
           max_note_chars: int, workers: int, model: str | None, base_url: str | None, allow_root: Path | None,
-          allow_client_endpoints: bool, max_files: int, max_file_mb: float, max_batch_mb: float) -> None:
+          allow_client_endpoints: bool, max_files: int, max_file_mb: float, max_batch_mb: float, max_streams: int,
+          max_streams_per_client: int) -> None:
     """Serve the review queue and the batch API in the browser and over HTTP (/batches, /api/batches,
     /api/flags, /openapi.json). Batches run in the background; one left running resumes on start."""
     from . import web
@@ -275,7 +286,8 @@ def serve(host: str, port: int, token: str | None, token_file: Path | None, allo
 
     settings = settings_from_env(model=model, base_url=base_url) if endpoint_configured(base_url) else None
     limits = Limits(max_files=max_files, max_file_bytes=int(max_file_mb * 1024 * 1024),
-                    max_batch_bytes=int(max_batch_mb * 1024 * 1024))
+                    max_batch_bytes=int(max_batch_mb * 1024 * 1024), max_streams=max_streams,
+                    max_streams_per_client=max_streams_per_client)
     service = BatchService(workers=workers, llm=settings, limits=limits, allow_root=allow_root,
                            allow_client_endpoints=allow_client_endpoints)
     resumed = service.start()
@@ -302,7 +314,7 @@ def _serve_token(token: str | None, token_file: Path | None) -> tuple[str | None
         return _nonempty(token, "--token"), "--token"
     if token_file is not None:
         try:
-            text = token_file.read_text(encoding="utf-8")
+            text = read_text(token_file)
         except (OSError, UnicodeDecodeError) as exc:
             raise click.ClickException(f"{token_file}: cannot read the token file ({exc})") from exc
         return _nonempty(text.splitlines()[0] if text.strip() else "", str(token_file)), f"file {token_file}"

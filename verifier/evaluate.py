@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .files import read_text
 from .models import Gold, GoldItem, GoldSide, first_error
 
 
@@ -103,7 +104,7 @@ def _read_json(path: Path, what: str) -> Any:
     """A JSON file's content, or an EvalInputError that says whether it is unreadable, not UTF-8,
     not JSON or nested too deeply (`what` names the kind of file for the message)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_text(path))
     except OSError as exc:
         raise EvalInputError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:

@@ -11,7 +11,9 @@ same body on to the route. Every refusal is one line in `{"detail": …}`.
   credential. `?token=` on a GET answers with a session cookie and a redirect that drops the
   token from the address bar (and so from history and Referer).
 - Session: the cookie is a random id and its HMAC under a per-process secret, never the
-  token; the CSRF token is a second HMAC of the id, so nothing is stored server-side.
+  token; the CSRF token is a second HMAC of the id, so nothing is stored server-side. Only
+  pages and `/api/session` hand out a cookie: the rest of the API never does, so a script's
+  client that keeps cookies stays a cookie-less script.
 - CSRF: a browser sends the cookie on its own, so a state-changing request riding on the
   cookie (or on nothing, without `--token`) must come from the server's own origin and carry
   the session's CSRF token (`X-CSRF-Token` header or a `csrf_token` form field); a script's
@@ -39,6 +41,7 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_PATH = "/api/session"
 MAX_BODY_BYTES = 1_000_000
 
 
@@ -142,6 +145,15 @@ def _from_no_page(request: Request) -> bool:
     credential (without --token there is none to steal, and with one _check_token asked for it)."""
     headers = request.headers
     return SESSION_COOKIE not in request.cookies and "origin" not in headers and "referer" not in headers
+
+
+def _starts_session(request: Request) -> bool:
+    """Whether a cookie-less request is given a session cookie: a page (its forms need a CSRF token)
+    and `/api/session` (a script that asks for one), never the rest of the API. A script's client
+    that kept a cookie from its first API answer would need a CSRF token on its second POST; one
+    that never gets a cookie stays a script, exempt."""
+    path = request.url.path
+    return not path.startswith("/api/") or path == SESSION_PATH
 
 
 def _is_form(request: Request) -> bool:
@@ -250,7 +262,7 @@ class Guard:
         known = self.sessions.verify(request.cookies.get(SESSION_COOKIE, ""))
         session_id, cookie = known, None
         logging_in = request.method == "GET" and bool(request.query_params.get("token"))
-        if known is None and (self.settings.token is None or logging_in):
+        if known is None and (logging_in or (self.settings.token is None and _starts_session(request))):
             session_id, cookie = self.sessions.new()
         if session_id is not None:
             scope.setdefault("state", {})["csrf_token"] = self.sessions.csrf(session_id)
@@ -319,8 +331,11 @@ class Guard:
     def _csrf_refusal(self, request: Request, session_id: str | None, offered: str) -> str | None:
         if reason := cross_site(request):
             return reason
-        if session_id is None or not offered:
+        if session_id is None:
             return "missing CSRF token: reload the page, or send X-CSRF-Token from GET /api/session"
+        if not offered:
+            return ("missing CSRF token: a request with the session cookie must send X-CSRF-Token (from GET "
+                    "/api/session with that cookie); reload the page, or send no cookie")
         if not hmac.compare_digest(offered.encode(), self.sessions.csrf(session_id).encode()):
             return "wrong CSRF token: reload the page"
         return None

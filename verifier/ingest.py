@@ -13,12 +13,14 @@ import io
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
 from . import dates, timing
+from .files import FileTooLarge, NotARegularFile, kind_of, read_regular
 from .models import Document, SkippedFile
 
 SUPPORTED = {".txt": "text", ".md": "text", ".markdown": "text", ".html": "html", ".htm": "html", ".pdf": "pdf"}
@@ -84,23 +86,51 @@ def _unique_id(stem: str, seen: set[str]) -> str:
 
 
 def _walk(paths: Iterable[str | Path], result: IngestResult) -> Iterator[Path]:
-    """Yield supported files in sorted order; record missing paths and unsupported files."""
+    """Yield supported files in sorted order; record missing paths, unsupported and non-regular files."""
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
-            result.skipped.append(SkippedFile(path=str(path), reason="no such file or folder"))
-        elif path.is_dir():
+        mode = _mode(path, result)
+        if mode is None:
+            continue
+        if stat.S_ISDIR(mode):
             found = list(_walk_dir(path, result))
             if not found:
                 result.skipped.append(
                     SkippedFile(path=str(path), reason="folder holds no .txt, .md, .html or .pdf file")
                 )
             yield from found
-        elif path.suffix.lower() in SUPPORTED:
+        elif _usable(path, mode, result):
             yield path
-        else:
-            reason = f"unsupported file type {path.suffix or '(none)'!r}"
-            result.skipped.append(SkippedFile(path=str(path), reason=reason))
+
+
+def _mode(path: Path, result: IngestResult) -> int | None:
+    """The file mode of what `path` points to, or None (skipped with the reason: missing, a symlink
+    loop, no permission), so one bad entry never stops the walk."""
+    try:
+        return path.stat().st_mode
+    except FileNotFoundError:
+        reason = "no such file or folder"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    result.skipped.append(SkippedFile(path=str(path), reason=reason))
+    return None
+
+
+def _usable(path: Path, mode: int, result: IngestResult) -> bool:
+    """Whether a non-folder entry is a regular file of a supported type; else it is skipped with one line.
+
+    A named pipe would block the read for ever and a device never ends, so only regular
+    files are read.
+    """
+    kind = kind_of(mode)
+    if kind is not None:
+        reason = f"{kind}, not a regular file"
+    elif path.suffix.lower() not in SUPPORTED:
+        reason = f"unsupported file type {path.suffix or '(none)'!r}"
+    else:
+        return True
+    result.skipped.append(SkippedFile(path=str(path), reason=reason))
+    return False
 
 
 def _walk_dir(root: Path, result: IngestResult) -> Iterator[Path]:
@@ -111,14 +141,14 @@ def _walk_dir(root: Path, result: IngestResult) -> Iterator[Path]:
     while stack:
         folder = stack.pop()
         try:
-            stat = folder.stat()
+            info = folder.stat()
         except OSError as exc:
             result.skipped.append(SkippedFile(path=str(folder), reason=exc.strerror or str(exc)))
             continue
-        if (stat.st_dev, stat.st_ino) in visited:
+        if (info.st_dev, info.st_ino) in visited:
             result.skipped.append(SkippedFile(path=str(folder), reason="symlink loop, visited"))
             continue
-        visited.add((stat.st_dev, stat.st_ino))
+        visited.add((info.st_dev, info.st_ino))
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
@@ -126,26 +156,28 @@ def _walk_dir(root: Path, result: IngestResult) -> Iterator[Path]:
             continue
         for entry in entries:
             entry_path = Path(entry.path)
-            if entry.is_dir():
+            mode = _mode(entry_path, result)
+            if mode is None:
+                continue
+            if stat.S_ISDIR(mode):
                 stack.append(entry_path)
-            elif entry_path.suffix.lower() in SUPPORTED:
+            elif _usable(entry_path, mode, result):
                 files.append(entry_path)
-            else:
-                reason = f"unsupported file type {entry_path.suffix or '(none)'!r}"
-                result.skipped.append(SkippedFile(path=str(entry_path), reason=reason))
     yield from sorted(files, key=lambda p: str(p))
 
 
 def read_document(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> Document | str:
     """Read one file into a Document, or return the reason it cannot be used.
 
-    The size is checked before reading, so memory stays bounded whatever lies in the folder.
+    The size is checked before reading, so memory stays bounded whatever lies in the folder,
+    and only a regular file is opened for reading (a named pipe would wait for ever).
     """
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return f"too large: {_megabytes(size)} (the limit is {_megabytes(max_bytes)}; --max-document-mb)"
-        data = path.read_bytes()
+        data = read_regular(path, max_bytes)
+    except FileTooLarge as exc:
+        return f"too large: {_megabytes(exc.size)} (the limit is {_megabytes(max_bytes)}; --max-document-mb)"
+    except NotARegularFile as exc:
+        return str(exc)
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}"
     kind = SUPPORTED.get(path.suffix.lower())

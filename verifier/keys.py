@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
+from .files import read_text
+
 _DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
 # legal forms and the words any kind of organisation adds to its name, of no one trade:
 # "Acme Corp." and "Acme Labs" are Acme
@@ -75,7 +77,7 @@ class KeyMaker:
         """Load aliases from a JSON object {"alias": "canonical name"}."""
         if path is None:
             return cls()
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
         if not isinstance(data, dict):
             raise ValueError(f"{path}: aliases must be a JSON object of alias -> name")
         return cls({str(k): str(v) for k, v in data.items()})

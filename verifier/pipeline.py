@@ -69,7 +69,9 @@ class RunOptions:
     max_cost: float | None = None
     prices: Path | None = None
     max_document_bytes: int = ingest.MAX_DOCUMENT_BYTES
-    cancelled: Callable[[], bool] | None = None  # asked before each document; True stops the run unfinished
+    max_claims: int = extract.MAX_CLAIMS_PER_DOCUMENT  # per document; the rest of it is named, not read
+    max_document_seconds: float = extract.MAX_SECONDS_PER_DOCUMENT  # the rules' reading of one document
+    cancelled: Callable[[], bool] | None = None  # asked between documents and chunks; True stops the run unfinished
     wait: bool = False  # for another process running the same batch, instead of refusing
     warn: Callable[[str], None] = field(default=lambda message: None)
     progress: Progress = field(default_factory=silent)
@@ -173,6 +175,7 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
         unprocessed = extract.extract_documents(
             todo, keys=keys, on_document=commit, calls=calls, chunk_tokens=options.chunk_tokens,
             concurrency=options.concurrency, admit=_admission(options, budget),
+            bounds=extract.Bounds(options.max_claims, options.max_document_seconds, options.cancelled),
         )
         if options.cancelled is not None and options.cancelled():
             raise Cancelled(batch_id, len(documents) - len(unprocessed))

@@ -175,34 +175,46 @@ class _Mention:
     anaphor: bool = False
 
 
+KeepGoing = Callable[[int, int], bool]  # (claims found so far, offset about to be read) -> read on?
+
+
+def _always(claims: int, offset: int) -> bool:
+    return True
+
+
 class RulesExtractor:
     """Extract numeric claims from one document with patterns over sentences and tables."""
 
     def __init__(self, keys: KeyMaker | None = None) -> None:
         self.keys = keys or KeyMaker()
 
-    def extract(self, doc: Document) -> list[CandidateClaim]:
+    def extract(self, doc: Document, keep_going: KeepGoing | None = None) -> list[CandidateClaim]:
         """All numeric claims of `doc`, each with its quote's offset as a grounding hint.
 
         No input may stall it: tokens longer than any word (an inline image, a base64 blob)
         are masked, offsets kept, and a sentence longer than MAX_SENTENCE is read in pieces,
         so every pattern runs on bounded text and the work grows linearly with the document.
+        Linear is still minutes for a 15 MB line of figures: `keep_going(claims so far, offset)`
+        is asked before each table and each piece of a sentence, and False stops the reading
+        there (a cap on claims or seconds; it may also raise to cancel).
         """
         doc = doc.model_copy(update={"text": mask_long_tokens(doc.text)})
         common = common_words(doc.text)
         token = _VOCABULARY.set(common)
         title = _TITLE_STEMS.set(frozenset(stem(w) for w in re.findall(r"[A-Za-z]{3,}", doc.title)))
         try:
-            return self._extract(doc, common)
+            return self._extract(doc, common, keep_going or _always)
         finally:
             _VOCABULARY.reset(token)
             _TITLE_STEMS.reset(title)
 
-    def _extract(self, doc: Document, common: Vocabulary) -> list[CandidateClaim]:
+    def _extract(self, doc: Document, common: Vocabulary, keep_going: KeepGoing) -> list[CandidateClaim]:
         main = main_entity(doc, self.keys, common)
         table_lines, tables = find_tables(doc.text)
         found = _Unique(self.keys)
         for table in tables:
+            if not keep_going(len(found.claims), table[0][0].start if table[0] else 0):
+                return found.claims
             found.extend(self._table_claims(doc, table, main))
         for para in paragraphs(doc.text):
             if para.start in table_lines:
@@ -210,6 +222,8 @@ class RulesExtractor:
             context = _Context(main, self.keys, common)
             for sentence in sentences(para):
                 for piece in pieces(sentence):
+                    if not keep_going(len(found.claims), piece.start):
+                        return found.claims
                     found.extend([u for c in self._sentence_claims(doc, piece, context)
                                   if (u := _unmasked(c)) is not None])
         return found.claims

@@ -10,11 +10,14 @@ made, so no call is repeated. All clients of one server share one store and so o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import os
 import re
 import secrets
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +32,7 @@ from . import pipeline
 from .ingest import SUPPORTED
 from .llm import LLMError, LLMSettings
 from .models import Usage
-from .store import Jobs, Store, default_home
+from .store import Jobs, Store, StoreError, default_home
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -51,6 +54,8 @@ class Limits:
     max_file_bytes: int = 20 * 1024 * 1024
     max_batch_bytes: int = 200 * 1024 * 1024
     types: frozenset[str] = frozenset(SUPPORTED)
+    max_streams: int = 512  # open event streams in all: each is a socket, and a process has ~1,024 by default
+    max_streams_per_client: int = 128  # from one address (behind a proxy, every client is the proxy's)
 
 
 @dataclass(frozen=True)
@@ -98,9 +103,15 @@ _SAFE_NAME = re.compile(r"[^\w.\- ]+")
 
 
 def safe_name(name: str) -> str:
-    """The last part of a client's file name, in plain characters: shown in reports, never a path."""
+    """The last part of a client's file name, in plain characters: shown in reports, never a path.
+
+    A long name is cut in its stem, so it keeps the suffix its type is read from.
+    """
     leaf = re.split(r"[\\/]", name)[-1].strip().lstrip(".")
-    cleaned = _SAFE_NAME.sub("_", leaf)[:120].strip()
+    cleaned = _SAFE_NAME.sub("_", leaf).strip()
+    stem, dot, suffix = cleaned.rpartition(".")
+    if len(cleaned) > 120:
+        cleaned = (stem[:110].strip() + dot + suffix[:9]) if dot and len(suffix) < 10 else cleaned[:120].strip()
     return cleaned or "document.txt"
 
 
@@ -119,7 +130,12 @@ class BatchService:
         self._cancel: dict[str, threading.Event] = {}
         self._live: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
+        self.changes = Changes()
+        self._snapshots: dict[str, tuple[int, JobStatus]] = {}
+        self._running: set[str] = set()  # jobs a worker of this process is running now
+        self._ended: set[str] = set()  # jobs this process has ended (done, failed or cancelled)
+        self._unsaved: dict[str, dict[str, object]] = {}  # job fields the store refused, to write later
+        self._snapshot_lock = threading.Lock()
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -147,7 +163,10 @@ class BatchService:
         """Check a submission against the limits, store its files by content hash, queue it."""
         self._check_options(options)
         self._check_uploads(uploads)
-        paths = [self._store_upload(upload) for upload in uploads]
+        try:
+            paths = [self._store_upload(upload) for upload in uploads]
+        except OSError as exc:  # the client learns that storing failed, not where the server stores
+            raise Refused(503, f"the server cannot store uploads now: {exc.strerror or type(exc).__name__}") from exc
         return self._add(paths, [u.name for u in uploads], options)
 
     def submit_paths(self, paths: list[str], options: SubmitOptions) -> JobStatus:
@@ -167,7 +186,13 @@ class BatchService:
             resolved += self._files_under(path, raw) if path.is_dir() else [str(path)]
         if not resolved:
             raise Refused(400, "no files under the paths given")
-        return self._add(resolved, list(paths), options)
+        return self._add(resolved, [self._shown_path(p) for p in resolved], options)
+
+    def _shown_path(self, path: str) -> str:
+        """A server file as a client may see it: relative to the allowed folder the client named it in."""
+        assert self.allow_root is not None
+        resolved = Path(path)
+        return str(resolved.relative_to(self.allow_root)) if resolved.is_relative_to(self.allow_root) else resolved.name
 
     def _files_under(self, folder: Path, raw: str) -> list[str]:
         """Every file below a named folder, each resolved and checked: a symlink inside the allowed
@@ -243,13 +268,25 @@ class BatchService:
 
     def status(self, job_id: str) -> JobStatus:
         """A job's state; KeyError when there is no such job."""
+        self._flush()
         with self._jobs() as jobs:
             row = jobs.get(job_id)
         if row is None:
             raise KeyError(job_id)
         return self._status_of(row)
 
+    def snapshot(self, job_id: str) -> tuple[int, JobStatus]:
+        """The job's status and the version of it: every event stream of a job shares one store read
+        per change, so a hundred streams woken at once cost one read, not a hundred."""
+        with self._snapshot_lock:
+            version = self.changes.version(job_id)
+            cached = self._snapshots.get(job_id)
+            if cached is None or cached[0] != version:
+                cached = self._snapshots[job_id] = (version, self.status(job_id))
+            return cached
+
     def all(self) -> list[JobStatus]:
+        self._flush()
         with self._jobs() as jobs:
             return [self._status_of(row) for row in jobs.all()]
 
@@ -258,11 +295,6 @@ class BatchService:
         status = self.status(job_id)
         path = self._out_dir(job_id) / name
         return path if status.status == "done" and path.exists() else None
-
-    def live(self, job_id: str) -> dict[str, Any]:
-        """A copy of the running job's latest progress, to wait on."""
-        with self._lock:
-            return dict(self._live.get(job_id, {}))
 
     def public_report(self, job_id: str, name: Literal["report.json", "report.md"]) -> str | None:
         """The finished job's report as clients see it: each document named as it was submitted,
@@ -273,25 +305,30 @@ class BatchService:
         with self._jobs() as jobs:
             row = jobs.get(job_id)
         assert row is not None
-        names = dict(zip(json.loads(row["paths"]), json.loads(row["options"]).get("names", []), strict=False))
+        names = _names(row)
         text = path.read_text(encoding="utf-8")
         if name == "report.md":
-            for stored, shown in names.items():
-                text = text.replace(stored, shown)
-            return text
+            return self._public(text, names)
         report = json.loads(text)
         for item in (*report.get("documents", []), *report.get("skipped", [])):
             item["path"] = names.get(item.get("path", ""), safe_name(str(item.get("path", ""))))
         return json.dumps(report, ensure_ascii=False)
 
-    def wait_for_change(self, job_id: str, seen: dict[str, Any], timeout: float) -> None:
-        """Block until the job's progress differs from `seen` or `timeout` passes (for event streams)."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._live.get(job_id) != seen, timeout=timeout)
+    def _public(self, text: str, names: dict[str, str]) -> str:
+        """`text` (a report, an error) with each stored document named as it was submitted, and the
+        server's own folders never shown."""
+        for stored, shown in sorted(names.items(), key=lambda item: -len(item[0])):
+            text = text.replace(stored, shown)
+        for folder, shown in ((self.home, "$VERIFIER_HOME"), (self.allow_root, "the allowed folder")):
+            if folder is not None:
+                text = text.replace(str(folder), shown)
+        return text
 
-    def _status_of(self, row: Any) -> JobStatus:
-        job_id = row["id"]
-        progress = self._live.get(job_id) or json.loads(row["progress"] or "{}")
+    def _status_of(self, stored: Any) -> JobStatus:
+        job_id = stored["id"]
+        with self._lock:  # what the store has not taken yet wins over what it holds
+            row = {**dict(zip(stored.keys(), stored, strict=True)), **self._unsaved.get(job_id, {})}
+            progress = self._live.get(job_id) or json.loads(stored["progress"] or "{}")
         options = json.loads(row["options"])
         done = row["status"] == "done"
         return JobStatus(
@@ -309,14 +346,26 @@ class BatchService:
     # --- cancelling -----------------------------------------------------------------------------
 
     def cancel(self, job_id: str) -> JobStatus:
-        """Stop a queued or running job; what it finished stays stored. KeyError when there is no such job."""
+        """Stop a queued or running job; what it finished stays stored. KeyError when there is no such job.
+
+        The job's worker is told first, so a cancel takes effect even while the store cannot be
+        read (the answer is then a StoreError); a job no worker is running is marked cancelled here.
+        """
+        if job_id in self._cancel:
+            self._cancel[job_id].set()
         status = self.status(job_id)
         if status.status in FINISHED:
             return status
         self._cancel.setdefault(job_id, threading.Event()).set()
-        if status.status == "queued":
+        if not self.working(job_id):
             self._finish(job_id, "cancelled")
         return self.status(job_id)
+
+    def working(self, job_id: str) -> bool:
+        """Whether a worker of this server is running the job now (a job the store calls running may
+        have been left so by a killed server, or by a worker that could not record its end)."""
+        with self._lock:
+            return job_id in self._running
 
     # --- running --------------------------------------------------------------------------------
 
@@ -325,6 +374,18 @@ class BatchService:
         self._pool.submit(self._run, job_id)
 
     def _run(self, job_id: str) -> None:
+        """Run one job; whatever happens, it ends done, failed or cancelled, with one line for a failure."""
+        with self._lock:
+            self._running.add(job_id)
+        try:
+            self._run_job(job_id)
+        except Exception as exc:  # a worker must never die silently, not even when the store fails
+            self._finish(job_id, "failed", error=self._one_line(None, _reason(exc)))
+        finally:
+            with self._lock:
+                self._running.discard(job_id)
+
+    def _run_job(self, job_id: str) -> None:
         cancel = self._cancel[job_id]
         with self._jobs() as jobs:
             row = jobs.get(job_id)
@@ -337,14 +398,16 @@ class BatchService:
             result = pipeline.run_batch(self._run_options(json.loads(row["paths"]), options, job_id, tracker, cancel))
         except pipeline.Cancelled as exc:
             self._finish(job_id, "cancelled", batch_id=exc.batch_id)
-        except (LLMError, pipeline.RunError, ValueError, OSError) as exc:
-            self._finish(job_id, "failed", error=" ".join(str(exc).split())[:500])
         except Exception as exc:  # a worker must never die silently: the job says what happened
-            self._finish(job_id, "failed", error=f"{type(exc).__name__}: {' '.join(str(exc).split())[:400]}")
+            self._finish(job_id, "failed", error=self._one_line(row, _reason(exc)))
         else:
             tracker.contradictions = len(result.report.contradictions)
             tracker.publish(final=True)
             self._finish(job_id, "done", batch_id=result.report.batch)
+
+    def _one_line(self, row: Any, message: str) -> str:
+        """An error as the job shows it: one line, its documents named as they were submitted."""
+        return " ".join(self._public(message, _names(row) if row is not None else {}).split())[:500]
 
     def _run_options(self, paths: list[str], options: SubmitOptions, job_id: str, tracker: _Tracker,
                      cancel: threading.Event) -> pipeline.RunOptions:
@@ -366,20 +429,114 @@ class BatchService:
         return self.home / "jobs" / job_id
 
     def _set(self, job_id: str, **fields: object) -> None:
-        with self._jobs() as jobs:
-            jobs.update(job_id, **fields)
-        with self._changed:
+        self._persist(job_id, **fields)
+        with self._lock:
             self._live.setdefault(job_id, {})["status"] = fields.get("status")
-            self._changed.notify_all()
+        self.changes.bump(job_id)
 
     def _finish(self, job_id: str, status: JobState, **fields: object) -> None:
-        progress = dict(self._live.get(job_id, {}))
+        """End a job once (a cancel racing the worker's own end does not overwrite it)."""
+        with self._lock:
+            if job_id in self._ended:
+                return
+            self._ended.add(job_id)
+            progress = dict(self._live.get(job_id, {}))
         progress.pop("status", None)
         finished = datetime.now(UTC).isoformat(timespec="seconds")
         self._set(job_id, status=status, finished=finished, progress=progress, **fields)
 
+    def _persist(self, job_id: str, **fields: object) -> None:
+        """Write a job's fields to the store, or keep them to write when it works again.
+
+        A store that fails (made read-only, full, locked) used to end the worker silently,
+        leaving the job `running` for ever: now what the job became is shown from memory
+        (`_status_of`) and written by the next read once the store takes writes.
+        """
+        with self._lock:
+            self._unsaved.setdefault(job_id, {}).update(fields)
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write what the store refused before; keep it for later if it still refuses."""
+        with self._lock:
+            todo = {job_id: dict(fields) for job_id, fields in self._unsaved.items()}
+        if not todo:
+            return
+        try:
+            with self._jobs() as jobs:
+                for job_id, fields in todo.items():
+                    jobs.update(job_id, **fields)
+        except STORE_ERRORS:
+            return
+        with self._lock:
+            for job_id, fields in todo.items():
+                if self._unsaved.get(job_id) == fields:
+                    del self._unsaved[job_id]
+
     def _jobs(self) -> _JobsSession:
         return _JobsSession(self.home)
+
+
+STORE_ERRORS = (StoreError, sqlite3.Error, OSError)
+
+
+def _reason(exc: Exception) -> str:
+    """What ended a job, in one line: the store's failure said as such, known errors as they are."""
+    if isinstance(exc, StoreError | sqlite3.Error):
+        return f"the store cannot be used: {exc}; the job can be submitted again once it can"
+    if isinstance(exc, LLMError | pipeline.RunError | ValueError | OSError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _names(row: Any) -> dict[str, str]:
+    """A job's stored paths -> the names its documents were submitted under."""
+    return dict(zip(json.loads(row["paths"]), json.loads(row["options"]).get("names", []), strict=False))
+
+
+class Changes:
+    """Which jobs moved, for event streams to wait on without holding a thread each.
+
+    Worker threads `bump` a job's version; a stream awaits `after()` on the server's event
+    loop and is woken through `call_soon_threadsafe`. A thread blocked per stream (the old
+    way) let 40 open streams take every thread of the pool, and plain requests waited
+    15 s behind them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._versions: dict[str, int] = {}
+        self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+
+    def version(self, job_id: str) -> int:
+        with self._lock:
+            return self._versions.get(job_id, 0)
+
+    def bump(self, job_id: str) -> None:
+        """The job changed: a new version, and every stream waiting on it woken."""
+        with self._lock:
+            self._versions[job_id] = self._versions.get(job_id, 0) + 1
+            waiters = list(self._waiters.get(job_id, ()))
+        for loop, event in waiters:
+            with contextlib.suppress(RuntimeError):  # a loop that closed has no stream left to wake
+                loop.call_soon_threadsafe(event.set)
+
+    async def after(self, job_id: str, seen: int, timeout: float) -> int:
+        """The job's version once it is past `seen`, or after `timeout` seconds, whichever comes first."""
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            if self._versions.get(job_id, 0) != seen:
+                return self._versions.get(job_id, 0)
+            self._waiters.setdefault(job_id, set()).add(waiter)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter[1].wait(), timeout)
+        finally:
+            with self._lock:
+                self._waiters[job_id].discard(waiter)
+                if not self._waiters[job_id]:
+                    del self._waiters[job_id]
+        return self.version(job_id)
 
 
 class _JobsSession:
@@ -428,14 +585,13 @@ class _Tracker:
                     "tokens": self.usage.total_tokens, "cost_usd": self.usage.cost_usd,
                     "eta_seconds": None if final else self._eta(), "contradictions": self.contradictions}
         service = self.service
-        with service._changed:
+        with service._lock:
             live = service._live.setdefault(self.job_id, {})
             status = live.get("status")
             live.clear()
             live.update(progress, status=status)
-            service._changed.notify_all()
-        with service._jobs() as jobs:
-            jobs.update(self.job_id, progress=progress)
+        service.changes.bump(self.job_id)
+        service._persist(self.job_id, progress=progress)
 
     def _eta(self) -> float | None:
         finished_here = self.done - self.at_start

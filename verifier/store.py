@@ -559,8 +559,11 @@ class Jobs:
 
 
 def lineage_of(inputs: list[str]) -> str:
-    """Runs of the same inputs share a lineage, so a re-run can carry decisions and mark stale flags."""
-    resolved = sorted(str(Path(p).resolve()) for p in inputs)
+    """Runs of the same inputs share a lineage, so a re-run can carry decisions and mark stale flags.
+
+    `os.path.realpath`, not `Path.resolve`: it gives the same answer but does not raise on a
+    symlink loop, which ingest skips with one line rather than abort the run."""
+    resolved = sorted(os.path.realpath(p) for p in inputs)
     return hashlib.sha256("\n".join(resolved).encode()).hexdigest()[:16]
 
 

@@ -16,12 +16,14 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import BaseModel
 
 from . import guard, review
 from .api_batches import add_batch_routes
 from .service import BatchService
 from .store import StoreError
+from .terminal import printable
 
 
 def _csrf(request: Request) -> str:
@@ -34,7 +36,22 @@ def _csrf_context(request: Request) -> dict[str, Any]:
     return {"csrf_token": _csrf(request), "csrf_field": guard.CSRF_FIELD}
 
 
+def _visible(value: Any) -> Any:
+    """Every value a template prints, with control and bidi characters shown as escapes (`\\u202e`).
+
+    HTML escaping stops markup, not a right-to-left override: a file name or quote carrying
+    U+202E displays reversed ('txt.exe' as 'exe.txt'). `verifier show` and report.md escape
+    them with `terminal.printable`, and so does every page, as Jinja's finalize hook.
+    """
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Markup):
+        return Markup(printable(str(value)))
+    return printable(value)
+
+
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"), context_processors=[_csrf_context])
+TEMPLATES.env.finalize = _visible
 MAX_NOTE_CHARS = 10_000
 StatusFilter = Literal["all", "open", "confirmed", "dismissed", "needs-info", "stale"]
 Severity = Literal["major", "minor"]
