@@ -59,7 +59,8 @@ def served(app: Any) -> Iterator[str]:
 def verifier_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("VERIFIER_HOME", str(home))
-    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "VERIFIER_MODEL", "VERIFIER_SCHEMA_IN_RESPONSE_FORMAT"):
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "VERIFIER_MODEL", "VERIFIER_SCHEMA_IN_RESPONSE_FORMAT",
+                 "VERIFIER_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     return home
 
@@ -87,3 +88,62 @@ def vcr_config() -> dict[str, Any]:
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     """One cassette a test, under the top-level cassettes/<test module>/."""
     return str(CASSETTES / request.module.__name__.split(".")[-1])
+
+
+# --- the two engines: SQLite (the default) and PostgreSQL -----------------------------------------------
+
+POSTGRES_REQUIRED = os.environ.get("VERIFIER_POSTGRES_REQUIRED") == "1"  # CI: no PostgreSQL is a failure
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """One PostgreSQL server for the session: CI's (VERIFIER_TEST_POSTGRES_URL names it, its admin
+    database), else one started here; skipped when neither can be had (failed in CI)."""
+    from verifier.testing import PostgresServer, pg_bin
+
+    given = os.environ.get("VERIFIER_TEST_POSTGRES_URL")
+    if given:
+        yield _GivenServer(given)
+        return
+    if pg_bin() is None:
+        if POSTGRES_REQUIRED:
+            pytest.fail("PostgreSQL's server programs are not installed (VERIFIER_POSTGRES_REQUIRED=1)")
+        pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+    with PostgresServer() as server:
+        yield server
+
+
+class _GivenServer:
+    """A server started outside the tests: databases are made and dropped in it through its admin URL."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return self.admin_url.rsplit("/", 1)[0] + "/" + name
+
+    def drop_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both_engines(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a test on SQLite, then on a fresh PostgreSQL database (VERIFIER_DATABASE_URL, as a user sets it)."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("VERIFIER_DATABASE_URL", raising=False)
+        yield "sqlite"
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"t_{os.getpid()}_{time.monotonic_ns()}"
+    monkeypatch.setenv("VERIFIER_DATABASE_URL", server.create_database(name))
+    try:
+        yield "postgresql"
+    finally:
+        server.drop_database(name)

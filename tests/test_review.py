@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -16,7 +15,10 @@ from pyld import jsonld  # type: ignore[import-untyped]
 from tests.conftest import SEEDS
 from verifier import review
 from verifier.cli import cli
+from verifier.store import Store
 from verifier.web import BindingError, check_binding, create_app
+
+pytestmark = pytest.mark.usefixtures("both_engines")
 
 
 def _run(folder: Path, out: Path) -> None:
@@ -81,8 +83,9 @@ def test_decisions_survive_a_rerun_and_vanished_flags_turn_stale(seeds_copy: Pat
     stale = _flags("--status", "stale")
     assert [(f["id"], f["decision"]) for f in stale] == [(mmmu["id"], "needs-info")]
 
-    db = sqlite3.connect(verifier_home / "verifier.db")
-    rows = db.execute("SELECT flag_id, decision, reviewer, note FROM decisions ORDER BY id").fetchall()
+    store = Store.open()  # SQLite under VERIFIER_HOME, or the PostgreSQL database of VERIFIER_DATABASE_URL
+    rows = store.decision_rows()
+    store.close()
     assert rows == [(gpqa["id"], "confirmed", "ana", "checked"), (mmmu["id"], "needs-info", "ana", "checked")]
 
 
@@ -217,5 +220,5 @@ def test_the_queue_lists_explained_differences_and_the_flag_page_shows_frames(tm
     assert {"4%", "6%"} <= set(flag["values"])
     page = client.get(f"/flags/{flag['id']}").text
     assert page.count("Frame: March 2026") == 2 and "Document date: 2026-03-10 (published)" in page
-    rows = sqlite3.connect(verifier_home / "verifier.db").execute("SELECT reason FROM explained").fetchall()
-    assert len(rows) == 1 and "forecast" in rows[0][0]
+    [explained] = review.list_explained()  # stored, not only shown
+    assert "forecast" in explained.reason

@@ -17,6 +17,7 @@ from verifier.service import BatchService, Limits
 from verifier.web import create_app
 
 TOKEN = "t0ken-for-tests"
+pytestmark = pytest.mark.usefixtures("both_engines")
 
 
 def _seed_files() -> list[tuple[str, tuple[str, bytes, str]]]:

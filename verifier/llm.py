@@ -47,6 +47,7 @@ from tenacity import (
 )
 
 from . import resource_dir, timing
+from .database import DatabaseError
 from .models import (
     EntityClaims,
     EntityGrouping,
@@ -148,6 +149,7 @@ class LLMSettings:
     max_tokens: int | None = 2048
     schema_in_response_format: bool | None = None
     cache_dir: Path | None = None
+    answers_url: str | None = None  # a database every worker reaches: answers kept there, not in cache_dir
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
     backoff_seconds: float = 0.5
@@ -276,6 +278,13 @@ def _move_aside(directory: Path, warn: Callable[[str], None], reason: Exception)
     return aside
 
 
+def _shared_answers(url: str, warn: Callable[[str], None]) -> Any:
+    """The answers kept in the database (PostgreSQL), where every worker on every machine finds them."""
+    from .store import SharedAnswers
+
+    return SharedAnswers(url, warn)
+
+
 class LLM:
     """Structured calls to an OpenAI-compatible endpoint, cached and retried."""
 
@@ -293,7 +302,8 @@ class LLM:
         self._instructor = instructor.from_openai(self._client, mode=instructor.Mode.JSON)
         self.limiter = RateLimiter(settings.requests_per_minute, settings.tokens_per_minute)
         self._instructor.on("completion:kwargs", self._before_request)
-        self._cache = open_cache(settings.cache_dir, self.warn) if settings.cache_dir else None
+        self._cache: Any = (_shared_answers(settings.answers_url, self.warn) if settings.answers_url
+                            else open_cache(settings.cache_dir, self.warn) if settings.cache_dir else None)
         self._cache_error: Exception | None = None  # why the cache was dropped mid-run
         self._cache_writes = threading.Lock()
 
@@ -318,7 +328,7 @@ class LLM:
             return None
         try:
             return cache.get(key)
-        except (sqlite3.DatabaseError, OSError) as exc:
+        except (sqlite3.DatabaseError, OSError, DatabaseError) as exc:
             self._drop_cache(exc)
             return None
 
@@ -329,7 +339,7 @@ class LLM:
         try:
             with self._cache_writes:  # one writer at a time: SQLite's busy wait is far slower than a lock
                 cache.set(key, value)
-        except (sqlite3.DatabaseError, OSError) as exc:
+        except (sqlite3.DatabaseError, OSError, DatabaseError) as exc:
             self._drop_cache(exc)
 
     def _drop_cache(self, error: Exception) -> None:

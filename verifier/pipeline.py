@@ -39,7 +39,7 @@ from .models import (
     Usage,
 )
 from .progress import Progress, silent
-from .store import Store, default_home, lineage_of
+from .store import Store, database_url, default_home, lineage_of, shared_database
 
 Backend = Literal["llm", "rules"]
 Aligner = Literal["code", "llm"]
@@ -82,7 +82,7 @@ class RunResult:
     report: Report
     json_path: Path
     md_path: Path
-    database: Path
+    database: Path | str
 
 
 def run_batch(options: RunOptions) -> RunResult:
@@ -93,13 +93,12 @@ def run_batch(options: RunOptions) -> RunResult:
     """
     started = time.monotonic()
     home = options.home or default_home()
-    aligner, prompt_hashes, model = _plan(options)
+    aligner, prompt_hashes, model = plan(options)
     report.check_out_dir(options.out_dir)
     store = Store.open(home)
     try:
         inputs = [str(p) for p in options.paths]
-        settings: dict[str, object] = {"backend": options.backend, "model": model, "chunk_tokens": options.chunk_tokens,
-                                       "prompts": prompt_hashes, "aligner": aligner}
+        settings = settings_of(options, model, prompt_hashes, aligner)
         lock = BatchLock(home, _lock_key(store, options, inputs, settings))
         lock.acquire(options.wait, on_wait=lambda pid: options.warn(
             f"waiting for process {pid or '(unknown pid)'}, which is running this batch"))
@@ -111,7 +110,7 @@ def run_batch(options: RunOptions) -> RunResult:
         store.close()
 
 
-def _plan(options: RunOptions) -> tuple[Aligner, dict[str, str], str | None]:
+def plan(options: RunOptions) -> tuple[Aligner, dict[str, str], str | None]:
     """The aligner, prompt hashes and model a run will use, refusing combinations that cannot work."""
     uses_llm = options.backend == "llm"
     aligner: Aligner = options.aligner or ("llm" if uses_llm else "code")
@@ -125,11 +124,22 @@ def _plan(options: RunOptions) -> tuple[Aligner, dict[str, str], str | None]:
     return aligner, prompt_hashes, model
 
 
+def settings_of(options: RunOptions, model: str | None, prompt_hashes: dict[str, str],
+                aligner: Aligner) -> dict[str, object]:
+    """What makes two runs of the same inputs the same batch (a run resumes the batch they match)."""
+    return {"backend": options.backend, "model": model, "chunk_tokens": options.chunk_tokens,
+            "prompts": prompt_hashes, "aligner": aligner}
+
+
+def new_batch_id() -> str:
+    return "b" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
+
+
 def _lock_key(store: Store, options: RunOptions, inputs: list[str], settings: dict[str, object]) -> str:
     """The key of the batch this run would resume: the one asked for, else its inputs and settings."""
-    row = store.batch(options.resume) if options.resume else None
-    if row is not None:
-        return batch_key(row["lineage"] or "", row["settings"])
+    found = store.batch(options.resume) if options.resume else None
+    if found is not None:
+        return batch_key(found.lineage, found.settings_key)
     return batch_key(lineage_of(inputs), json.dumps(settings, sort_keys=True))
 
 
@@ -138,16 +148,8 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
                 model: str | None) -> RunResult:
     """The batch itself, with the store open and the batch's lock held."""
     keys = KeyMaker.from_file(options.aliases)
-    ingested = ingest.ingest(options.paths, options.max_document_bytes)
-    for skipped in ingested.skipped:
-        options.warn(f"skipped {skipped.path}: {skipped.reason}")
-    for note in ingested.notes:
-        options.warn(note)
-    if not ingested.documents:
-        raise ingest.IngestError("no document could be read from " + ", ".join(options.paths))
-    documents = copies.mark_copies(ingested.documents)
-
-    llm = _llm(options, home) if options.backend == "llm" else None
+    documents, skipped = read_documents(options)
+    llm = open_llm(options, home) if options.backend == "llm" else None
     budget = Budget.for_run(options.max_cost, model, options.prices, llm.usage if llm else None,
                             options.chunk_tokens)
     calls = Calls(llm, budget.gate if budget is not None else None) if llm is not None else None
@@ -161,56 +163,119 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
     if budget is not None and todo:
         options.warn(budget.announce(todo))
     options.progress.start(total=len(documents), done=len(documents) - len(todo))
-
-    def commit(doc: Document, candidates: list[CandidateClaim], failures: list[str]) -> None:
-        grounded = ground.ground([doc], candidates, keys)
-        if budget is not None:
-            budget.settle(doc)
-        usage = _usage(llm, earlier_usage, started, budget=budget)
-        store.save_document(batch_id, doc, grounded.claims, grounded.dropped, failures, options.backend,
-                            prompt_hashes.get("extract"), usage.model_dump_json(), replace=doc.id in done)
-        options.progress.document_done(usage)
-
+    stages = Stages(llm)
     try:
-        unprocessed = extract.extract_documents(
-            todo, keys=keys, on_document=commit, calls=calls, chunk_tokens=options.chunk_tokens,
-            concurrency=options.concurrency, admit=_admission(options, budget),
-            bounds=extract.Bounds(options.max_claims, options.max_document_seconds, options.cancelled),
-        )
+        unprocessed = commit_documents(
+            Committer(store, batch_id, options, keys, prompt_hashes.get("extract"), replace=set(done),
+                      usage=lambda: _usage(llm, earlier_usage, started, budget=budget), budget=budget),
+            todo, calls)
         if options.cancelled is not None and options.cancelled():
             raise Cancelled(batch_id, len(documents) - len(unprocessed))
         if unprocessed:
             options.warn(f"stopped before the budget of ${options.max_cost:.2f} ran out; "
                          f"{len(unprocessed)} document(s) not processed (see the report)")
         processed = [d for d in documents if d not in unprocessed]
-        claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
-        failed_chunks = len(failures)  # alignment and judge failures follow in `failures`; they are not chunks
-        stages = _Stages(llm)
-        stages.mark("extract")
-        framed = framing.frame(processed, claims)
-        embedder_notes: list[str] = []
-        grouper = align.Grouper(calls.entities, calls.questions) if calls is not None and aligner == "llm" else None
-        alignment = align.align(framed.claims, keys, embedder=_embedder(options, llm, embedder_notes, calls),
-                                grouper=grouper, concurrency=options.concurrency, judged=calls is not None)
-        for note in alignment.notes:
-            options.warn(note)
-        stages.mark("align")
-        findings = compare.cross_check(framed.documents, alignment, keys, calls.judge if calls else None,
-                                       options.concurrency, independent=copies.independence(processed))
-        stages.mark("judge")
-        failures += embedder_notes + alignment.failures + findings.failures
-        notes = framed.notes + findings.notes
+        checked = cross_check_batch(store, batch_id, processed, options, keys, llm, calls, aligner, stages)
     finally:
         options.progress.stop()
         if llm is not None:
             llm.close()
-    usage = _usage(llm, earlier_usage, started, failed_chunks=failed_chunks, budget=budget)
+    usage = _usage(llm, earlier_usage, started, failed_chunks=checked.failed_chunks, budget=budget)
     usage.calls_by_stage = stages.add_to(earlier_usage)
-    batch_report = _report(store, batch_id, options, model, prompt_hashes, framed.documents, unprocessed,
-                           ingested.skipped, alignment, dropped, failures, notes, findings, usage, aligner)
+    batch_report = build_report(store, batch_id, options, model, prompt_hashes, checked, unprocessed, skipped,
+                                usage, aligner)
     json_path, md_path = report.write_report(batch_report, options.out_dir)
     store.finish_batch(batch_report, str(options.out_dir))
     return RunResult(batch_report, json_path, md_path, store.path)
+
+
+def read_documents(options: RunOptions) -> tuple[list[Document], list[SkippedFile]]:
+    """The readable documents of the inputs, syndicated copies marked; each skipped file said in one line."""
+    ingested = ingest.ingest(options.paths, options.max_document_bytes)
+    for skipped in ingested.skipped:
+        options.warn(f"skipped {skipped.path}: {skipped.reason}")
+    for note in ingested.notes:
+        options.warn(note)
+    if not ingested.documents:
+        raise ingest.IngestError("no document could be read from " + ", ".join(options.paths))
+    return copies.mark_copies(ingested.documents), ingested.skipped
+
+
+@dataclass
+class Committer:
+    """How each extracted document is grounded and committed: one transaction per document.
+
+    `holder` (job, slice, worker) makes a worker's commit depend on its still holding the slice.
+    """
+
+    store: Store
+    batch_id: str
+    options: RunOptions
+    keys: KeyMaker
+    prompt_hash: str | None
+    replace: set[str]
+    usage: Callable[[], Usage]
+    budget: Budget | None = None
+    holder: tuple[str, int, str] | None = None
+
+    def __call__(self, doc: Document, candidates: list[CandidateClaim], failures: list[str]) -> None:
+        grounded = ground.ground([doc], candidates, self.keys)
+        if self.budget is not None:
+            self.budget.settle(doc)
+        usage = self.usage()
+        self.store.save_document(self.batch_id, doc, grounded.claims, grounded.dropped, failures,
+                                 self.options.backend, self.prompt_hash,
+                                 None if self.holder else usage.model_dump_json(), replace=doc.id in self.replace,
+                                 holder=self.holder)
+        self.options.progress.document_done(usage)
+
+
+def commit_documents(committer: Committer, todo: list[Document], calls: Calls | None) -> list[Document]:
+    """Extract `todo` and commit each document as soon as it is done; the documents not started
+    (the budget, a cancel) are returned."""
+    options = committer.options
+    return extract.extract_documents(
+        todo, keys=committer.keys, on_document=committer, calls=calls, chunk_tokens=options.chunk_tokens,
+        concurrency=options.concurrency, admit=_admission(options, committer.budget),
+        bounds=extract.Bounds(options.max_claims, options.max_document_seconds, options.cancelled),
+    )
+
+
+@dataclass
+class Checked:
+    """What the stages after extraction found, for the report."""
+
+    documents: list[Document]
+    alignment: align.Alignment
+    findings: Findings
+    dropped: int
+    failures: list[str]
+    notes: list[str]
+    failed_chunks: int
+
+
+def cross_check_batch(store: Store, batch_id: str, processed: list[Document], options: RunOptions,
+                      keys: KeyMaker, llm: LLM | None, calls: Calls | None, aligner: Aligner,
+                      stages: Stages) -> Checked:
+    """Time, alignment and comparison over the committed claims of `processed`: the same for a run in
+    one process and for the worker that finishes a sliced batch."""
+    claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
+    failed_chunks = len(failures)  # alignment and judge failures follow in `failures`; they are not chunks
+    stages.mark("extract")
+    framed = framing.frame(processed, claims)
+    embedder_notes: list[str] = []
+    grouper = align.Grouper(calls.entities, calls.questions) if calls is not None and aligner == "llm" else None
+    alignment = align.align(framed.claims, keys, embedder=_embedder(options, llm, embedder_notes, calls),
+                            grouper=grouper, concurrency=options.concurrency, judged=calls is not None)
+    for note in alignment.notes:
+        options.warn(note)
+    stages.mark("align")
+    findings = compare.cross_check(framed.documents, alignment, keys, calls.judge if calls else None,
+                                   options.concurrency, independent=copies.independence(processed))
+    stages.mark("judge")
+    failures += embedder_notes + alignment.failures + findings.failures
+    return Checked(framed.documents, alignment, findings, dropped, failures, framed.notes + findings.notes,
+                   failed_chunks)
 
 
 class Cancelled(Exception):
@@ -230,12 +295,16 @@ def _admission(options: RunOptions, budget: Budget | None) -> Callable[[Document
     return lambda doc: not cancelled() and (budget is None or budget.admit(doc))
 
 
-def _llm(options: RunOptions, home: Path) -> LLM:
+def open_llm(options: RunOptions, home: Path) -> LLM:
+    """The model client, with its answer cache: in the database when the database is a server every
+    worker reaches (PostgreSQL), else on disk under the data folder."""
     settings = options.llm or LLMSettings()
-    if options.use_cache and settings.cache_dir is None:
-        settings.cache_dir = home / "cache"
+    if options.use_cache and settings.cache_dir is None and settings.answers_url is None:
+        url = database_url() if shared_database() else None
+        settings.answers_url = url
+        settings.cache_dir = None if url else home / "cache"
     if not options.use_cache:
-        settings.cache_dir = None
+        settings.cache_dir = settings.answers_url = None
     return LLM(settings, warn=options.warn)
 
 
@@ -243,22 +312,22 @@ def _batch_to_run(store: Store, options: RunOptions, inputs: list[str], settings
                   prompt_hashes: dict[str, str]) -> str:
     """The batch asked to resume, an unfinished run of the same inputs and settings, or a new one."""
     if options.resume:
-        row = store.batch(options.resume)
-        if row is None:
+        found = store.batch(options.resume)
+        if found is None:
             raise RunError(f"no batch {options.resume!r} to resume")
-        if row["status"] == "done":
+        if found.status == "done":
             raise RunError(f"batch {options.resume} is already finished")
         return options.resume
     unfinished = store.unfinished_batch(inputs, settings)
     if unfinished:
         return unfinished
-    batch_id = "b" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
+    batch_id = new_batch_id()
     store.begin_batch(batch_id, datetime.now(UTC).isoformat(timespec="seconds"), options.backend,
                       str(settings["model"]) if settings["model"] else None, inputs, settings, prompt_hashes)
     return batch_id
 
 
-class _Stages:
+class Stages:
     """LLM calls made per stage of this run (cache hits are not calls)."""
 
     def __init__(self, llm: LLM | None) -> None:
@@ -312,17 +381,17 @@ def _usage(llm: LLM | None, earlier: dict[str, object], started: float, failed_c
     return usage
 
 
-def _report(
+def build_report(
     store: Store, batch_id: str, options: RunOptions, model: str | None, prompt_hashes: dict[str, str],
-    processed: list[Document], unprocessed: list[Document], skipped: list[SkippedFile],
-    alignment: align.Alignment, dropped: int, failures: list[str], notes: list[str], findings: Findings,
-    usage: Usage, aligner: Aligner,
+    checked: Checked, unprocessed: list[Document], skipped: list[SkippedFile], usage: Usage, aligner: Aligner,
 ) -> Report:
-    row = store.batch(batch_id)
+    found = store.batch(batch_id)
+    alignment, findings = checked.alignment, checked.findings
     claims = alignment.claims
+    processed = checked.documents
     return Report(
         batch=batch_id,
-        created=row["created"] if row else datetime.now(UTC).isoformat(timespec="seconds"),
+        created=found.created if found else datetime.now(UTC).isoformat(timespec="seconds"),
         backend=options.backend,
         aligner=aligner,
         model=model,
@@ -338,10 +407,11 @@ def _report(
         timelines=findings.timelines,
         corroborations=findings.corroborations,
         single_source=findings.single_source,
-        failures=failures,
-        notes=notes,
+        failures=checked.failures,
+        notes=checked.notes,
         counts=Counts(
-            documents=len(processed), skipped_files=len(skipped), claims=len(claims), ungrounded_dropped=dropped,
+            documents=len(processed), skipped_files=len(skipped), claims=len(claims),
+            ungrounded_dropped=checked.dropped,
             candidate_pairs=findings.candidate_pairs, contradictions=len(findings.contradictions),
             corroborations=len(findings.corroborations), single_source=len(findings.single_source),
             entities=len(alignment.entities), questions=len(alignment.questions),

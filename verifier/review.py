@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from pydantic import BaseModel
 
 from . import timing
 from .models import AsOf, Frame
-from .store import Store
+from .store import FindingRecord, Store, StoredClaim, StoredDecision
 from .terminal import printable, printable_json
 from .text import paragraphs
 
@@ -112,16 +111,15 @@ def list_batches(home: Path | None = None) -> list[BatchSummary]:
         rows = store.batches()
     finally:
         store.close()
-    return [BatchSummary(id=r["id"], created=r["created"], backend=r["backend"], inputs=json.loads(r["inputs"]))
-            for r in reversed(rows)]
+    return [BatchSummary(id=r.id, created=r.created, backend=r.backend, inputs=r.inputs) for r in reversed(rows)]
 
 
 def resolve_batch(store: Store, batch_id: str | None) -> str:
     """The batch asked for, or the latest; a clear error when there is none."""
-    row = store.batch(batch_id)
-    if row is None:
+    found = store.batch(batch_id)
+    if found is None:
         raise ReviewError(f"no batch {batch_id!r}" if batch_id else "no batch yet: run `verifier run PATH` first")
-    return str(row["id"])
+    return found.id
 
 
 def list_flags(
@@ -131,8 +129,8 @@ def list_flags(
     store = _open(home)
     try:
         rows = _queue_rows(store, resolve_batch(store, batch))
-        history = store.decisions([row["id"] for row, _ in rows])
-        flags = [_summary(store, row, stale, history[row["id"]]) for row, stale in rows]
+        history = store.decisions([row.id for row, _ in rows])
+        flags = [_summary(store, row, stale, history[row.id]) for row, stale in rows]
     finally:
         store.close()
     return [f for f in flags
@@ -157,39 +155,39 @@ def list_explained(home: Path | None = None, batch: str | None = None) -> list[E
         batch_id = resolve_batch(store, batch)
         out = []
         for row in store.explained(batch_id):
-            claims = store.claims(batch_id, json.loads(row["claim_ids"]))
+            claims = store.claims(batch_id, row.claim_ids)
             out.append(ExplainedSummary(
-                id=row["id"], question=row["question"], values=[c["value"] for c in claims],
-                documents=[c["document_id"] for c in claims], frames=[describe_frame(c["frame"]) for c in claims],
-                reason=row["reason"],
+                id=row.id, question=row.question, values=[c.value for c in claims],
+                documents=[c.document_id for c in claims], frames=[describe_frame(c.frame) for c in claims],
+                reason=row.reason,
             ))
     finally:
         store.close()
     return out
 
 
-def _queue_rows(store: Store, batch_id: str) -> list[tuple[sqlite3.Row, bool]]:
-    """A batch's flags, then those only earlier runs of the same inputs found: (row, stale)."""
+def _queue_rows(store: Store, batch_id: str) -> list[tuple[FindingRecord, bool]]:
+    """A batch's flags, then those only earlier runs of the same inputs found: (flag, stale)."""
     rows = [(row, False) for row in store.contradictions(batch_id)]
-    seen = {row["id"] for row, _ in rows}
+    seen = {row.id for row, _ in rows}
     for row in store.earlier_contradictions(batch_id):
-        if row["id"] not in seen:
-            seen.add(row["id"])
+        if row.id not in seen:
+            seen.add(row.id)
             rows.append((row, True))
     return rows
 
 
-def _summary(store: Store, row: sqlite3.Row, stale: bool, history: list[sqlite3.Row]) -> FlagSummary:
-    claims = store.claims(row["batch_id"], json.loads(row["claim_ids"]))
-    latest: Decision | None = history[-1]["decision"] if history else None
-    status: Status = "stale" if stale else (latest or "open")
-    question = store.question(row["batch_id"], row["question_id"])
+def _summary(store: Store, row: FindingRecord, stale: bool, history: list[StoredDecision]) -> FlagSummary:
+    claims = store.claims(row.batch_id, row.claim_ids)
+    latest = history[-1].decision if history else None
+    status: Status = "stale" if stale else (latest or "open")  # type: ignore[assignment]
+    question = store.question(row.batch_id, row.question_id)
     return FlagSummary(
-        id=row["id"], batch=row["batch_id"], status=status, decision=latest, severity=row["severity"] or "",
-        kind=row["kind"] or "", subject=claims[0]["subject"] if claims else "",
-        attribute=claims[0]["attribute"] if claims else "", values=[c["value"] for c in claims],
-        documents=[c["document_id"] for c in claims], rationale=row["rationale"],
-        question=question["text"] if question else "",
+        id=row.id, batch=row.batch_id, status=status, decision=latest, severity=row.severity,  # type: ignore[arg-type]
+        kind=row.kind, subject=claims[0].subject if claims else "",
+        attribute=claims[0].attribute if claims else "", values=[c.value for c in claims],
+        documents=[c.document_id for c in claims], rationale=row.rationale,
+        question=question.text if question else "",
     )
 
 
@@ -200,41 +198,40 @@ def show_flag(flag_id: str, home: Path | None = None, batch: str | None = None) 
         batch_row = store.batch(batch)
         if batch is not None and batch_row is None:
             raise ReviewError(f"no batch {batch!r}")  # not a flag of no batch, falsely "stale"
-        queue = _queue_rows(store, str(batch_row["id"])) if batch_row is not None else []
-        row, stale = next(((r, s) for r, s in queue if r["id"] == flag_id), (store.finding(flag_id), True))
+        queue = _queue_rows(store, batch_row.id) if batch_row is not None else []
+        row, stale = next(((r, s) for r, s in queue if r.id == flag_id), (store.finding(flag_id), True))
         if row is None:
             raise ReviewError(f"no flag {flag_id!r}")
         history = store.decisions([flag_id])[flag_id]
         summary = _summary(store, row, stale, history)
-        claims = [_side(c) for c in store.claims(row["batch_id"], json.loads(row["claim_ids"]))]
+        claims = [_side(c) for c in store.claims(row.batch_id, row.claim_ids)]
     finally:
         store.close()
-    records = [DecisionRecord(**{k: h[k] for k in ("id", "decision", "note", "reviewer", "decided_at")})
-               for h in history]
+    records = [DecisionRecord(id=h.id, decision=h.decision, note=h.note, reviewer=h.reviewer,  # type: ignore[arg-type]
+                              decided_at=h.decided_at) for h in history]
     return FlagDetail(**summary.model_dump(), claims=claims, history=records)
 
 
-def _side(row: sqlite3.Row) -> ClaimSide:
-    before, after = context(row["document_text"], row["start"], row["end"])
+def _side(claim: StoredClaim) -> ClaimSide:
+    before, after = context(claim.document_text, claim.start, claim.end)
     return ClaimSide(
-        document=row["document_id"], title=row["title"], path=row["path"], subject=row["subject"],
-        attribute=row["attribute"], value=row["value"], quote=row["quote"], start=row["start"], end=row["end"],
-        conditions=json.loads(row["conditions"]), asserted_by=row["asserted_by"], hedged=bool(row["hedged"]),
-        before=before, after=after, as_of=describe_as_of(row["as_of"]), frame=describe_frame(row["frame"]),
-        document_date=f"{row['document_date']} ({row['document_date_source']})" if row["document_date"] else "",
+        document=claim.document_id, title=claim.title, path=claim.path, subject=claim.subject,
+        attribute=claim.attribute, value=claim.value, quote=claim.quote, start=claim.start, end=claim.end,
+        conditions=claim.conditions, asserted_by=claim.asserted_by, hedged=claim.hedged,
+        before=before, after=after, as_of=describe_as_of(claim.as_of), frame=describe_frame(claim.frame),
+        document_date=f"{claim.document_date} ({claim.document_date_source})" if claim.document_date else "",
     )
 
 
-def describe_frame(raw: str | None) -> str:
+def describe_frame(frame: Frame | None) -> str:
     """A figure's frame in words ('final figure; per week'), or '' when it states none."""
-    return Frame.model_validate_json(raw).describe() if raw else ""
+    return frame.describe() if frame else ""
 
 
-def describe_as_of(raw: str | None) -> str:
+def describe_as_of(as_of: AsOf | None) -> str:
     """A claim's time in words: '2026-04-09 (the document's date)', '2026-04-01 to 2026-04-30'."""
-    if not raw:
+    if as_of is None:
         return ""
-    as_of = AsOf.model_validate_json(raw)
     span = timing.describe(as_of)
     return f"{span} (the document's date)" if as_of.source == "document" else f"{span} ({as_of.text})"
 

@@ -17,11 +17,12 @@ import json
 import os
 import re
 import secrets
-import sqlite3
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from dataclasses import replace as replaced
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -32,7 +33,7 @@ from . import pipeline
 from .ingest import SUPPORTED
 from .llm import LLMError, LLMSettings
 from .models import Usage
-from .store import Jobs, Store, StoreError, default_home
+from .store import JobRecord, Jobs, SliceCounts, Store, default_home, store_errors
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -97,6 +98,12 @@ class JobStatus(BaseModel):
     events_url: str
     report_url: str | None = None
     review_url: str | None = None
+    slices: dict[str, int] | None = Field(None, description="a batch run by workers: its slices done, running "
+                                                             "and waiting")
+
+
+LEASE_SECONDS = 30.0  # a job run in this process is held this long past its last heartbeat
+POLL_SECONDS = 0.5  # how often the server looks for progress that workers in other processes made
 
 
 _SAFE_NAME = re.compile(r"[^\w.\- ]+")
@@ -137,6 +144,11 @@ class BatchService:
         self._unsaved: dict[str, dict[str, object]] = {}  # job fields the store refused, to write later
         self._snapshot_lock = threading.Lock()
         self._started = False
+        self.workers = workers
+        self.worker_id = f"serve:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._stop = threading.Event()
+        self._fingerprints: dict[str, str] = {}
+        self._unclaimed: set[str] = set()  # jobs another process held when this one tried to run them
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -146,13 +158,45 @@ class BatchService:
             return []
         self._started = True
         with self._jobs() as jobs:
-            pending = [row["id"] for row in jobs.unfinished()]
+            pending = [row.id for row in jobs.unfinished()] if self.workers else []
         for job_id in pending:
             self._queue(job_id)
+        threading.Thread(target=self._watch, name="verifier-watch", daemon=True).start()
         return pending
+
+    def _watch(self) -> None:
+        """Renew the leases of the jobs this process runs, and wake the event streams of jobs that
+        workers in other processes moved (they cannot bump this process's versions)."""
+        renewed = 0.0
+        while not self._stop.wait(POLL_SECONDS):
+            try:
+                with self._jobs() as jobs:
+                    if time.monotonic() - renewed > LEASE_SECONDS / 3:
+                        jobs.renew(self.worker_id, LEASE_SECONDS)
+                        renewed = time.monotonic()
+                    self._bump_moved(jobs)
+                with self._lock:
+                    again, self._unclaimed = self._unclaimed, set()
+                for job_id in again:  # its holder may have died since: `_run` claims it once its lease lapsed
+                    self._pool.submit(self._run, job_id)
+            except store_errors():  # a store that fails is said by the routes; the watch goes on
+                continue
+
+    def _bump_moved(self, jobs: Jobs) -> None:
+        unfinished = jobs.unfinished()
+        counts = jobs.slice_counts([j.id for j in unfinished])
+        for job in unfinished:
+            fingerprint = f"{job.status}|{job.progress}|{counts.get(job.id)}"
+            if self._fingerprints.get(job.id) != fingerprint:
+                self._fingerprints[job.id] = fingerprint
+                self.changes.bump(job.id)
+        for gone in set(self._fingerprints) - {j.id for j in unfinished}:  # ended elsewhere: one last wake
+            del self._fingerprints[gone]
+            self.changes.bump(gone)
 
     def close(self) -> None:
         """Stop taking work; running jobs are told to stop and stay resumable."""
+        self._stop.set()
         for event in self._cancel.values():
             event.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -243,8 +287,11 @@ class BatchService:
             raise Refused(413, f"{total:,} bytes in all; at most {limits.max_batch_bytes:,} per batch")
 
     def _store_upload(self, upload: Upload) -> str:
-        """uploads/<sha256>/<name>: the folder by content, the leaf a cleaned copy of the client's name."""
+        """uploads/<sha256>/<name>: the folder by content, the leaf a cleaned copy of the client's name.
+        The bytes are kept in the database too, where a worker on another machine reads them."""
         digest = hashlib.sha256(upload.data).hexdigest()
+        with self._jobs() as jobs:
+            jobs.keep_upload(digest, upload.data)
         folder = self.home / "uploads" / digest
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / safe_name(upload.name)
@@ -271,9 +318,10 @@ class BatchService:
         self._flush()
         with self._jobs() as jobs:
             row = jobs.get(job_id)
+            slices = jobs.slice_counts([job_id]).get(job_id)
         if row is None:
             raise KeyError(job_id)
-        return self._status_of(row)
+        return self._status_of(row, slices)
 
     def snapshot(self, job_id: str) -> tuple[int, JobStatus]:
         """The job's status and the version of it: every event stream of a job shares one store read
@@ -288,13 +336,24 @@ class BatchService:
     def all(self) -> list[JobStatus]:
         self._flush()
         with self._jobs() as jobs:
-            return [self._status_of(row) for row in jobs.all()]
+            rows = jobs.all()
+            slices = jobs.slice_counts([row.id for row in rows])
+        return [self._status_of(row, slices.get(row.id)) for row in rows]
 
     def report_path(self, job_id: str, name: Literal["report.json", "report.md"]) -> Path | None:
         """The finished job's report file (None while it runs); KeyError when there is no such job."""
         status = self.status(job_id)
         path = self._out_dir(job_id) / name
-        return path if status.status == "done" and path.exists() else None
+        if status.status != "done":
+            return None
+        if not path.exists():  # finished by a worker in another process, maybe on another machine
+            with self._jobs() as jobs:
+                body = jobs.report(job_id, name)
+            if body is None:
+                return None
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body, encoding="utf-8")
+        return path
 
     def public_report(self, job_id: str, name: Literal["report.json", "report.md"]) -> str | None:
         """The finished job's report as clients see it: each document named as it was submitted,
@@ -324,23 +383,26 @@ class BatchService:
                 text = text.replace(str(folder), shown)
         return text
 
-    def _status_of(self, stored: Any) -> JobStatus:
-        job_id = stored["id"]
+    def _status_of(self, stored: JobRecord, slices: SliceCounts | None = None) -> JobStatus:
+        job_id = stored.id
         with self._lock:  # what the store has not taken yet wins over what it holds
-            row = {**dict(zip(stored.keys(), stored, strict=True)), **self._unsaved.get(job_id, {})}
-            progress = self._live.get(job_id) or json.loads(stored["progress"] or "{}")
-        options = json.loads(row["options"])
-        done = row["status"] == "done"
+            row = replaced(stored, **self._unsaved.get(job_id, {}))  # type: ignore[arg-type]
+            progress = dict(self._live.get(job_id) or stored.progress)
+        if slices is not None and row.status not in FINISHED:  # run in slices by workers: counted from them
+            progress.update(done=slices.documents_done, total=slices.documents_total)
+        options = row.options
+        done = row.status == "done"
         return JobStatus(
-            id=job_id, status=row["status"], created=row["created"], finished=row["finished"], batch=row["batch_id"],
+            id=job_id, status=row.status, created=row.created, finished=row.finished, batch=row.batch_id,  # type: ignore[arg-type]
             documents=options.get("names", []),
             documents_done=progress.get("done", 0),
             documents_total=progress.get("total", len(options.get("names", []))),
             calls=progress.get("calls", 0), tokens=progress.get("tokens", 0), cost_usd=progress.get("cost_usd") or 0.0,
             eta_seconds=progress.get("eta_seconds"), contradictions=progress.get("contradictions"),
-            error=row["error"], url=f"/api/batches/{job_id}", events_url=f"/api/batches/{job_id}/events",
+            error=row.error, url=f"/api/batches/{job_id}", events_url=f"/api/batches/{job_id}/events",
             report_url=f"/api/batches/{job_id}/report" if done else None,
-            review_url=f"/?batch={row['batch_id']}&status=all" if done and row["batch_id"] else None,
+            review_url=f"/?batch={row.batch_id}&status=all" if done and row.batch_id else None,
+            slices={"done": slices.done, "running": slices.running, "waiting": slices.waiting} if slices else None,
         )
 
     # --- cancelling -----------------------------------------------------------------------------
@@ -357,7 +419,10 @@ class BatchService:
         if status.status in FINISHED:
             return status
         self._cancel.setdefault(job_id, threading.Event()).set()
-        if not self.working(job_id):
+        with self._jobs() as jobs:
+            jobs.request_cancel(job_id)  # a worker in another process stops at its next heartbeat
+            elsewhere = jobs.held_elsewhere(job_id, self.worker_id)
+        if not self.working(job_id) and not elsewhere:
             self._finish(job_id, "cancelled")
         return self.status(job_id)
 
@@ -370,8 +435,10 @@ class BatchService:
     # --- running --------------------------------------------------------------------------------
 
     def _queue(self, job_id: str) -> None:
+        """Run the job in this process's pool; with no pool (`--workers 0`) `verifier worker`s take it."""
         self._cancel.setdefault(job_id, threading.Event())
-        self._pool.submit(self._run, job_id)
+        if self.workers:
+            self._pool.submit(self._run, job_id)
 
     def _run(self, job_id: str) -> None:
         """Run one job; whatever happens, it ends done, failed or cancelled, with one line for a failure."""
@@ -389,13 +456,18 @@ class BatchService:
         cancel = self._cancel[job_id]
         with self._jobs() as jobs:
             row = jobs.get(job_id)
-        if row is None or row["status"] in FINISHED or cancel.is_set():
-            return
+            if row is None or row.status in FINISHED or cancel.is_set():
+                return
+            if not jobs.claim(job_id, self.worker_id, LEASE_SECONDS):
+                if row.stage == "whole":  # held by a process that may die: asked again by the watch
+                    with self._lock:
+                        self._unclaimed.add(job_id)
+                return
         self._set(job_id, status="running")
-        options = SubmitOptions.model_validate({k: v for k, v in json.loads(row["options"]).items() if k != "names"})
+        options = SubmitOptions.model_validate({k: v for k, v in row.options.items() if k != "names"})
         tracker = _Tracker(self, job_id)
         try:
-            result = pipeline.run_batch(self._run_options(json.loads(row["paths"]), options, job_id, tracker, cancel))
+            result = pipeline.run_batch(self._run_options(row.paths, options, job_id, tracker, cancel))
         except pipeline.Cancelled as exc:
             self._finish(job_id, "cancelled", batch_id=exc.batch_id)
         except Exception as exc:  # a worker must never die silently: the job says what happened
@@ -477,21 +549,21 @@ class BatchService:
         return _JobsSession(self.home)
 
 
-STORE_ERRORS = (StoreError, sqlite3.Error, OSError)
+STORE_ERRORS = store_errors()
 
 
 def _reason(exc: Exception) -> str:
     """What ended a job, in one line: the store's failure said as such, known errors as they are."""
-    if isinstance(exc, StoreError | sqlite3.Error):
+    if isinstance(exc, STORE_ERRORS) and not isinstance(exc, OSError):
         return f"the store cannot be used: {exc}; the job can be submitted again once it can"
     if isinstance(exc, LLMError | pipeline.RunError | ValueError | OSError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
-def _names(row: Any) -> dict[str, str]:
+def _names(row: JobRecord) -> dict[str, str]:
     """A job's stored paths -> the names its documents were submitted under."""
-    return dict(zip(json.loads(row["paths"]), json.loads(row["options"]).get("names", []), strict=False))
+    return dict(zip(row.paths, row.options.get("names", []), strict=False))
 
 
 class Changes:
@@ -549,6 +621,8 @@ class _JobsSession:
     def __enter__(self) -> Jobs:
         self.store = Store.open(self.home)
         return Jobs(self.store)
+
+
 
     def __exit__(self, *exc: object) -> None:
         if self.store is not None:

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 Behaviour = str  # "ok", "500", "429", "hang", "drop", "invalid_json", "schema", "empty_choices", "length",
@@ -273,3 +279,112 @@ def default_answer(body: dict[str, Any]) -> dict[str, Any]:
             "quote": sentence.rstrip(".!?"),
         })
     return {"claims": claims}
+
+
+# --- a PostgreSQL server of its own, for tests, benchmarks and CI ---------------------------------------
+
+PG_USER, PG_PASSWORD = "verifier", "verifier"
+
+
+def pg_bin() -> Path | None:
+    """The folder of PostgreSQL's server programs (initdb, pg_ctl): on the PATH, else Debian's place."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    return candidates[0].parent if candidates else None
+
+
+@dataclass
+class PostgresServer:
+    """A throwaway PostgreSQL server on loopback: `initdb` and `pg_ctl` in a temporary folder, run as
+    the unprivileged `postgres` user when this process is root (the server refuses to run as root).
+    Passwords are checked on TCP (scram-sha-256), so a wrong one is refused as in production."""
+
+    port: int = 0
+    folder: Path | None = None
+    _user: str | None = None
+
+    def start(self) -> PostgresServer:
+        binaries = pg_bin()
+        if binaries is None:
+            raise RuntimeError("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+        self.bin = binaries
+        self.folder = Path(tempfile.mkdtemp(prefix="verifier-pg-"))
+        self._user = "postgres" if os.geteuid() == 0 else None
+        if not self.port:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                self.port = s.getsockname()[1]
+        password = self.folder / "password"
+        password.write_text(PG_PASSWORD + "\n")
+        if self._user:
+            shutil.chown(self.folder, self._user)
+            shutil.chown(password, self._user)
+        self._run("initdb", "-D", str(self.folder / "data"), "-U", PG_USER, f"--pwfile={password}",
+                  "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8")
+        self.pg_ctl("start", "-w", "-t", "60")
+        return self
+
+    def pg_ctl(self, action: str, *extra: str) -> None:
+        """start, stop (fast), restart: the server's own control program."""
+        assert self.folder is not None
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        if action == "start" or action == "restart":
+            self._run("pg_ctl", action, "-D", str(self.folder / "data"), "-l", str(self.folder / "log"),
+                      "-o", options, *extra)
+        else:
+            self._run("pg_ctl", action, "-D", str(self.folder / "data"), "-m", "fast", *extra)
+
+    def url(self, database: str = "postgres", password: str = PG_PASSWORD) -> str:
+        return f"postgresql://{PG_USER}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; its URL."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        if self.folder is None:
+            return
+        try:
+            self.pg_ctl("stop", "-w")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def __enter__(self) -> PostgresServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self.bin / program), *args]
+        if self._user:
+            command = ["runuser", "-u", self._user, "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120, cwd=self.folder)
+
+
+def main() -> None:
+    """`python -m verifier.testing postgres`: start a throwaway server, print its URL, stop it on a line
+    read from standard input (or its end). For benchmarks and manual trials."""
+    server = PostgresServer().start()
+    try:
+        print(server.url(), flush=True)
+        sys.stdin.readline()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

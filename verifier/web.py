@@ -8,7 +8,6 @@ appended, so two reviewers deciding the same flag at once both land in the histo
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +21,7 @@ from pydantic import BaseModel
 from . import guard, review
 from .api_batches import add_batch_routes
 from .service import BatchService
-from .store import StoreError
+from .store import store_errors
 from .terminal import printable
 
 
@@ -116,8 +115,9 @@ def create_app(
     settings = guard.GuardSettings(token=token or None, allowed_hosts=guard.allowed_names(host, allowed_hosts),
                                    max_body_bytes=body_limit(max_note_chars), body_limits=limits)
     app.add_middleware(guard.Guard, settings=settings)
-    app.add_exception_handler(StoreError, _store_unavailable)
-    app.add_exception_handler(sqlite3.DatabaseError, _store_unavailable)
+    for error in store_errors():
+        if error is not OSError:  # an OSError is not the store's unless the store says so
+            app.add_exception_handler(error, _store_unavailable)
     if service is not None:
         add_batch_routes(app, service, TEMPLATES)
 
