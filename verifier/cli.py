@@ -12,18 +12,19 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from . import __version__, evaluate, pipeline, progress, review
 from .budget import BudgetError
+from .database import ENV_VAR, DatabaseError, is_postgresql
 from .files import read_text
 from .ingest import IngestError
 from .llm import LLMError, endpoint_configured, settings_from_env
 from .locks import BatchBusy
 from .report import OutputError, write_schemas
-from .store import Store, StoreError
+from .store import Jobs, Store, StoreError, WorkQueue
 from .terminal import printable, printable_json
 
 RULES_NOTICE = (
@@ -49,6 +50,25 @@ def _warn(message: str) -> None:
 def _echo(text: str) -> None:
     """Echo text that comes from documents or file names, escaped for the terminal."""
     click.echo(printable(text))
+
+
+def _use_database(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """`--database URL` stands for VERIFIER_DATABASE_URL in this process (and the processes it starts)."""
+    if value:
+        if not (is_postgresql(value) or value.startswith("sqlite:///")):
+            raise click.BadParameter("use postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME or sqlite:///FILE")
+        os.environ[ENV_VAR] = value
+
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def database_option(command: F) -> F:
+    """The database every command that reads or writes the store can be pointed at."""
+    option = click.option("--database", metavar="URL", expose_value=False, is_eager=True, callback=_use_database,
+                          help="postgresql://… to share batches, jobs and answers with workers on other machines "
+                               "(default: $VERIFIER_DATABASE_URL, else SQLite under $VERIFIER_HOME).")
+    return option(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -94,6 +114,7 @@ def cli() -> None:
 @click.option("--wait", is_flag=True,
               help="If another process is running the same batch, wait for it instead of refusing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@database_option
 def run(
     paths: tuple[str, ...], out_dir: Path, backend: str | None, aligner: str | None, embed_model: str | None,
     model: str | None, base_url: str | None,
@@ -163,6 +184,7 @@ def eval_command(gold_path: Path, report_path: Path, as_json: bool) -> None:
 @click.option("--status", type=click.Choice(["all", *review.STATUSES]), default="all", show_default=True)
 @click.option("--severity", type=click.Choice(["major", "minor"]), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@database_option
 def flags(batch: str | None, status: str, severity: str | None, as_json: bool) -> None:
     """List a batch's flagged contradictions with their review status."""
     found = _review(lambda: review.list_flags(None, batch, status, severity))
@@ -182,6 +204,7 @@ def flags(batch: str | None, status: str, severity: str | None, as_json: bool) -
 @cli.command()
 @click.argument("flag_id")
 @click.option("--batch", default=None, help="Batch id (default: the latest).")
+@database_option
 def show(flag_id: str, batch: str | None) -> None:
     """Show a flag: both quotes in their passages, conditions, sources, rationale and decisions."""
     detail = _review(lambda: review.show_flag(flag_id, None, batch))
@@ -213,6 +236,7 @@ def show(flag_id: str, batch: str | None) -> None:
 @click.argument("decision", type=click.Choice(["confirmed", "dismissed", "needs-info"]))
 @click.option("--note", default="", help="Why; shown in the history and exports.")
 @click.option("--reviewer", default=lambda: os.environ.get("USER", ""), help="Who decides (default: $USER).")
+@database_option
 def decide(flag_id: str, decision: str, note: str, reviewer: str) -> None:
     """Record a decision on a flag; the latest decision is its status."""
     record = _review(lambda: review.decide(flag_id, decision, note, reviewer))  # type: ignore[arg-type]
@@ -225,6 +249,7 @@ def decide(flag_id: str, decision: str, note: str, reviewer: str) -> None:
               help="csv or jsonl of every flag; claimreview: schema.org JSON-LD of confirmed flags.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: standard output).")
+@database_option
 def export_command(batch: str | None, fmt: str, out_file: Path | None) -> None:
     """Export a batch's flags and decisions."""
     text = _review(lambda: review.export(None, batch, fmt))
@@ -250,8 +275,9 @@ def export_command(batch: str | None, fmt: str, out_file: Path | None) -> None:
               help="Also answer requests whose Host is NAME (repeatable); loopback names and --host always.")
 @click.option("--max-note-chars", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Longest note a decision may carry.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Batches run at once; the rest wait their turn.")
+@click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
+              help="Batches run at once in this process; the rest wait their turn. 0: none, the server is the API "
+                   "and review pages in front of `verifier worker` processes.")
 @click.option("--model", default=None, help="The server's model (default: $VERIFIER_MODEL or gpt-4o-mini).")
 @click.option("--base-url", default=None, help="The server's OpenAI-compatible endpoint (default: $OPENAI_BASE_URL).")
 @click.option("--allow-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
@@ -267,6 +293,7 @@ def export_command(batch: str | None, fmt: str, out_file: Path | None) -> None:
               help="Event streams open at once in all; more are refused with 429.")
 @click.option("--max-streams-per-client", type=click.IntRange(1), default=128, show_default=True,
               help="Event streams open at once from one client address; more are refused with 429.")
+@database_option
 def serve(host: str, port: int, token: str | None, token_file: Path | None, allowed_hosts: tuple[str, ...],
           max_note_chars: int, workers: int, model: str | None, base_url: str | None, allow_root: Path | None,
           allow_client_endpoints: bool, max_files: int, max_file_mb: float, max_batch_mb: float, max_streams: int,
@@ -347,8 +374,69 @@ def _review(action: Callable[[], T]) -> T:
     """Run a review action, turning a missing batch or flag, or an unusable database, into a one-line error."""
     try:
         return action()
-    except (review.ReviewError, StoreError) as exc:
+    except (review.ReviewError, StoreError, DatabaseError) as exc:
         raise UserError(str(exc)) from exc
+
+
+@cli.command()
+@database_option
+@click.option("--model", default=None, help="The model (default: $VERIFIER_MODEL or gpt-4o-mini).")
+@click.option("--base-url", default=None, help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL).")
+@click.option("--slice-size", type=click.IntRange(1, 100_000), default=50, show_default=True,
+              help="Documents taken at once from a batch, so that several workers share a large one.")
+@click.option("--lease-seconds", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
+              help="How long what a worker holds stays its own without a heartbeat (one every third of it).")
+@click.option("--exit-when-idle", is_flag=True, help="Stop once no batch is queued or running.")
+def worker(model: str | None, base_url: str | None, slice_size: int, lease_seconds: float,
+           exit_when_idle: bool) -> None:
+    """Run batches submitted over HTTP, with other workers on this or other machines that reach the same
+    database: whole jobs, and slices of large batches, each held with a lease renewed by a heartbeat."""
+    from .workers import WorkerOptions, run_worker
+
+    settings = settings_from_env(model=model, base_url=base_url) if endpoint_configured(base_url) else None
+    options = WorkerOptions(llm=settings, slice_size=slice_size, lease_seconds=lease_seconds,
+                            exit_when_idle=exit_when_idle, log=_warn)
+    _review(lambda: run_worker(options))
+
+
+@cli.command()
+@database_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def status(as_json: bool) -> None:
+    """Show each worker (host, pid, what it holds, last heartbeat) and each unfinished batch's slices."""
+    def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        store = Store.open()
+        try:
+            workers = [vars(w) for w in WorkQueue(store).workers()]
+            jobs = Jobs(store)
+            rows = jobs.unfinished()
+            slices = jobs.slice_counts([j.id for j in rows])
+            batches = [{"job": j.id, "status": j.status, "stage": j.stage, "batch": j.batch_id,
+                        "slices": vars(slices[j.id]) if j.id in slices else None} for j in rows]
+        finally:
+            store.close()
+        return workers, batches
+
+    workers, batches = _review(read)
+    if as_json:
+        click.echo(json.dumps({"workers": workers, "batches": batches}, indent=2))
+        return
+    click.echo(f"{'worker':34} {'host':16} {'pid':>7} {'state':11} {'job / slice':28} last heartbeat")
+    for w in workers:
+        holds = f"{w['job_id']} / {w['slice']}" if w["job_id"] and w["slice"] is not None else str(w["job_id"] or "-")
+        _echo(f"{w['id']!s:34} {w['host']!s:16} {w['pid']!s:>7} {w['state']!s:11} {holds:28} "
+              f"{w['seconds_since_heartbeat']} s ago")
+    if not workers:
+        click.echo("no worker has started")
+    click.echo("")
+    click.echo(f"{'batch job':24} {'status':9} {'stage':8} slices done / running / waiting, documents")
+    for b in batches:
+        c = b["slices"]
+        counts = (f"{c['done']} / {c['running']} / {c['waiting']}, {c['documents_done']}/{c['documents_total']}"
+                  if c else "not in slices")
+        _echo(f"{b['job']!s:24} {b['status']!s:9} {b['stage']!s:8} {counts}")
+    if not batches:
+        click.echo("no batch is queued or running")
 
 
 @cli.command()

@@ -133,7 +133,7 @@ class BatchService:
         self.limits = limits or Limits()
         self.allow_root = allow_root.resolve() if allow_root else None
         self.allow_client_endpoints = allow_client_endpoints
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verifier-batch")
+        self._pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="verifier-batch")
         self._cancel: dict[str, threading.Event] = {}
         self._live: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()

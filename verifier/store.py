@@ -17,6 +17,7 @@ import os
 import socket
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -892,11 +893,16 @@ class SharedAnswers:
     temperature, seed): with PostgreSQL every worker on every machine finds an answer any of them was
     given, so no answered call is paid for twice. Its own connection, shared by the call threads."""
 
-    def __init__(self, url: str, warn: Callable[[str], None] | None = None) -> None:
-        try:
-            self.store = Store.open(url=url, warn=warn)
-        except StoreError as exc:
-            raise DatabaseError(str(exc)) from exc
+    def __init__(self, url: str, warn: Callable[[str], None] | None = None, patience: float = 60.0) -> None:
+        started = time.monotonic()
+        while True:  # opened while the server restarts (a worker's next slice): wait for it, a while
+            try:
+                self.store = Store.open(url=url, warn=warn)
+                return
+            except StoreError as exc:
+                if time.monotonic() - started > patience:
+                    raise DatabaseError(str(exc)) from exc
+            time.sleep(1.0)
 
     def get(self, key: str, default: str | None = None) -> str | None:
         found = self.store.answer(key)
@@ -1042,6 +1048,11 @@ class WorkQueue:
 
         return self.db.atomic(work)
 
+    def _holds(self, worker_id: str, job_id: str, slice_n: int | None, state: str) -> None:
+        """What a worker took, shown at once (`verifier status`), not at its next heartbeat."""
+        self.db.execute("UPDATE workers SET job_id = ?, slice = ?, state = ? WHERE id = ?",
+                        (job_id, slice_n, state, worker_id))
+
     def cancel_requested(self, job_id: str) -> bool:
         row = self.db.one("SELECT cancel_requested, status FROM jobs WHERE id = ?", (job_id,))
         return row is None or bool(row["cancel_requested"]) or row["status"] == "cancelled"
@@ -1075,6 +1086,7 @@ class WorkQueue:
             step = "finish" if job.stage in ("slices", "finish") else "prepare"
             self.db.execute("UPDATE jobs SET worker_id = ?, lease_until = {now} + ?, stage = ?, status = 'running'"
                             " WHERE id = ?", (worker_id, lease_seconds, step, job.id))
+            self._holds(worker_id, job.id, None, "preparing" if step == "prepare" else "finishing")
             return job, step
 
         return self.db.atomic(work, immediate=True)
@@ -1138,6 +1150,7 @@ class WorkQueue:
                 return None
             self.db.execute("UPDATE slices SET status = 'running', worker_id = ?, lease_until = {now} + ?"
                             " WHERE job_id = ? AND n = ?", (worker_id, lease_seconds, row["job_id"], row["n"]))
+            self._holds(worker_id, row["job_id"], row["n"], "extracting")
             job = self.db.one("SELECT * FROM jobs WHERE id = ?", (row["job_id"],))
             assert job is not None
             return JobRecord.of(job), int(row["n"]), int(row["first_document"]), int(row["last_document"])

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -55,6 +56,7 @@ class FakeEndpoint:
     embedding_dims: int = 768
     keep_bodies: bool = True
     bodies: list[dict[str, Any]] = field(default_factory=list)
+    answered: list[dict[str, Any]] = field(default_factory=list)  # bodies answered to a client still there
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -101,7 +103,13 @@ class FakeEndpoint:
                 behaviour = endpoint._next(body)
                 if endpoint.latency:
                     time.sleep(endpoint.latency)
+                if _peer_gone(self.connection):  # the client died waiting (SIGKILL): nobody to answer
+                    self.close_connection = True
+                    return
                 endpoint._serve(self, behaviour, body)
+                if endpoint.keep_bodies and "messages" in body:
+                    with endpoint._lock:
+                        endpoint.answered.append(body)
 
             def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
@@ -214,6 +222,21 @@ class FakeEndpoint:
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens},
         }
+
+
+def _peer_gone(connection: socket.socket) -> bool:
+    """Whether the client closed its end (a killed process's sockets are closed by the kernel)."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+def repeated_answers(bodies: list[dict[str, Any]]) -> list[str]:
+    """The requests (by their messages) answered more than once: each is a call paid for twice."""
+    seen = Counter(json.dumps(b.get("messages"), sort_keys=True) for b in bodies)
+    return [messages for messages, n in seen.items() if n > 1]
 
 
 def passage_of(body: dict[str, Any]) -> str:

@@ -1,0 +1,238 @@
+"""Worker processes on PostgreSQL: `serve --workers 0` takes a batch over HTTP, three `verifier worker`s
+(each with its own data folder, as on three machines) share it in slices. One is SIGKILLed mid-slice,
+or the database is restarted mid-batch: the batch finishes, its report is the one a single process
+writes, no row is stored twice and the endpoint answered no request twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import POSTGRES_REQUIRED, free_port
+from verifier.store import Jobs, Store, WorkQueue
+from verifier.testing import FakeEndpoint, PostgresServer, pg_bin, repeated_answers
+
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+DOCUMENTS = 24
+SLICE = 4
+
+
+def _documents(folder: Path) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """Documents whose figures disagree across pairs, so the report has flags to compare."""
+    folder.mkdir()
+    for n in range(DOCUMENTS):
+        company = f"Acme{n // 2}"
+        (folder / f"doc{n:02d}.txt").write_text(
+            f"Report {n}\n{company} reported revenue of ${n % 2 + 1}.5 billion.\n"
+            f"{company} is headquartered in {'Oslo' if n % 3 else 'Bergen'}.\n")
+    return [("files", (p.name, p.read_bytes(), "text/plain")) for p in sorted(folder.iterdir())]
+
+
+def _env(home: Path, database: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "VERIFIER_"))}
+    return {**env, "VERIFIER_HOME": str(home), "VERIFIER_DATABASE_URL": database, "OPENAI_API_KEY": "sk-test",
+            "PYTHONUNBUFFERED": "1"}
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "verifier.cli", *args]
+
+
+def _wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def _findings(report: dict[str, Any]) -> dict[str, Any]:
+    """What a reviewer reads in a report: everything but the batch's id, time, paths and usage."""
+    return {
+        "claims": sorted((c["id"], c["value"], c["quote"]) for c in report["claims"]),
+        "contradictions": sorted((f["id"], f["rationale"], tuple(c["id"] for c in f["claims"]))
+                                 for f in report["contradictions"]),
+        "corroborations": sorted(f["id"] for f in report["corroborations"]),
+        "entities": sorted((e["id"], e["name"]) for e in report["entities"]),
+        "questions": sorted((q["id"], q["text"], tuple(q["claims"])) for q in report["questions"]),
+        "explained": sorted(e["id"] for e in report["explained"]),
+        "timelines": len(report["timelines"]),
+        "documents": [d["id"] for d in report["documents"]],
+        "failures": report["failures"],
+    }
+
+
+def _single_process_report(folder: Path, tmp_path: Path) -> dict[str, Any]:
+    """The same documents through `verifier run`, in one process on the embedded database."""
+    with FakeEndpoint() as endpoint:
+        env = _env(tmp_path / "single", "")
+        del env["VERIFIER_DATABASE_URL"]
+        ran = subprocess.run(_cli("run", str(folder), "--base-url", endpoint.url, "--model", "fake", "--out",
+                                  str(tmp_path / "single-out"), "--quiet"), env=env, capture_output=True, text=True,
+                             timeout=300)
+        assert ran.returncode == 0, ran.stderr
+    report: dict[str, Any] = json.loads((tmp_path / "single-out" / "report.json").read_text())
+    return report
+
+
+class Cluster:
+    """`serve --workers 0` and three workers, each with its own data folder, on one database."""
+
+    def __init__(self, tmp_path: Path, database: str, endpoint: FakeEndpoint, lease: float) -> None:
+        self.tmp_path, self.database, self.endpoint, self.lease = tmp_path, database, endpoint, lease
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.processes: list[subprocess.Popen[str]] = []
+        self.workers: list[subprocess.Popen[str]] = []
+
+    def start(self) -> Cluster:
+        server = subprocess.Popen(_cli("serve", "--workers", "0", "--port", str(self.port)),
+                                  env=_env(self.tmp_path / "server", self.database), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        self.processes.append(server)
+        _wait_for(self._answers, 60, "the server did not start")
+        for n in range(3):
+            log = (self.tmp_path / f"worker{n}.log").open("w")
+            worker = subprocess.Popen(
+                _cli("worker", "--base-url", self.endpoint.url, "--model", "fake", "--slice-size", str(SLICE),
+                     "--lease-seconds", str(self.lease)),
+                env=_env(self.tmp_path / f"worker{n}", self.database), stdout=subprocess.DEVNULL, stderr=log, text=True)
+            self.processes.append(worker)
+            self.workers.append(worker)
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.base}/api/batches", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def submit(self, files: list[Any]) -> str:
+        answer = httpx.post(f"{self.base}/api/batches", files=files, data={"backend": "llm", "concurrency": "2"},
+                            timeout=60)
+        assert answer.status_code == 202, answer.text
+        job_id: str = answer.json()["id"]
+        return job_id
+
+    def finished(self, job_id: str, seconds: float = 240) -> dict[str, Any]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            job: dict[str, Any] = httpx.get(f"{self.base}/api/batches/{job_id}", timeout=10).json()
+            if job["status"] in ("done", "failed", "cancelled"):
+                return job
+            time.sleep(0.2)
+        raise AssertionError(f"batch {job_id} did not finish: {self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join((self.tmp_path / f"worker{n}.log").read_text() for n in range(3))
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def database(postgres: Any) -> Iterator[str]:
+    name = f"w_{os.getpid()}_{time.monotonic_ns()}"
+    url: str = postgres.create_database(name)
+    yield url
+    postgres.drop_database(name)
+
+
+def _store(url: str) -> Store:
+    return Store.open(url=url)
+
+
+def _assert_same_batch(url: str, job_id: str, cluster: Cluster, reference: dict[str, Any]) -> None:
+    job = cluster.finished(job_id)
+    assert job["status"] == "done", (job, cluster.logs())
+    assert job["slices"] is None or job["documents_done"] == DOCUMENTS
+    report = httpx.get(f"{cluster.base}/api/batches/{job_id}/report", timeout=30).json()
+    assert report["contradictions"] and _findings(report) == _findings(reference)
+    assert repeated_answers(cluster.endpoint.answered) == []  # no answered call paid for twice
+    store = _store(url)
+    try:
+        stored = store.batch(job["batch"])
+        assert stored is not None and stored.status == "done"
+        claims, _, _ = store.batch_claims(job["batch"], [d["id"] for d in report["documents"]])
+        assert len(claims) == len({c.id for c in claims}) == len(report["claims"])  # nothing stored twice
+        assert len(store.done_documents(job["batch"])) == DOCUMENTS
+    finally:
+        store.close()
+
+
+def test_a_worker_killed_mid_slice_leaves_the_batch_to_the_others(tmp_path: Path, database: str) -> None:
+    files = _documents(tmp_path / "docs")
+    reference = _single_process_report(tmp_path / "docs", tmp_path)
+    with FakeEndpoint(latency=0.2) as endpoint:
+        cluster = Cluster(tmp_path, database, endpoint, lease=3.0).start()
+        try:
+            job_id = cluster.submit(files)
+            victim = _mid_slice_worker(database, job_id)
+            pid = int(victim.split(":")[-2])
+            os.kill(pid, signal.SIGKILL)
+            killed = next(w for w in cluster.workers if w.pid == pid)
+            killed.wait()
+            _assert_same_batch(database, job_id, cluster, reference)
+            assert sum(w.poll() is None for w in cluster.workers) == 2
+            store = _store(database)
+            workers = {w.id: w for w in WorkQueue(store).workers()}
+            store.close()
+            assert workers[victim].state != "stopped" and workers[victim].seconds_since_heartbeat > 3.0
+        finally:
+            cluster.stop()
+
+
+def _mid_slice_worker(url: str, job_id: str) -> str:
+    """A worker holding a slice of which it has committed some documents and not all: its id."""
+    store = _store(url)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            counts = Jobs(store).slice_counts([job_id]).get(job_id)
+            for w in WorkQueue(store).workers():
+                if w.job_id == job_id and w.slice is not None and counts is not None:
+                    done = store.db.one("SELECT done FROM slices WHERE job_id = ? AND n = ?", (job_id, w.slice))
+                    if done is not None and 0 < int(done["done"]) < SLICE:
+                        return w.id
+            time.sleep(0.02)
+    finally:
+        store.close()
+    raise AssertionError("no worker was seen mid-slice")
+
+
+@pytest.mark.skipif(pg_bin() is None and not POSTGRES_REQUIRED, reason="PostgreSQL's server programs are missing")
+def test_a_database_restart_mid_batch_costs_one_log_line_per_worker(tmp_path: Path) -> None:
+    files = _documents(tmp_path / "docs")
+    reference = _single_process_report(tmp_path / "docs", tmp_path)
+    with PostgresServer() as server, FakeEndpoint(latency=0.2) as endpoint:
+        url = server.create_database("restart")
+        cluster = Cluster(tmp_path, url, endpoint, lease=20.0).start()
+        try:
+            job_id = cluster.submit(files)
+            _mid_slice_worker(url, job_id)
+            server.pg_ctl("restart", "-w", "-m", "fast")
+            _assert_same_batch(url, job_id, cluster, reference)
+            assert all(w.poll() is None for w in cluster.workers), cluster.logs()  # every worker went on
+        finally:
+            cluster.stop()
+    for n in range(3):
+        lines = [line for line in (tmp_path / f"worker{n}.log").read_text().splitlines()
+                 if "lost the database connection" in line]
+        assert len(lines) <= 1, lines
+    assert "reconnected after" in cluster.logs()
