@@ -17,8 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import POSTGRES_REQUIRED, free_port
+from verifier.cli import cli
 from verifier.store import Jobs, Store, WorkQueue
 from verifier.testing import FakeEndpoint, PostgresServer, pg_bin, repeated_answers
 
@@ -176,7 +178,9 @@ def _assert_same_batch(url: str, job_id: str, cluster: Cluster, reference: dict[
         store.close()
 
 
-def test_a_worker_killed_mid_slice_leaves_the_batch_to_the_others(tmp_path: Path, database: str) -> None:
+def test_a_worker_killed_mid_slice_leaves_the_batch_to_the_others(tmp_path: Path, database: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VERIFIER_DATABASE_URL", database)
     files = _documents(tmp_path / "docs")
     reference = _single_process_report(tmp_path / "docs", tmp_path)
     with FakeEndpoint(latency=0.2) as endpoint:
@@ -184,6 +188,12 @@ def test_a_worker_killed_mid_slice_leaves_the_batch_to_the_others(tmp_path: Path
         try:
             job_id = cluster.submit(files)
             victim = _mid_slice_worker(database, job_id)
+            status = json.loads(CliRunner().invoke(cli, ["status", "--json"]).stdout)  # as an operator sees it
+            [batch] = [b for b in status["batches"] if b["job"] == job_id]
+            assert batch["slices"]["running"] >= 1 and batch["slices"]["documents_total"] == DOCUMENTS
+            shown = {w["id"]: w for w in status["workers"]}
+            assert shown[victim]["state"] == "extracting" and shown[victim]["slice"] is not None
+            assert {w["pid"] for w in shown.values()} == {w.pid for w in cluster.workers}
             pid = int(victim.split(":")[-2])
             os.kill(pid, signal.SIGKILL)
             killed = next(w for w in cluster.workers if w.pid == pid)
@@ -194,6 +204,9 @@ def test_a_worker_killed_mid_slice_leaves_the_batch_to_the_others(tmp_path: Path
             workers = {w.id: w for w in WorkQueue(store).workers()}
             store.close()
             assert workers[victim].state != "stopped" and workers[victim].seconds_since_heartbeat > 3.0
+            page = httpx.get(f"{cluster.base}/batches", timeout=30).text
+            assert "slices: 6 done, 0 running, 0 waiting" in " ".join(page.split())
+            assert all(f"<td>{w.pid}</td>" in page for w in cluster.workers)
         finally:
             cluster.stop()
 

@@ -167,8 +167,8 @@ def add_batch_routes(app: FastAPI, service: BatchService, templates: Any) -> Non
 
     @app.get("/batches", response_class=HTMLResponse, include_in_schema=False)
     def batches_page(request: Request) -> Response:
-        page: Response = templates.TemplateResponse(request, "batches.html",
-                                                    {"jobs": service.all(), "limits": service.limits})
+        page: Response = templates.TemplateResponse(request, "batches.html", {
+            "jobs": service.all(), "limits": service.limits, "workers": service.workers()})
         return page
 
     def _report(job_id: str, name: Any, media_type: str) -> Response:

@@ -33,7 +33,7 @@ from . import pipeline
 from .ingest import SUPPORTED
 from .llm import LLMError, LLMSettings
 from .models import Usage
-from .store import JobRecord, Jobs, SliceCounts, Store, default_home, store_errors
+from .store import JobRecord, Jobs, SliceCounts, Store, WorkerRecord, WorkQueue, default_home, store_errors
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -144,7 +144,7 @@ class BatchService:
         self._unsaved: dict[str, dict[str, object]] = {}  # job fields the store refused, to write later
         self._snapshot_lock = threading.Lock()
         self._started = False
-        self.workers = workers
+        self.threads = workers  # batches run at once in this process (0: none, `verifier worker`s run them)
         self.worker_id = f"serve:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._stop = threading.Event()
         self._fingerprints: dict[str, str] = {}
@@ -158,7 +158,7 @@ class BatchService:
             return []
         self._started = True
         with self._jobs() as jobs:
-            pending = [row.id for row in jobs.unfinished()] if self.workers else []
+            pending = [row.id for row in jobs.unfinished()] if self.threads else []
         for job_id in pending:
             self._queue(job_id)
         threading.Thread(target=self._watch, name="verifier-watch", daemon=True).start()
@@ -340,6 +340,11 @@ class BatchService:
             slices = jobs.slice_counts([row.id for row in rows])
         return [self._status_of(row, slices.get(row.id)) for row in rows]
 
+    def workers(self) -> list[WorkerRecord]:
+        """The `verifier worker` processes that have used this store, with what each holds."""
+        with self._jobs() as jobs:
+            return WorkQueue(jobs.store).workers()
+
     def report_path(self, job_id: str, name: Literal["report.json", "report.md"]) -> Path | None:
         """The finished job's report file (None while it runs); KeyError when there is no such job."""
         status = self.status(job_id)
@@ -437,7 +442,7 @@ class BatchService:
     def _queue(self, job_id: str) -> None:
         """Run the job in this process's pool; with no pool (`--workers 0`) `verifier worker`s take it."""
         self._cancel.setdefault(job_id, threading.Event())
-        if self.workers:
+        if self.threads:
             self._pool.submit(self._run, job_id)
 
     def _run(self, job_id: str) -> None:
