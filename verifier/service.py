@@ -259,6 +259,8 @@ class BatchService:
             raise Refused(403, "this server uses its own LLM endpoint (the operator can allow "
                                "--allow-client-endpoints)")
         backend = options.backend or ("llm" if self._has_endpoint() else "rules")
+        if not self.threads:
+            return  # run by `verifier worker`s, whose endpoint is their own
         if backend == "llm" and not (self._has_endpoint() or options.base_url):
             raise Refused(400, "the llm backend needs an endpoint and this server has none configured")
 

@@ -1048,7 +1048,7 @@ class WorkQueue:
 
         return self.db.atomic(work)
 
-    def _holds(self, worker_id: str, job_id: str, slice_n: int | None, state: str) -> None:
+    def holds(self, worker_id: str, job_id: str, slice_n: int | None, state: str) -> None:
         """What a worker took, shown at once (`verifier status`), not at its next heartbeat."""
         self.db.execute("UPDATE workers SET job_id = ?, slice = ?, state = ? WHERE id = ?",
                         (job_id, slice_n, state, worker_id))
@@ -1086,7 +1086,7 @@ class WorkQueue:
             step = "finish" if job.stage in ("slices", "finish") else "prepare"
             self.db.execute("UPDATE jobs SET worker_id = ?, lease_until = {now} + ?, stage = ?, status = 'running'"
                             " WHERE id = ?", (worker_id, lease_seconds, step, job.id))
-            self._holds(worker_id, job.id, None, "preparing" if step == "prepare" else "finishing")
+            self.holds(worker_id, job.id, None, "preparing" if step == "prepare" else "finishing")
             return job, step
 
         return self.db.atomic(work, immediate=True)
@@ -1150,7 +1150,7 @@ class WorkQueue:
                 return None
             self.db.execute("UPDATE slices SET status = 'running', worker_id = ?, lease_until = {now} + ?"
                             " WHERE job_id = ? AND n = ?", (worker_id, lease_seconds, row["job_id"], row["n"]))
-            self._holds(worker_id, row["job_id"], row["n"], "extracting")
+            self.holds(worker_id, row["job_id"], row["n"], "extracting")
             job = self.db.one("SELECT * FROM jobs WHERE id = ?", (row["job_id"],))
             assert job is not None
             return JobRecord.of(job), int(row["n"]), int(row["first_document"]), int(row["last_document"])

@@ -10,6 +10,7 @@ choices, a truncated output, a refusal or no content. It counts every request.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -54,10 +55,12 @@ class FakeEndpoint:
     requests: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     embedding_dims: int = 768
+    max_in_flight: int = 0  # requests served at once (0: no limit); the rest wait, as at a busy endpoint
     keep_bodies: bool = True
     bodies: list[dict[str, Any]] = field(default_factory=list)
     answered: list[dict[str, Any]] = field(default_factory=list)  # bodies answered to a client still there
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _limit: threading.BoundedSemaphore | None = None
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     port: int = 0
@@ -101,8 +104,9 @@ class FakeEndpoint:
                     endpoint._embeddings(self, body)
                     return
                 behaviour = endpoint._next(body)
-                if endpoint.latency:
-                    time.sleep(endpoint.latency)
+                with endpoint._slots():
+                    if endpoint.latency:
+                        time.sleep(endpoint.latency)
                 if _peer_gone(self.connection):  # the client died waiting (SIGKILL): nobody to answer
                     self.close_connection = True
                     return
@@ -127,6 +131,15 @@ class FakeEndpoint:
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    def _slots(self) -> Any:
+        """One of `max_in_flight` places to be served in (none needed without a limit)."""
+        if not self.max_in_flight:
+            return contextlib.nullcontext()
+        with self._lock:
+            if self._limit is None:
+                self._limit = threading.BoundedSemaphore(self.max_in_flight)
+        return self._limit
 
     def _embeddings(self, handler: Any, body: dict[str, Any]) -> None:
         """An OpenAI-compatible /v1/embeddings answer: letter-trigram counts folded into

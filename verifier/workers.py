@@ -155,6 +155,8 @@ class Worker:
             self.queue.end_job(job.id, None, "failed", error=one_line(exc), finished=_now())
         finally:
             self._hold(None, None, "idle")
+            with contextlib.suppress(*store_errors()):
+                self.queue.holds(self.id, None, None, "idle")
         if self.lost.is_set() and not self.stopping.is_set() and self.queue.cancel_requested(job.id):
             self._end_cancelled(job)
 
