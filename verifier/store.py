@@ -1048,7 +1048,7 @@ class WorkQueue:
 
         return self.db.atomic(work)
 
-    def holds(self, worker_id: str, job_id: str, slice_n: int | None, state: str) -> None:
+    def holds(self, worker_id: str, job_id: str | None, slice_n: int | None, state: str) -> None:
         """What a worker took, shown at once (`verifier status`), not at its next heartbeat."""
         self.db.execute("UPDATE workers SET job_id = ?, slice = ?, state = ? WHERE id = ?",
                         (job_id, slice_n, state, worker_id))
