@@ -49,15 +49,17 @@ def judge_by_value(body: dict[str, Any]) -> dict[str, Any]:
     return {"contradictions": pairs[:20], "agreements": [g for g in groups if len(g) > 1]}
 
 
-def _serve(latency: float, port_out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    endpoint = FakeEndpoint(latency=latency, keep_bodies=False, answer=judge_by_value)
+def serve(latency: float, port_out: multiprocessing.Queue, limit: int = 0) -> None:  # type: ignore[type-arg]
+    """The fake endpoint in a process of its own (its work does not compete for the pipeline's
+    interpreter lock), serving at most `limit` requests at once when one is set."""
+    endpoint = FakeEndpoint(latency=latency, keep_bodies=False, answer=judge_by_value, max_in_flight=limit)
     endpoint.start()
     port_out.put(endpoint.port)
     while True:
         time.sleep(3600)
 
 
-def _requests(url: str) -> int:
+def requests_made(url: str) -> int:
     with urllib.request.urlopen(url + "/stats", timeout=10) as response:
         count: int = json.load(response)["requests"]
         return count
@@ -83,7 +85,7 @@ def main() -> None:
     entities = args.entities or max(args.docs // 10, 5)
 
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    server = multiprocessing.Process(target=_serve, args=(args.latency_ms / 1000, ports), daemon=True)
+    server = multiprocessing.Process(target=serve, args=(args.latency_ms / 1000, ports), daemon=True)
     server.start()
     url = f"http://127.0.0.1:{ports.get(timeout=30)}/v1"
     try:
@@ -91,9 +93,9 @@ def main() -> None:
             root = Path(tmp)
             gold_path = corpus.write(corpus.generate(args.docs, entities), root / "docs")
             cold, cold_wall = _run(root / "docs", url, root / "home", root / "out", args.concurrency)
-            calls = _requests(url)
+            calls = requests_made(url)
             warm, warm_wall = _run(root / "docs", url, root / "home", root / "out2", args.concurrency)
-            warm_calls = _requests(url) - calls
+            warm_calls = requests_made(url) - calls
             score = evaluate.score(evaluate.load_gold(gold_path), evaluate.load_flags(cold.json_path))
     finally:
         server.terminate()

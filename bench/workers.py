@@ -22,31 +22,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import corpus
-from bench.run import judge_by_value
+from bench.run import requests_made, serve
 from verifier.service import BatchService, SubmitOptions, Upload
 from verifier.store import Jobs, Store
-from verifier.testing import FakeEndpoint, PostgresServer
-
-
-def _serve(latency: float, limit: int, port_out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    endpoint = FakeEndpoint(latency=latency, keep_bodies=False, answer=judge_by_value, max_in_flight=limit)
-    endpoint.start()
-    port_out.put(endpoint.port)
-    while True:
-        time.sleep(3600)
-
-
-def _requests(url: str) -> int:
-    with urllib.request.urlopen(url + "/stats", timeout=10) as response:
-        count: int = json.load(response)["requests"]
-        return count
+from verifier.testing import PostgresServer
 
 
 def _submit(database: str, home: Path, folder: Path, per_worker: int) -> str:
@@ -69,7 +54,7 @@ def _run(workers: int, server: PostgresServer, url: str, folder: Path, root: Pat
          ) -> dict[str, Any]:
     database = server.create_database(f"bench_{workers}")
     job_id = _submit(database, root / f"server{workers}", folder, args.per_worker)
-    before = _requests(url)
+    before = requests_made(url)
     started = time.monotonic()
     env = {**os.environ, "VERIFIER_DATABASE_URL": database, "OPENAI_API_KEY": "bench"}
     processes = [subprocess.Popen(
@@ -80,7 +65,7 @@ def _run(workers: int, server: PostgresServer, url: str, folder: Path, root: Pat
     for process in processes:
         process.wait()
     wall = time.monotonic() - started
-    calls = _requests(url) - before
+    calls = requests_made(url) - before
     store = Store.open(url=database)
     try:
         job = Jobs(store).get(job_id)
@@ -105,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
 
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    endpoint = multiprocessing.Process(target=_serve, args=(args.latency_ms / 1000, args.endpoint_limit, ports),
+    endpoint = multiprocessing.Process(target=serve, args=(args.latency_ms / 1000, args.endpoint_limit, ports),
                                        daemon=True)
     endpoint.start()
     url = f"http://127.0.0.1:{ports.get(timeout=30)}/v1"
