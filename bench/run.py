@@ -8,14 +8,17 @@ answers each extraction request from the passage it is sent. Prints docs, claims
 candidate_pairs, calls, tokens, wall_s, calls_per_s, overhead_ms_per_call (wall time
 beyond calls x latency / concurrency, per call), peak_rss_mb (of the pipeline process),
 recall and precision on the planted contradictions, warm_calls and warm_wall_s, and the
-alignment and judge stages' calls.
+alignment and judge stages' calls. With --postgres the store and the answers are in a throwaway
+PostgreSQL server (verifier.testing.PostgresServer) instead of SQLite and the disk cache.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
+import os
 import re
 import resource
 import sys
@@ -30,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import corpus
 from verifier import evaluate, pipeline
 from verifier.llm import LLMSettings
-from verifier.testing import FakeEndpoint, default_answer, request_kind
+from verifier.testing import FakeEndpoint, PostgresServer, default_answer, request_kind
 
 _JUDGED = re.compile(r"(?m)^(?P<n>\d+)\. \[(?P<doc>D\d+)[^\]]*\] .*?: (?P<value>[^.]*)\. Conditions")
 
@@ -80,9 +83,19 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=0, help="default: docs / 10, at least 5")
     parser.add_argument("--latency-ms", type=float, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--postgres", action="store_true",
+                        help="store the batch (and the answers) in a throwaway PostgreSQL server, not SQLite")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     entities = args.entities or max(args.docs // 10, 5)
+    with contextlib.ExitStack() as stack:
+        if args.postgres:
+            database = stack.enter_context(PostgresServer()).create_database("bench")
+            os.environ["VERIFIER_DATABASE_URL"] = database
+        _measure(args, entities)
+
+
+def _measure(args: argparse.Namespace, entities: int) -> None:
 
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     server = multiprocessing.Process(target=serve, args=(args.latency_ms / 1000, ports), daemon=True)

@@ -90,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
 
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    endpoint = multiprocessing.Process(target=serve, args=(args.latency_ms / 1000, args.endpoint_limit, ports),
+    endpoint = multiprocessing.Process(target=serve, args=(args.latency_ms / 1000, ports, args.endpoint_limit),
                                        daemon=True)
     endpoint.start()
     url = f"http://127.0.0.1:{ports.get(timeout=30)}/v1"
