@@ -6,9 +6,11 @@ A throwaway PostgreSQL server (verifier.testing.PostgresServer) and the fake end
 process, serving at most --endpoint-limit requests at once, the rest waiting) are started; for each
 count of workers a fresh database gets one batch of the synthetic corpus (bench/corpus.py), submitted
 as over HTTP, and that many worker processes run it until it is done (each with --per-worker calls
-in flight and its own data folder, as on separate machines). Prints, per count: wall seconds,
-calls, calls/s, the ideal calls/s (min(workers x per-worker, endpoint limit) / latency), the peak
-RSS of the largest worker, and whether the report equals the one-worker run's.
+in flight and its own data folder, as on separate machines). Prints, per count: wall seconds, calls
+and calls/s of the whole batch (worker start-up, the prepare and finish steps, one worker each,
+included), the same for the part the workers share (from their start until every slice is
+committed), the ideal calls/s (min(workers x per-worker, endpoint limit) / latency), whether the
+report equals the one-worker run's, and the peak RSS of the largest child process.
 """
 
 from __future__ import annotations
@@ -62,10 +64,13 @@ def _run(workers: int, server: PostgresServer, url: str, folder: Path, root: Pat
          "--slice-size", str(args.slice_size)],
         env={**env, "VERIFIER_HOME": str(root / f"w{workers}-{n}")}, stderr=subprocess.DEVNULL)
         for n in range(workers)]
+    sliced_at, sliced_calls = _slices_done(database, job_id, processes)
+    sliced_s = sliced_at - started
     for process in processes:
         process.wait()
     wall = time.monotonic() - started
     calls = requests_made(url) - before
+    sliced_calls -= before
     store = Store.open(url=database)
     try:
         job = Jobs(store).get(job_id)
@@ -75,7 +80,24 @@ def _run(workers: int, server: PostgresServer, url: str, folder: Path, root: Pat
     assert job is not None and job.status == "done", job
     ideal = min(workers * args.per_worker, args.endpoint_limit) / (args.latency_ms / 1000)
     return {"workers": workers, "wall_s": round(wall, 2), "calls": calls, "calls_per_s": round(calls / wall, 1),
-            "ideal_calls_per_s": round(ideal, 1), "report": _findings(report)}
+            "slices_s": round(sliced_s, 2), "slice_calls": sliced_calls,
+            "slice_calls_per_s": round(sliced_calls / sliced_s, 1), "ideal_calls_per_s": round(ideal, 1),
+            "report": _findings(report)}
+
+
+def _slices_done(database: str, job_id: str, processes: list[subprocess.Popen[bytes]]) -> tuple[float, int]:
+    """When every slice of the job was committed (the part the workers share), and the endpoint's
+    request count then; the prepare and finish steps, one worker each, are before and after it."""
+    store = Store.open(url=database)
+    try:
+        while any(p.poll() is None for p in processes):
+            counts = Jobs(store).slice_counts([job_id]).get(job_id)
+            if counts is not None and counts.running == counts.waiting == 0 and counts.done:
+                return time.monotonic(), requests_made(os.environ["BENCH_ENDPOINT"])
+            time.sleep(0.1)
+    finally:
+        store.close()
+    raise RuntimeError("the workers ended before the slices were done")
 
 
 def main() -> None:
@@ -94,6 +116,7 @@ def main() -> None:
                                        daemon=True)
     endpoint.start()
     url = f"http://127.0.0.1:{ports.get(timeout=30)}/v1"
+    os.environ["BENCH_ENDPOINT"] = url
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp, PostgresServer() as server:
@@ -110,11 +133,13 @@ def main() -> None:
     if args.json:
         print(json.dumps({"curve": rows, "largest_worker_peak_rss_mb": peak}))
         return
-    print(f"{'workers':>7} {'wall s':>8} {'calls':>6} {'calls/s':>8} {'ideal':>6}  same report")
+    print(f"{'workers':>7} {'wall s':>7} {'calls':>6} {'calls/s':>8} | {'slices s':>8} {'calls':>6} {'calls/s':>8} "
+          f"{'ideal':>6} | same report")
     for row in rows:
-        print(f"{row['workers']:>7} {row['wall_s']:>8} {row['calls']:>6} {row['calls_per_s']:>8} "
-              f"{row['ideal_calls_per_s']:>6}  {row['same_report_as_first']}")
-    print(f"largest worker peak RSS: {peak} MB")
+        print(f"{row['workers']:>7} {row['wall_s']:>7} {row['calls']:>6} {row['calls_per_s']:>8} | "
+              f"{row['slices_s']:>8} {row['slice_calls']:>6} {row['slice_calls_per_s']:>8} "
+              f"{row['ideal_calls_per_s']:>6} | {row['same_report_as_first']}")
+    print(f"largest child process (a worker or the endpoint) peak RSS: {peak} MB")
 
 
 if __name__ == "__main__":
