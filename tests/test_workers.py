@@ -249,3 +249,23 @@ def test_a_database_restart_mid_batch_costs_one_log_line_per_worker(tmp_path: Pa
                  if "lost the database connection" in line]
         assert len(lines) <= 1, lines
     assert "reconnected after" in cluster.logs()
+
+
+def test_a_batch_cancelled_while_workers_run_it_stops_asking(tmp_path: Path, database: str) -> None:
+    files = _documents(tmp_path / "docs")
+    with FakeEndpoint(latency=0.3) as endpoint:
+        cluster = Cluster(tmp_path, database, endpoint, lease=3.0).start()
+        try:
+            job_id = cluster.submit(files)
+            _mid_slice_worker(database, job_id)
+            assert httpx.post(f"{cluster.base}/api/batches/{job_id}/cancel", timeout=30).status_code == 200
+            job = cluster.finished(job_id, 60)
+            assert job["status"] == "cancelled" and job["documents_done"] < DOCUMENTS, job
+            time.sleep(1.5)  # calls in flight at the cancel end; no new one starts
+            asked = endpoint.requests
+            time.sleep(3)
+            assert endpoint.requests == asked
+            assert all(w.poll() is None for w in cluster.workers), cluster.logs()  # they wait for the next batch
+        finally:
+            cluster.stop()
+    assert "cancelled" in cluster.logs()
