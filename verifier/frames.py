@@ -77,21 +77,19 @@ def near_figure(quote: str, value: str) -> Near:
     clause breaks: in 'fell 9% in early trading before closing down 4%', the early trading is
     the 9%'s and the close the 4%'s. Without a figure, the quote with the value taken out."""
     quote = quote[:2000]
-    wanted = numbers.first_quantity(value) if value.strip() else None
-    if wanted is not None:
-        found = numbers.parse_quantities(quote)
-        mine = next((q for q in found if abs(q.value - wanted.value) <= max(q.step, wanted.step) / 2 + 1e-9), None)
-        if mine is not None:
-            previous = max((q.end for q in found if q.end <= mine.start), default=None)
-            following = min((q.start for q in found if q.start >= mine.end), default=None)
-            before = quote[previous if previous is not None else 0:mine.start]
-            after = quote[mine.end:following if following is not None else len(quote)]
-            breaks = list((_SHARED_BREAK if previous is not None else _CLAUSE_END).finditer(before))
-            before = before[breaks[-1].end():] if breaks else before
-            ends = (_SHARED_BREAK if following is not None else _CLAUSE_END, _COMPARISON, _SUBORDINATE)
-            cuts = [m.start() for pattern in ends for m in [pattern.search(after)] if m]
-            after = after[:min(cuts)] if cuts else after
-            return Near(" " + before, after + " ", quote)
+    own = numbers.own_quantity(quote, value)
+    if own is not None:
+        mine, found = own
+        previous = max((q.end for q in found if q.end <= mine.start), default=None)
+        following = min((q.start for q in found if q.start >= mine.end), default=None)
+        before = quote[previous if previous is not None else 0:mine.start]
+        after = quote[mine.end:following if following is not None else len(quote)]
+        breaks = list((_SHARED_BREAK if previous is not None else _CLAUSE_END).finditer(before))
+        before = before[breaks[-1].end():] if breaks else before
+        ends = (_SHARED_BREAK if following is not None else _CLAUSE_END, _COMPARISON, _SUBORDINATE)
+        cuts = [m.start() for pattern in ends for m in [pattern.search(after)] if m]
+        after = after[:min(cuts)] if cuts else after
+        return Near(" " + before, after + " ", quote)
     index = quote.lower().find(value.strip().lower()) if value.strip() else -1
     if index >= 0:
         return Near(" " + quote[:index], quote[index + len(value.strip()):] + " ", quote)

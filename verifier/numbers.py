@@ -366,6 +366,18 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
     )
 
 
+def own_quantity(quote: str, value: str) -> tuple[Quantity, list[Quantity]] | None:
+    """A claim's own figure in its quote (the one its value states, within their precision), with
+    every figure of the quote; None when the value states no figure or the quote does not hold it.
+    What is said next to a figure is read between it and its neighbours."""
+    wanted = first_quantity(value) if value.strip() else None
+    if wanted is None:
+        return None
+    found = parse_quantities(quote)
+    mine = next((q for q in found if abs(q.value - wanted.value) <= max(q.step, wanted.step) / 2 + 1e-9), None)
+    return (mine, found) if mine is not None else None
+
+
 @functools.lru_cache(maxsize=65536)
 def first_quantity(text: str) -> Quantity | None:
     """The first quantity in a value string such as '$4.2 billion' or '58%' (values repeat: cached)."""

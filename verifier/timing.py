@@ -444,14 +444,12 @@ def _around_value(quote: str, value: str) -> str:
     after it ("rose to $610 million, compared with $540 million a year ago": the year ago is the
     $540 million's). Without a figure, the quote with the value itself taken out."""
     quote = quote[:2000]
-    wanted = numbers.first_quantity(value) if value.strip() else None
-    if wanted is not None:
-        found = numbers.parse_quantities(quote)
-        mine = next((q for q in found if abs(q.value - wanted.value) <= max(q.step, wanted.step) / 2 + 1e-9), None)
-        if mine is not None:
-            begin = max((q.end for q in found if q.end <= mine.start), default=0)
-            end = min((q.start for q in found if q.start >= mine.end), default=len(quote))
-            return quote[begin:mine.start] + " " + quote[mine.end:end]
+    own = numbers.own_quantity(quote, value)
+    if own is not None:
+        mine, found = own
+        begin = max((q.end for q in found if q.end <= mine.start), default=0)
+        end = min((q.start for q in found if q.start >= mine.end), default=len(quote))
+        return quote[begin:mine.start] + " " + quote[mine.end:end]
     return quote.replace(value, " ") if value.strip() else quote
 
 
