@@ -417,7 +417,8 @@ def _named_owner(atom: _Atom, atoms: dict[str, _Atom], by_core: dict[tuple[str, 
         parts = _POSSESSIVE.split(outer)
         candidates = [_tokens(parts[-2])] if len(parts) > 1 else []
         tokens = _tokens(outer)
-        after = [i for i, t in enumerate(tokens) if fold(t) in _PREPOSITIONS]
+        # "the strike at Kestrel Rail" is the strike's; "Museum of London", "Bank of Japan" are names
+        after = [i for i, t in enumerate(tokens) if fold(t) in _PREPOSITIONS and i > 0 and _is_lower(tokens[i - 1])]
         candidates += [tokens[i + 1:] for i in after]
         for owner in candidates:
             while owner and fold(owner[0]) in FUNCTION_WORDS:
