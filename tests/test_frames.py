@@ -362,3 +362,21 @@ def test_a_year_the_first_lines_name_far_from_the_dateline_gives_it_no_year() ->
     assert settled[0].date == "03-03"
     settled, _ = framing.settle_dates([near])
     assert (settled[0].date, settled[0].date_source) == ("2026-03-03", "head")
+
+
+def _said(cid: str, doc: str, subject: str, attribute: str, value: str, quote: str) -> GroundedClaim:
+    q = first_quantity(value)
+    return GroundedClaim(id=cid, document=doc, subject=subject, attribute=attribute, value=value,
+                         number=q.value if q else None, unit=q.unit if q else None, quote=quote, start=0, end=1)
+
+
+def test_offline_an_event_of_an_entity_meets_its_questions_and_a_unit_of_it_does_not() -> None:
+    docs = [_doc("a", "x", "2026-03-10-a.txt"), _doc("b", "y", "2026-03-10-b.txt")]
+    ballot = [_said("1", "a", "the Tarn union", "members voting yes", "62%", "62% of members voted yes"),
+              _said("2", "b", "the strike ballot at Tarn union", "members voting yes", "57%",
+                    "57% voted yes in the strike ballot")]
+    assert len(_findings(docs, ballot).contradictions) == 1  # the union's ballot is the union's vote
+    unit = [_said("1", "a", "Kestrel Rail", "revenue", "$4.1 billion", "Kestrel Rail revenue was $4.1 billion"),
+            _said("2", "b", "Kestrel's freight arm", "revenue", "$1.2 billion",
+                  "Kestrel's freight arm had revenue of $1.2 billion")]
+    assert _findings(docs, unit).contradictions == []  # a division's revenue is not the company's
