@@ -165,14 +165,20 @@ def _identical(sides: list[_Side]) -> bool:
     equal at their precision, or one text. Two wordings that are not one inside the other ('spent
     acquiring' against 'invested in') may disagree in words over one figure: the judge reads them."""
     head = sides[0]
-    measures = [content_stems(s.claim.attribute) for s in sides]
-    widest = max(measures, key=len)
-    if not all(m <= widest for m in measures):
+    if not _one_measure(sides):
         return False
     if head.quantity is None:
         return all(s.quantity is None and _folded(s.claim.value) == _folded(head.claim.value) and s.frame == head.frame
                    for s in sides)
     return all(s.quantity is not None and _same_frame(head, s) and _agrees(head, s) for s in sides)
+
+
+def _one_measure(sides: list[_Side]) -> bool:
+    """One wording of what the claims measure, or wordings one inside the other ('GPQA Diamond' and
+    'GPQA Diamond score')."""
+    measures = [content_stems(s.claim.attribute) for s in sides]
+    widest = max(measures, key=len)
+    return all(m <= widest for m in measures)
 
 
 def _folded(value: str) -> str:
@@ -724,8 +730,14 @@ def _position_key(positions: _Positions, support: dict[str, set[str]], a_n: int,
 
 def _judged_figures(question: Question, a: _Side, b: _Side, conditions_match: bool, rationale: str,
                     findings: Findings) -> None:
-    """A judge's contradiction between two figures: flagged unless code computes them equal."""
+    """A judge's contradiction between two figures: flagged unless code computes them equal. Equal
+    figures under two wordings of what they measure ('spent acquiring' against 'invested in') may
+    still contradict in words: that is the judge's to say, as for text."""
     outcome = _compare(a, b)
+    if outcome.relation != "differ" and not _one_measure([a, b]):
+        _judged_words(question, a, b, conditions_match, f"{rationale} (the figures agree: {outcome.rationale})",
+                      findings)
+        return
     if outcome.relation != "differ":
         findings.notes.append(f"{question.text}: the judge called {a.claim.value!r} ({a.claim.document}) and "
                               f"{b.claim.value!r} ({b.claim.document}) contradictory, but {outcome.rationale}; "
