@@ -531,8 +531,18 @@ def _item(question: Question, claims: list[GroundedClaim], reading: _Reading) ->
         if a is None or b is None or pair.outcome.relation == "incomparable":
             continue
         frame = "frames match" if pair.relation in _COMPARABLE else f"frames differ: {pair.reason}"
-        gaps.append(f"{a} vs {b}: {pair.outcome.rationale}; {frame}")
+        gaps.append(f"{a} vs {b}: {pair.outcome.rationale}{_precision(pair)}; {frame}")
     return JudgeItem(question=question, claims=claims, readings=readings, gaps=gaps)
+
+
+def _precision(pair: _Pair) -> str:
+    """', both stated to 0.1 (neither rounds the other)' when two differing figures are exact and
+    stated to one precision: a small gap between them is a disagreement, not rounding."""
+    x, y = pair.rival.quantity, pair.side.quantity
+    if x is None or y is None or pair.outcome.relation != "differ" or x.bound != "exact" or y.bound != "exact" \
+            or abs(x.step - y.step) > 1e-12 * max(x.step, 1.0):
+        return ""
+    return f", both stated to {_plain(x.step)} (neither rounds the other)"
 
 
 def _reading_of(side: _Side) -> str:
