@@ -70,7 +70,9 @@ UNITS: dict[str, tuple[str, str, float]] = {
 }
 _APPROX = r"(?:about|around|approximately|roughly|some|an estimated|estimated|nearly|almost|close to|circa|~)"
 _LOWER = r"(?:more than|over|at least|upwards of|in excess of|exceeding|above)"
-_UPPER = r"(?:less than|under|fewer than|up to|at most|below|nearly|almost)"
+# "nearly 5,000" is at most 5,000 and loosely so (4,962 fits); "fewer than 1,000" is strictly below
+_UPPER = r"(?:less than|under|fewer than|up to|at most|below)"
+_NEARLY = r"(?:nearly|almost)"
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
@@ -151,7 +153,7 @@ def _bound_before(text: str, start: int) -> tuple[Bound, bool, str]:
     before = text[max(0, start - 30):start]
     qualifiers: tuple[tuple[str, Bound, bool], ...] = (
         (_NOT_ABOVE, "at_most", False), (_NOT_BELOW, "at_least", False),
-        (_LOWER, "at_least", False), (_UPPER, "at_most", True), (_APPROX, "approx", True),
+        (_LOWER, "at_least", False), (_UPPER, "at_most", False), (_NEARLY, "at_most", True), (_APPROX, "approx", True),
     )
     for pattern, bound, approximate in qualifiers:
         m = re.search(rf"(?:\b|(?<=\s)|^)({pattern})\s*$", before, re.IGNORECASE)
@@ -264,7 +266,7 @@ def _word_quantities(text: str) -> list[Quantity]:
 _SMALL_NUMBERS = {
     "a": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0, "seven": 7.0,
     "eight": 8.0, "nine": 9.0, "ten": 10.0, "eleven": 11.0, "twelve": 12.0, "fifteen": 15.0, "twenty": 20.0,
-    "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "a hundred": 100.0, "several hundred": 300.0,
+    "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "a hundred": 100.0,
 }
 _FRACTIONS = {"a quarter of a": 0.25, "quarter of a": 0.25, "a third of a": 1 / 3, "half a": 0.5, "a half": 0.5,
               "three quarters of a": 0.75, "three-quarters of a": 0.75, "two-thirds of a": 2 / 3}
@@ -364,6 +366,18 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
         start=m.start(), end=m.end(), text=m.group(0).strip(), qualifier=qualifier,
         rounding=_rounding(num) * scale * factor,
     )
+
+
+def own_quantity(quote: str, value: str) -> tuple[Quantity, list[Quantity]] | None:
+    """A claim's own figure in its quote (the one its value states, within their precision), with
+    every figure of the quote; None when the value states no figure or the quote does not hold it.
+    What is said next to a figure is read between it and its neighbours."""
+    wanted = first_quantity(value) if value.strip() else None
+    if wanted is None:
+        return None
+    found = parse_quantities(quote)
+    mine = next((q for q in found if abs(q.value - wanted.value) <= max(q.step, wanted.step) / 2 + 1e-9), None)
+    return (mine, found) if mine is not None else None
 
 
 @functools.lru_cache(maxsize=65536)

@@ -270,12 +270,12 @@ def cross_check_batch(store: Store, batch_id: str, processed: list[Document], op
     for note in alignment.notes:
         options.warn(note)
     stages.mark("align")
-    findings = compare.cross_check(framed.documents, alignment, keys, calls.judge if calls else None,
+    findings = compare.cross_check(framed.documents, alignment, calls.judge if calls else None,
                                    options.concurrency, independent=copies.independence(processed))
     stages.mark("judge")
     failures += embedder_notes + alignment.failures + findings.failures
-    return Checked(framed.documents, alignment, findings, dropped, failures, framed.notes + findings.notes,
-                   failed_chunks)
+    return Checked(framed.documents, alignment, findings, dropped, failures,
+                   framed.notes + alignment.notes + findings.notes, failed_chunks)
 
 
 class Cancelled(Exception):
