@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from . import dates
+from . import dates, parse
 from .features import FUNCTION_WORDS, stem
 from .keys import KeyMaker, split_parenthetical, squash
 from .models import CandidateClaim, Document, ExtractedClaim
@@ -182,11 +182,16 @@ def _always(claims: int, offset: int) -> bool:
     return True
 
 
-class RulesExtractor:
-    """Extract numeric claims from one document with patterns over sentences and tables."""
+READERS = ("parser", "patterns")
+READER = "parser"  # what reads a sentence's figures: the trained parser, or the hand patterns it replaced
 
-    def __init__(self, keys: KeyMaker | None = None) -> None:
+
+class RulesExtractor:
+    """Extract numeric claims from one document: sentences read by a parser, and tables."""
+
+    def __init__(self, keys: KeyMaker | None = None, reader: str | None = None) -> None:
         self.keys = keys or KeyMaker()
+        self.reader = reader or READER
 
     def extract(self, doc: Document, keep_going: KeepGoing | None = None) -> list[CandidateClaim]:
         """All numeric claims of `doc`, each with its quote's offset as a grounding hint.
@@ -240,14 +245,15 @@ class RulesExtractor:
         quantities = [q for q in figures if not _is_list_number(sentence.text, q)]
         if not quantities:
             return []
-        attributes = [_attribute_for(sentence.text, q, figures) for q in quantities]
-        taken = [span for _, span in attributes if span]
         asserted = _asserted_by(sentence.text)
+        if self.reader == "parser":
+            read = self._parsed(sentence.text, quantities, figures, asserted, main, previous)
+        else:
+            read = self._patterned(sentence.text, quantities, figures, asserted, main, previous, common)
         claims: list[CandidateClaim] = []
-        for q, (attribute, _) in zip(quantities, attributes, strict=True):
+        for q, (attribute, subject) in zip(quantities, read, strict=True):
             if not attribute or not self.keys.attribute(attribute):
                 continue
-            subject = self._subject_for(sentence.text, q, attribute, taken, asserted, main, previous, common)
             if not subject:
                 continue
             clause = clause_at(sentence, sentence.start + q.start)
@@ -269,6 +275,32 @@ class RulesExtractor:
         if claims:
             context.subject_was(claims[-1].claim.subject)
         return claims
+
+    def _patterned(self, text: str, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
+                   main: str, previous: Callable[[], str], common: Vocabulary) -> list[tuple[str, str]]:
+        """(attribute, subject) of each figure, read by the hand patterns."""
+        attributes = [_attribute_for(text, q, figures) for q in quantities]
+        taken = [span for _, span in attributes if span]
+        return [(a, self._subject_for(text, q, a, taken, asserted, main, previous, common) if a else "")
+                for q, (a, _) in zip(quantities, attributes, strict=True)]
+
+    def _parsed(self, text: str, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
+                main: str, previous: Callable[[], str]) -> list[tuple[str, str]]:
+        """(attribute, subject) of each figure, read off the sentence's dependency parse."""
+        tree = parse.parse(text)
+        out = []
+        for q in quantities:
+            attribute, span = _named_test(text, q, *_window(text, q, figures), text[:q.start]) or ("", None)
+            if span and _names_a_place_or_time(tree, span):
+                attribute, span = "", None  # "£1,649 in the UK" is a price in a place, not a score on a scale
+            reading = parse.read_figure(tree, q.start, q.end, bare=q.dimension == "number" and not q.unit)
+            if not attribute:
+                attribute = _parsed_attribute(text, q, figures, reading)
+            blocked = [span] if span else []
+            if asserted and asserted.only_source:
+                blocked.append((asserted.start, asserted.end))
+            out.append((attribute, _parsed_subject(tree, q, reading, blocked, main, previous) if attribute else ""))
+        return out
 
     def _subject_for(
         self, text: str, q: Quantity, attribute: str, taken: list[tuple[int, int]], asserted: _Source | None,
@@ -1050,3 +1082,86 @@ class _Unique:
             if key not in self._seen:
                 self._seen.add(key)
                 self.claims.append(c)
+
+
+# --- reading off the parse ------------------------------------------------------------------------
+
+_RISE_LEMMAS = frozenset({"rise", "climb", "grow", "increase", "gain", "jump", "surge", "soar", "advance", "rally",
+                          "edge", "add"})
+_FALL_LEMMAS = frozenset({"fall", "drop", "decline", "decrease", "slip", "lose", "sink", "slide", "plunge",
+                          "tumble", "shrink", "ease", "dip", "shed"})
+
+
+def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: parse.Reading | None) -> str:
+    """What a figure measures, from the parse: a share's whole, a price per unit, a count and what
+    happened to it, a change's direction, else the figure's governing noun phrase."""
+    before, after = _window(text, q, figures)
+    for finder in (_per_unit, _share_of, _change_by):
+        found = finder(text, q, before, after, text[:q.start])
+        if found is not None:
+            return found[0]
+    if reading is None:
+        return ""
+    verb = reading.verb
+    if reading.counted is not None:
+        counted = reading.counted.text
+        if verb is not None and verb.tag_ in ("VBN", "VBD") and reading.relation in parse.ACTED_ON:
+            return f"{counted} {verb.text}"  # "killed 140 people", "3,000 residents were evacuated"
+        if reading.measure is None:
+            return _clean_phrase(counted) or counted
+    if reading.measure is None:
+        attached = reading.relation.startswith("prep:") or (reading.relation == "dobj" and q.unit != "")
+        if verb is not None and (reading.owner is not None or reading.refers) and verb.lemma_ not in ("be", "have") \
+                and attached:
+            return verb.text  # "the City 3 is priced at £1,499": what the verb says of a name
+        return ""
+    measure = _clean_phrase(reading.measure.text) or reading.measure.text
+    if reading.qualifier is not None:
+        measure = _qualified(measure, " " + reading.qualifier.text)
+    if verb is not None and q.dimension in ("percent", "points") and reading.measure.head.i != verb.i:
+        lemma = verb.lemma_.lower()
+        if lemma in _RISE_LEMMAS or lemma in _FALL_LEMMAS:
+            return f"{measure} {'fall' if lemma in _FALL_LEMMAS else 'rise'}"
+    return measure
+
+
+def _parsed_subject(tree: parse.Doc, q: Quantity, reading: parse.Reading | None, blocked: list[tuple[int, int]],
+                    main: str, previous: Callable[[], str]) -> str:
+    """Whose figure it is: the owner the parse gives, else whoever a pronoun stands for, else the
+    nearest name of the sentence (not a place, a source or the measure), else the previous subject."""
+    if reading is not None and reading.owner is not None and not _overlaps_span(reading.owner, blocked):
+        return _bare_name(reading.owner.text)
+    if reading is not None and reading.refers:
+        return main or previous()
+    measure = reading.measure if reading is not None else None
+    candidates = [p for p in parse.names(tree)
+                  if not _overlaps_span(p, blocked) and not (measure and p.start < measure.end and measure.start < p.end)
+                  and (parse.entity_of(p.head) is None or parse.entity_of(p.head).label_ not in parse.PLACE_LABELS)  # type: ignore[union-attr]
+                  and not (p.start < q.end and q.start < p.end)]
+    opener = parse.root_subject(tree, q.start)
+    if opener is not None and (opener.pos_ == "PRON" or parse.is_name(opener) or any(
+            c.dep_ == "det" and c.lower_ == "the" for c in opener.children)):
+        # the figure hangs from no clause of its own ("The model posts strong results: 89.5 on X"):
+        # the sentence's subject, or what it stands for
+        if parse.is_name(opener) and not _overlaps_span(parse.name_phrase(opener), blocked):
+            return _bare_name(parse.name_phrase(opener).text)
+        if not parse.is_name(opener) and (reading is None or reading.clause_subject is None):
+            return main or previous()
+    before = [p for p in candidates if p.end <= q.start]
+    if before:
+        return _bare_name(before[-1].text)
+    return previous()
+
+
+def _names_a_place_or_time(tree: parse.Doc, span: tuple[int, int]) -> bool:
+    return any(e.start_char < span[1] and span[0] < e.end_char
+               and e.label_ in parse.PLACE_LABELS | parse.TIME_LABELS for e in tree.ents)
+
+
+def _overlaps_span(p: parse.Phrase, spans: list[tuple[int, int]]) -> bool:
+    return any(p.start < e and s < p.end for s, e in spans)
+
+
+def _bare_name(text: str) -> str:
+    name, _ = split_parenthetical(text)
+    return re.sub(r"^(?:the|The)\s+|['’]s$", "", name.strip())

