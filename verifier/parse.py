@@ -136,6 +136,7 @@ class Reading:
     clause_subject: Token | None
     relation: str = ""  # how the figure's phrase hangs from the verb: "dobj", "nsubjpass", "prep:at", ...
     qualifier: Token | None = None  # the noun a measure named before the figure qualifies ("7.1 earthquake")
+    comparative: Token | None = None  # "1.4% higher": the figure is a change, its direction this word
 
 
 def figure_tokens(doc: Doc, start: int, end: int) -> list[Token]:
@@ -188,6 +189,8 @@ def _phrase(tokens: list[Token], head: Token) -> Phrase:
 
 
 def _with_own_left(token: Token) -> list[Token]:
+    if token.dep_ == "poss":
+        return [token]  # the possessor is an owner, not part of the measure: "Brightwater Foods' shares"
     return [t for t in token.subtree if t.i <= token.i]
 
 
@@ -206,7 +209,7 @@ def name_phrase(token: Token) -> Phrase:
     return _phrase(tokens, token)
 
 
-_OWNER_PREPOSITIONS = frozenset({"of", "for", "at", "in", "from", "by"})
+_OWNER_PREPOSITIONS = frozenset({"of", "for", "at", "in", "from", "by", "aboard"})
 _STATE_HEADS = frozenset({"ADJ", "VERB"})
 _REFERENCE_PREPOSITIONS = frozenset({"to", "over", "against"})
 
@@ -225,10 +228,12 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
     inside = {t.i for t in tokens}
     x, measure, counted = root, None, None
     qualifier: Token | None = None
+    comparative: Token | None = None
     head = x.head
     if x.dep_ in ("nummod", "compound", "amod", "quantmod", "nmod", "npadvmod", "advmod") \
             and head.i not in inside and head.pos_ in _NOMINAL:
-        phrase = subtree_phrase(head, keep=lambda t: t.i not in inside and _modifier(t))
+        phrase = subtree_phrase(head, keep=lambda t: t.i not in inside and _modifier(t) and t.dep_ != "advmod"
+                                and t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB"))
         named_before = [t for t in head.lefts if t.i < root.i and t.dep_ in ("compound", "nmod") and t.pos_ == "NOUN"]
         if bare and named_before:
             measure = subtree_phrase(named_before[-1], keep=_modifier)  # "a magnitude 7.1 earthquake"
@@ -237,6 +242,9 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
             counted = phrase
         elif not is_name(head):
             measure = phrase
+        x = head
+    elif x.dep_ in ("npadvmod", "advmod") and head.tag_ in ("JJR", "RBR"):
+        comparative = head  # "1.4% higher", "3.1% lower than a year earlier"
         x = head
     elif x.dep_ in ("npadvmod", "advmod") and head.pos_ in _STATE_HEADS and head.tag_ in ("JJ", "VBN"):
         measure = Phrase(head.text, head.idx, head.idx + len(head.text), head)  # "41% full", "20% contained"
@@ -260,6 +268,8 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
                 measure = _named_in_clause(verb)  # "That compares with 476,000 in last year's final tally"
         elif is_name(subject):
             owner = owner or name_phrase(subject)
+        elif measure is None and counted is None and named_phrase(subject) and _relation(verb, x) == "dobj":
+            owner = owner or subtree_phrase(subject, keep=_modifier)  # "The Marlow Quay baths restoration will cost"
         elif measure is None and (counted is None or _relation(verb, x) not in ACTED_ON):
             measure = subtree_phrase(subject, keep=_modifier)  # "final count stood at 498,000 birds"
             owner, refers = _owner_of(subject)
@@ -267,7 +277,11 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
             owner, refers = _owner_of(subject, definite_refers=True)
     elif subject is not None and owner is None:
         owner, refers = _owner_of(subject)
-    return Reading(measure, counted, verb, owner, refers, subject, _relation(verb, x), qualifier)
+    if counted is not None and owner is None and verb is not None and _relation(verb, x) in ("nsubj", "nsubjpass"):
+        obj = next((c for c in verb.children if c.dep_ == "dobj" and is_name(c)), None)
+        if obj is not None:
+            owner = name_phrase(obj)  # "Some 41,300 people visited the Lantern Festival"
+    return Reading(measure, counted, verb, owner, refers, subject, _relation(verb, x), qualifier, comparative)
 
 
 ACTED_ON = frozenset({"dobj", "nsubjpass", "nsubj"})
@@ -289,6 +303,11 @@ def _object_of(verb: Token | None, x: Token) -> Token | None:
     if verb is None or not _relation(verb, x).startswith("prep:") or _relation(verb, x) == "prep:by":
         return None
     return next((c for c in verb.children if c.dep_ == "dobj" and c.pos_ in _NOMINAL and c.i != x.i), None)
+
+
+def named_phrase(noun: Token) -> bool:
+    """A common noun a name modifies: 'the Marlow Quay baths project' is a named thing."""
+    return noun.pos_ == "NOUN" and any(t.dep_ == "compound" and t.tag_ in ("NNP", "NNPS") for t in noun.lefts)
 
 
 def _modifier(token: Token) -> bool:
@@ -336,7 +355,7 @@ def _clause_subject(verb: Token) -> Token | None:
     for _ in range(3):
         found = [c for c in verb.children if c.dep_ in _SUBJECTS]
         if found:
-            return found[0]
+            return next((c for c in found if is_name(c)), found[0])  # "The container ship MV Grey Heron lost"
         if verb.dep_ in ("xcomp", "conj", "advcl") and verb.head.i != verb.i:
             verb = verb.head
             continue
@@ -375,6 +394,8 @@ def _owner_of(noun: Token | None, definite_refers: bool = False) -> tuple[Phrase
                     if child.lower_ == "in" and ent is not None and ent.label_ in PLACE_LABELS:
                         continue  # "sales in Europe" is a scope, not an owner
                     return name_phrase(obj), False
+                if obj.dep_ == "pobj" and child.lower_ in ("of", "for") and named_phrase(obj):
+                    return subtree_phrase(obj, keep=_modifier), False  # "the cost of the Marlow Quay baths project"
     if noun.pos_ == "PRON":
         return None, True
     definite = any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in noun.children)

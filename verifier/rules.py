@@ -1087,9 +1087,9 @@ class _Unique:
 # --- reading off the parse ------------------------------------------------------------------------
 
 _RISE_LEMMAS = frozenset({"rise", "climb", "grow", "increase", "gain", "jump", "surge", "soar", "advance", "rally",
-                          "edge", "add"})
+                          "add", "higher", "up", "more", "above"})
 _FALL_LEMMAS = frozenset({"fall", "drop", "decline", "decrease", "slip", "lose", "sink", "slide", "plunge",
-                          "tumble", "shrink", "ease", "dip", "shed"})
+                          "tumble", "shrink", "ease", "dip", "shed", "lower", "down", "less", "fewer", "below"})
 
 
 def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: parse.Reading | None) -> str:
@@ -1103,12 +1103,16 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
     if reading is None:
         return ""
     verb = reading.verb
+    direction = _direction(reading, q)
     if reading.counted is not None:
         counted = reading.counted.text
-        if verb is not None and verb.tag_ in ("VBN", "VBD") and reading.relation in parse.ACTED_ON:
+        if verb is not None and verb.tag_ in ("VBN", "VBD") and reading.relation in parse.ACTED_ON \
+                and verb.lemma_ not in ("be", "have"):
             return f"{counted} {verb.text}"  # "killed 140 people", "3,000 residents were evacuated"
         if reading.measure is None:
             return _clean_phrase(counted) or counted
+    if reading.measure is None and direction and (reading.owner is not None or reading.refers):
+        return direction  # "Brightwater Foods fell 7%": the name's own change
     if reading.measure is None:
         attached = reading.relation.startswith("prep:") or (reading.relation == "dobj" and q.unit != "")
         if verb is not None and (reading.owner is not None or reading.refers) and verb.lemma_ not in ("be", "have") \
@@ -1118,11 +1122,24 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
     measure = _clean_phrase(reading.measure.text) or reading.measure.text
     if reading.qualifier is not None:
         measure = _qualified(measure, " " + reading.qualifier.text)
-    if verb is not None and q.dimension in ("percent", "points") and reading.measure.head.i != verb.i:
-        lemma = verb.lemma_.lower()
-        if lemma in _RISE_LEMMAS or lemma in _FALL_LEMMAS:
-            return f"{measure} {'fall' if lemma in _FALL_LEMMAS else 'rise'}"
-    return measure
+    return f"{measure} {direction}" if direction else measure
+
+
+def _direction(reading: parse.Reading, q: Quantity) -> str:
+    """'rise' or 'fall' when a percentage is a change: the verb it hangs from ('fell 7%') or the
+    comparative it measures ('1.4% higher'); '' for a level."""
+    if q.dimension not in ("percent", "points"):
+        return ""
+    if reading.comparative is not None:
+        word = reading.comparative.lower_
+        return "rise" if word in _RISE_LEMMAS else "fall" if word in _FALL_LEMMAS else ""
+    verb = reading.verb
+    if verb is None or (reading.measure is not None and reading.measure.head.i == verb.i):
+        return ""
+    if reading.relation not in ("dobj", "npadvmod", "prep:by", "advmod", ""):
+        return ""
+    lemma = verb.lemma_.lower()
+    return "rise" if lemma in _RISE_LEMMAS else "fall" if lemma in _FALL_LEMMAS else ""
 
 
 def _parsed_subject(tree: parse.Doc, q: Quantity, reading: parse.Reading | None, blocked: list[tuple[int, int]],
