@@ -37,8 +37,7 @@ WEIGHTS_SHA256 = {
     "parser/model": "e0098910535a863d430082ece57455d5fa071cd4ca3a0054e80582076c752b1e",
     "ner/model": "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
 }
-# the lemmatizer is not read; the rest is what the tags, the parse and the entities need
-_EXCLUDE = ["lemmatizer"]
+_EXCLUDE: list[str] = []  # every component is read: tags, parse, lemmas (a verb's "fell" is "fall") and entities
 
 
 class ParserUnavailable(ValueError):
@@ -277,6 +276,8 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
             owner, refers = _owner_of(subject, definite_refers=True)
     elif subject is not None and owner is None:
         owner, refers = _owner_of(subject)
+    if owner is None and not refers and verb is not None and any(c.dep_ == "expl" for c in verb.children):
+        owner = _named_beside(verb)  # "there were no more than 100 passengers aboard the Island Venture"
     if counted is not None and owner is None and verb is not None and _relation(verb, x) in ("nsubj", "nsubjpass"):
         obj = next((c for c in verb.children if c.dep_ == "dobj" and is_name(c)), None)
         if obj is not None:
@@ -400,6 +401,17 @@ def _owner_of(noun: Token | None, definite_refers: bool = False) -> tuple[Phrase
         return None, True
     definite = any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in noun.children)
     return None, definite_refers and definite
+
+
+def _named_beside(verb: Token) -> Phrase | None:
+    """A name a preposition of the verb attaches (not a place or a time)."""
+    for child in verb.children:
+        if child.dep_ == "prep":
+            for obj in child.children:
+                ent = entity_of(obj)
+                if obj.dep_ == "pobj" and is_name(obj) and (ent is None or ent.label_ not in PLACE_LABELS):
+                    return name_phrase(obj)
+    return None
 
 
 def _named_in_clause(verb: Token) -> Phrase | None:

@@ -9,6 +9,7 @@ alarm for a person to dismiss.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -85,7 +86,8 @@ _RAISE_VERBS = r"(?:increas(?:ed|es|e|ing)|rais(?:ed|es|e|ing)|boost(?:ed|s|ing)
 _DETERMINERS_AND_VERBS = {
     "the", "a", "an", "reported", "reports", "report", "posted", "posts", "announced", "recorded", "generated",
     "booked", "logged", "delivered", "had", "has", "have", "saw", "sees", "expects", "expected", "forecast",
-    "estimated", "estimate", "estimates", "its", "their", "total", "overall", "reaching", "hit", "says", "said",
+    "estimated", "estimate", "estimates", "its", "their", "total", "overall", "combined", "reaching", "hit", "says",
+    "said",
 }
 _PERIOD_ADJECTIVES = {
     "quarterly", "annual", "annualised", "annualized", "yearly", "monthly", "weekly", "daily-average",
@@ -247,7 +249,7 @@ class RulesExtractor:
             return []
         asserted = _asserted_by(sentence.text)
         if self.reader == "parser":
-            read = self._parsed(sentence.text, quantities, figures, asserted, main, previous)
+            read = self._parsed(sentence.text, quantities, figures, asserted, main, previous, common)
         else:
             read = self._patterned(sentence.text, quantities, figures, asserted, main, previous, common)
         claims: list[CandidateClaim] = []
@@ -285,7 +287,7 @@ class RulesExtractor:
                 for q, (a, _) in zip(quantities, attributes, strict=True)]
 
     def _parsed(self, text: str, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
-                main: str, previous: Callable[[], str]) -> list[tuple[str, str]]:
+                main: str, previous: Callable[[], str], common: Vocabulary) -> list[tuple[str, str]]:
         """(attribute, subject) of each figure, read off the sentence's dependency parse."""
         tree = parse.parse(text)
         out = []
@@ -293,7 +295,8 @@ class RulesExtractor:
             attribute, span = _named_test(text, q, *_window(text, q, figures), text[:q.start]) or ("", None)
             if span and _names_a_place_or_time(tree, span):
                 attribute, span = "", None  # "£1,649 in the UK" is a price in a place, not a score on a scale
-            reading = parse.read_figure(tree, q.start, q.end, bare=q.dimension == "number" and not q.unit)
+            reading = _opener_as_measure(
+                parse.read_figure(tree, q.start, q.end, bare=q.dimension == "number" and not q.unit), common)
             if not attribute:
                 attribute = _parsed_attribute(text, q, figures, reading)
             blocked = [span] if span else []
@@ -1086,6 +1089,9 @@ class _Unique:
 
 # --- reading off the parse ------------------------------------------------------------------------
 
+_RISE_NOUNS = frozenset({"rise", "gain", "growth", "increase", "jump", "surge", "climb", "advance", "rally", "uplift"})
+_FALL_NOUNS = frozenset({"fall", "drop", "decline", "decrease", "cut", "reduction", "slump", "slide", "dip", "plunge",
+                         "contraction"})
 _RISE_LEMMAS = frozenset({"rise", "climb", "grow", "increase", "gain", "jump", "surge", "soar", "advance", "rally",
                           "add", "higher", "up", "more", "above"})
 _FALL_LEMMAS = frozenset({"fall", "drop", "decline", "decrease", "slip", "lose", "sink", "slide", "plunge",
@@ -1120,9 +1126,34 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
             return verb.text  # "the City 3 is priced at £1,499": what the verb says of a name
         return ""
     measure = _clean_phrase(reading.measure.text) or reading.measure.text
+    change = _change_noun(reading.measure)
+    if change and q.dimension in ("percent", "points"):
+        return change  # "a gain of 2.1%", "a 22% reduction": a change, named by its direction
     if reading.qualifier is not None:
         measure = _qualified(measure, " " + reading.qualifier.text)
     return f"{measure} {direction}" if direction else measure
+
+
+def _change_noun(measure: parse.Phrase) -> str:
+    """A measure whose head names a change: 'rise' or 'fall' with the words before it ('price growth'
+    is 'price rise'), else ''."""
+    lemma = measure.head.lemma_.lower()
+    if lemma not in _RISE_NOUNS and lemma not in _FALL_NOUNS:
+        return ""
+    words = [t.text for t in measure.head.lefts if t.dep_ == "compound" and t.pos_ == "NOUN"]
+    return " ".join([*words, "rise" if lemma in _RISE_NOUNS else "fall"])
+
+
+def _opener_as_measure(reading: parse.Reading | None, common: Vocabulary) -> parse.Reading | None:
+    """'Turnout was 61%': one capitalised word opening the sentence, that the document never
+    capitalises inside a sentence, is the measure the copula gives a value, not an owner."""
+    if reading is None or reading.measure is not None or reading.owner is None:
+        return reading
+    owner = reading.owner
+    if owner.head.i != 0 or " " in owner.text or common.named_inside_sentences(owner.text) \
+            or reading.relation not in ("attr", "acomp", "dobj", "npadvmod", "prep:to", "prep:at"):
+        return reading
+    return dataclasses.replace(reading, measure=owner, owner=None)
 
 
 def _direction(reading: parse.Reading, q: Quantity) -> str:
