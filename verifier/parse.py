@@ -136,6 +136,7 @@ class Reading:
     relation: str = ""  # how the figure's phrase hangs from the verb: "dobj", "nsubjpass", "prep:at", ...
     qualifier: Token | None = None  # the noun a measure named before the figure qualifies ("7.1 earthquake")
     comparative: Token | None = None  # "1.4% higher": the figure is a change, its direction this word
+    pronoun: str = ""  # the pronoun that refers, when one does ("he", "its")
 
 
 def figure_tokens(doc: Doc, start: int, end: int) -> list[Token]:
@@ -164,10 +165,7 @@ def is_name(token: Token) -> bool:
     ent = entity_of(token)
     if ent is not None:
         return ent.label_ in NAME_LABELS
-    if token.tag_ not in ("NNP", "NNPS"):
-        return False
-    # one capitalised word opening the sentence, that no entity covers: sentence case ("Turnout was 61%")
-    return not (token.i == 0 and not any(t.tag_ in ("NNP", "NNPS") for t in token.lefts))
+    return token.tag_ in ("NNP", "NNPS")
 
 
 def subtree_phrase(head: Token, keep: Any = None) -> Phrase:
@@ -282,7 +280,13 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
         obj = next((c for c in verb.children if c.dep_ == "dobj" and is_name(c)), None)
         if obj is not None:
             owner = name_phrase(obj)  # "Some 41,300 people visited the Lantern Festival"
-    return Reading(measure, counted, verb, owner, refers, subject, _relation(verb, x), qualifier, comparative)
+    pronoun = ""
+    if refers:
+        holders = [t for t in (subject, measure.head if measure else None, counted.head if counted else None) if t]
+        pronoun = next((t.lower_ for h in holders for t in (h, *h.children)
+                        if t.pos_ == "PRON" and (t.i == h.i or t.dep_ == "poss")), "")
+    return Reading(measure, counted, verb, owner, refers, subject, _relation(verb, x), qualifier, comparative,
+                   pronoun)
 
 
 ACTED_ON = frozenset({"dobj", "nsubjpass", "nsubj"})
@@ -442,6 +446,9 @@ def _hyphenated(phrase: Phrase) -> bool:
     doc = phrase.head.doc
     after = [t for t in doc if t.idx == phrase.end]
     return bool(after) and after[0].text == "-"
+
+
+PERSONAL = frozenset({"he", "she", "him", "his", "her", "hers"})
 
 
 def root_subject(doc: Doc, before: int) -> Token | None:

@@ -216,7 +216,7 @@ class RulesExtractor:
             _TITLE_STEMS.reset(title)
 
     def _extract(self, doc: Document, common: Vocabulary, keep_going: KeepGoing) -> list[CandidateClaim]:
-        main = main_entity(doc, self.keys, common)
+        main = (named_most(doc, self.keys) if self.reader == "parser" else "") or main_entity(doc, self.keys, common)
         table_lines, tables = find_tables(doc.text)
         found = _Unique(self.keys)
         for table in tables:
@@ -249,7 +249,7 @@ class RulesExtractor:
             return []
         asserted = _asserted_by(sentence.text)
         if self.reader == "parser":
-            read = self._parsed(sentence.text, quantities, figures, asserted, main, previous, common)
+            read = self._parsed(sentence.text, quantities, figures, asserted, context, previous)
         else:
             read = self._patterned(sentence.text, quantities, figures, asserted, main, previous, common)
         claims: list[CandidateClaim] = []
@@ -259,6 +259,8 @@ class RulesExtractor:
             if not subject:
                 continue
             clause = clause_at(sentence, sentence.start + q.start)
+            if self.reader == "parser":
+                clause = _own_stretch(clause, sentence.start + q.start, sentence.start + q.end, figures, sentence.start)
             claims.append(
                 CandidateClaim(
                     document=doc.id,
@@ -287,9 +289,10 @@ class RulesExtractor:
                 for q, (a, _) in zip(quantities, attributes, strict=True)]
 
     def _parsed(self, text: str, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
-                main: str, previous: Callable[[], str], common: Vocabulary) -> list[tuple[str, str]]:
+                context: _Context, previous: Callable[[], str]) -> list[tuple[str, str]]:
         """(attribute, subject) of each figure, read off the sentence's dependency parse."""
         tree = parse.parse(text)
+        main, common = context.main, context.vocabulary
         out = []
         for q in quantities:
             attribute, span = _named_test(text, q, *_window(text, q, figures), text[:q.start]) or ("", None)
@@ -544,6 +547,33 @@ def main_entity(doc: Document, keys: KeyMaker, common: Vocabulary | None = None)
         return ""
     best = max(counts.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
     return spelled[best]
+
+
+def named_most(doc: Document, keys: KeyMaker) -> str:
+    """The name a document is mostly about, read by the parser: the name its sentences give most
+    often (a possessive counting for its owner), two more when the title names it too. Titles are
+    not parsed for names: headline capitals make any word look like one ("Fleet anger as ...")."""
+    counts: Counter[str] = Counter()
+    spelled: dict[str, str] = {}
+    title_key = squash(doc.title)
+    for para in paragraphs(doc.text[:SCAN_CHARS]):
+        if is_headline(para.text) or para.text.startswith("|"):
+            continue
+        for sentence in sentences(para):
+            if len(sentence.text) > MAX_SENTENCE:
+                continue
+            for name in parse.names(parse.parse(sentence.text)):
+                bare = _bare_name(name.text)
+                key = keys.subject(bare)
+                if key and not _is_calendar(bare):
+                    counts[key] += 1
+                    spelled.setdefault(key, bare)
+    for key in counts:
+        if key in title_key:
+            counts[key] += 2
+    if not counts:
+        return ""
+    return spelled[max(counts, key=lambda k: (counts[k], len(k)))]
 
 
 def _possessive_parts(name: str) -> list[str]:
@@ -1140,8 +1170,24 @@ def _change_noun(measure: parse.Phrase) -> str:
     lemma = measure.head.lemma_.lower()
     if lemma not in _RISE_NOUNS and lemma not in _FALL_NOUNS:
         return ""
-    words = [t.text for t in measure.head.lefts if t.dep_ == "compound" and t.pos_ == "NOUN"]
+    words = [t.text for t in measure.head.lefts if t.dep_ == "compound" and t.pos_ == "NOUN" and t.is_alpha]
     return " ".join([*words, "rise" if lemma in _RISE_NOUNS else "fall"])
+
+
+def _own_stretch(clause: Span, start: int, end: int, figures: list[Quantity], offset: int) -> Span:
+    """The clause cut at a comma that stands between the figure and a neighbouring figure:
+    "$52 per share, a premium of 28%" quotes each figure without the other, so that two documents
+    agreeing on one figure are not read as agreeing on its neighbour."""
+    begin, stop = clause.start, clause.end
+    for f in figures:
+        f_start, f_end = offset + f.start, offset + f.end
+        if f_start >= end and f_end <= stop:
+            comma = clause.text.find(", ", end - clause.start, f_start - clause.start)
+            stop = clause.start + comma if comma >= 0 else stop
+        elif f_end <= start and f_start >= begin:
+            comma = clause.text.rfind(", ", f_end - clause.start, start - clause.start)
+            begin = clause.start + comma + 2 if comma >= 0 else begin
+    return Span(clause.text[begin - clause.start:stop - clause.start], begin)
 
 
 def _opener_as_measure(reading: parse.Reading | None, common: Vocabulary) -> parse.Reading | None:
@@ -1180,6 +1226,8 @@ def _parsed_subject(tree: parse.Doc, q: Quantity, reading: parse.Reading | None,
     if reading is not None and reading.owner is not None and not _overlaps_span(reading.owner, blocked):
         return _bare_name(reading.owner.text)
     if reading is not None and reading.refers:
+        if reading.pronoun in parse.PERSONAL:
+            return previous()  # "He scored 31 goals": whom the sentence before was about
         return main or previous()
     measure = reading.measure if reading is not None else None
     candidates = [p for p in parse.names(tree)
@@ -1187,6 +1235,8 @@ def _parsed_subject(tree: parse.Doc, q: Quantity, reading: parse.Reading | None,
                   and (parse.entity_of(p.head) is None or parse.entity_of(p.head).label_ not in parse.PLACE_LABELS)  # type: ignore[union-attr]
                   and not (p.start < q.end and q.start < p.end)]
     opener = parse.root_subject(tree, q.start)
+    if opener is not None and measure is not None and measure.start <= opener.idx < measure.end:
+        opener = None  # the sentence's subject is the figure's measure ("Turnout was 61%")
     if opener is not None and (opener.pos_ == "PRON" or parse.is_name(opener) or any(
             c.dep_ == "det" and c.lower_ == "the" for c in opener.children)):
         # the figure hangs from no clause of its own ("The model posts strong results: 89.5 on X"):
