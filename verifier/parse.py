@@ -99,7 +99,8 @@ def parse(text: str) -> Doc:
 
 # --- reading a figure off the tree ---------------------------------------------------------------
 
-NAME_LABELS = frozenset({"ORG", "PERSON", "PRODUCT", "EVENT", "FAC", "WORK_OF_ART", "LAW", "GPE", "LOC", "NORP"})
+# nationalities and groups (NORP: "Brazilian", "Democrats") describe; they do not own a figure
+NAME_LABELS = frozenset({"ORG", "PERSON", "PRODUCT", "EVENT", "FAC", "WORK_OF_ART", "LAW", "GPE", "LOC"})
 PLACE_LABELS = frozenset({"GPE", "LOC"})
 TIME_LABELS = frozenset({"DATE", "TIME"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
@@ -287,6 +288,30 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
                         if t.pos_ == "PRON" and (t.i == h.i or t.dep_ == "poss")), "")
     return Reading(measure, counted, verb, owner, refers, subject, _relation(verb, x), qualifier, comparative,
                    pronoun)
+
+
+def verb_of(doc: Doc, start: int, end: int) -> Token | None:
+    """The verb the words at characters start..end hang from (the nearest above them)."""
+    root = span_root(figure_tokens(doc, start, end))
+    while root is not None and root.pos_ not in ("VERB", "AUX"):
+        if root.head.i == root.i:
+            return None
+        root = root.head
+    return root
+
+
+def clause_end(doc: Doc, start: int, end: int) -> int | None:
+    """Where the figure's clause gives way to a coordinated one ("is priced at £1,499 and goes on
+    sale on May 1"): the character the next clause's conjunction starts at, or None."""
+    verb = verb_of(doc, start, end)
+    if verb is None:
+        return None
+    for child in verb.children:
+        if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX") and child.idx >= end:
+            joint = [t for t in verb.children if t.dep_ == "cc" and end <= t.idx < child.idx]
+            first = joint[0] if joint else min(child.subtree, key=lambda t: t.i)
+            return first.idx if first.idx >= end else None
+    return None
 
 
 ACTED_ON = frozenset({"dobj", "nsubjpass", "nsubj"})

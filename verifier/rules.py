@@ -180,7 +180,7 @@ class _Mention:
 KeepGoing = Callable[[int, int], bool]  # (claims found so far, offset about to be read) -> read on?
 
 
-def _always(claims: int, offset: int) -> bool:
+def _always(*_: int) -> bool:
     return True
 
 
@@ -248,8 +248,9 @@ class RulesExtractor:
         if not quantities:
             return []
         asserted = _asserted_by(sentence.text)
-        if self.reader == "parser":
-            read = self._parsed(sentence.text, quantities, figures, asserted, context, previous)
+        tree = parse.parse(sentence.text) if self.reader == "parser" else None
+        if tree is not None:
+            read = self._parsed(tree, quantities, figures, asserted, context, previous)
         else:
             read = self._patterned(sentence.text, quantities, figures, asserted, main, previous, common)
         claims: list[CandidateClaim] = []
@@ -259,8 +260,11 @@ class RulesExtractor:
             if not subject:
                 continue
             clause = clause_at(sentence, sentence.start + q.start)
-            if self.reader == "parser":
+            if tree is not None:
                 clause = _own_stretch(clause, sentence.start + q.start, sentence.start + q.end, figures, sentence.start)
+                cut = parse.clause_end(tree, q.start, q.end)
+                if cut is not None and clause.start < sentence.start + cut < clause.end:
+                    clause = Span(clause.text[:sentence.start + cut - clause.start].rstrip(" ,"), clause.start)
             claims.append(
                 CandidateClaim(
                     document=doc.id,
@@ -269,7 +273,7 @@ class RulesExtractor:
                         subject=subject,
                         attribute=attribute,
                         value=q.stated,
-                        conditions=_conditions(sentence.text, q, attribute, figures),
+                        conditions=_conditions(sentence.text, q, attribute, figures, _dated_here(tree, q)),
                         asserted_by=asserted.who if asserted else "",
                         hedged=bool(_HEDGES.search(sentence.text)),
                         quote=clause.text,
@@ -288,11 +292,10 @@ class RulesExtractor:
         return [(a, self._subject_for(text, q, a, taken, asserted, main, previous, common) if a else "")
                 for q, (a, _) in zip(quantities, attributes, strict=True)]
 
-    def _parsed(self, text: str, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
+    def _parsed(self, tree: parse.Doc, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
                 context: _Context, previous: Callable[[], str]) -> list[tuple[str, str]]:
         """(attribute, subject) of each figure, read off the sentence's dependency parse."""
-        tree = parse.parse(text)
-        main, common = context.main, context.vocabulary
+        text, main, common = tree.text, context.main, context.vocabulary
         out = []
         for q in quantities:
             attribute, span = _named_test(text, q, *_window(text, q, figures), text[:q.start]) or ("", None)
@@ -1040,14 +1043,19 @@ def _window(text: str, q: Quantity, figures: list[Quantity]) -> tuple[str, str]:
     return text[begin:q.start], text[q.end:end]
 
 
-def _conditions(sentence: str, q: Quantity, attribute: str, figures: list[Quantity]) -> list[str]:
-    """Modes, settings, periods and dates stated around a figure, not around its neighbours."""
+def _conditions(sentence: str, q: Quantity, attribute: str, figures: list[Quantity],
+                dated_here: Callable[[int, int], bool] = _always) -> list[str]:
+    """Modes, settings, periods and dates stated around a figure, not around its neighbours.
+
+    `dated_here(start, end)` says whether a date at those characters is the figure's own (the
+    parser: "priced at £1,499 and goes on sale on May 1" dates the sale, not the price)."""
     before, after = _window(sentence, q, figures)
     around = before + " " + after
+    begin, end = q.start - len(before), q.end + len(after)
     found = [m.group(0) for m in _MODE_WORDS.finditer(around)]
     found += [m.strip() for m in re.findall(r"\(([^()]*)\)", after)
               if m.strip() and not parse_quantities(m) and m not in attribute]
-    found += [m.group(0) for m in _DATED.finditer(around)]
+    found += [m.group(0) for m in _DATED.finditer(sentence, begin, end) if dated_here(m.start(), m.end())]
     found += [m.group(0) for m in _READ_AT.finditer(sentence)]
     if _FORECAST.search(before):
         found.append("forecast")
@@ -1172,6 +1180,20 @@ def _change_noun(measure: parse.Phrase) -> str:
         return ""
     words = [t.text for t in measure.head.lefts if t.dep_ == "compound" and t.pos_ == "NOUN" and t.is_alpha]
     return " ".join([*words, "rise" if lemma in _RISE_NOUNS else "fall"])
+
+
+def _dated_here(tree: parse.Doc | None, q: Quantity) -> Callable[[int, int], bool]:
+    """Whether a date at given characters belongs to the figure's clause, by the parse: it hangs
+    from the figure's verb or from a verb above it ("said on Tuesday" dates what was said)."""
+    if tree is None:
+        return _always
+    verb = parse.verb_of(tree, q.start, q.end)
+
+    def here(start: int, end: int) -> bool:
+        dated_verb = parse.verb_of(tree, start, end)
+        return verb is None or dated_verb is None or dated_verb.i == verb.i or dated_verb in verb.ancestors
+
+    return here
 
 
 def _own_stretch(clause: Span, start: int, end: int, figures: list[Quantity], offset: int) -> Span:
