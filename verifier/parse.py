@@ -231,7 +231,7 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
     if x.dep_ in ("nummod", "compound", "amod", "quantmod", "nmod", "npadvmod", "advmod") \
             and head.i not in inside and head.pos_ in _NOMINAL:
         phrase = subtree_phrase(head, keep=lambda t: t.i not in inside and _modifier(t) and t.dep_ != "advmod"
-                                and t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB"))
+                                and t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB") and t.tag_ not in ("JJR", "JJS"))
         named_before = [t for t in head.lefts if t.i < root.i and t.dep_ in ("compound", "nmod") and t.pos_ == "NOUN"]
         if bare and named_before:
             measure = subtree_phrase(named_before[-1], keep=_modifier)  # "a magnitude 7.1 earthquake"
@@ -248,7 +248,7 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
         measure = Phrase(head.text, head.idx, head.idx + len(head.text), head)  # "41% full", "20% contained"
         x = head
     verb, x, measure = _governor(x, measure)
-    owner, refers = _owner_of(measure.head if measure else None)
+    owner, refers = _owner_of(measure.head if measure else counted.head if counted else None)
     subject = _clause_subject(verb) if verb is not None else None
     obj = _object_of(verb, x)
     if obj is not None and owner is None and not refers:

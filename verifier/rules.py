@@ -216,7 +216,8 @@ class RulesExtractor:
             _TITLE_STEMS.reset(title)
 
     def _extract(self, doc: Document, common: Vocabulary, keep_going: KeepGoing) -> list[CandidateClaim]:
-        main = (named_most(doc, self.keys) if self.reader == "parser" else "") or main_entity(doc, self.keys, common)
+        main = (named_most(doc, self.keys, common) if self.reader == "parser" else "") \
+            or main_entity(doc, self.keys, common)
         table_lines, tables = find_tables(doc.text)
         found = _Unique(self.keys)
         for table in tables:
@@ -552,7 +553,7 @@ def main_entity(doc: Document, keys: KeyMaker, common: Vocabulary | None = None)
     return spelled[best]
 
 
-def named_most(doc: Document, keys: KeyMaker) -> str:
+def named_most(doc: Document, keys: KeyMaker, common: Vocabulary) -> str:
     """The name a document is mostly about, read by the parser: the name its sentences give most
     often (a possessive counting for its owner), two more when the title names it too. Titles are
     not parsed for names: headline capitals make any word look like one ("Fleet anger as ...")."""
@@ -567,6 +568,8 @@ def named_most(doc: Document, keys: KeyMaker) -> str:
                 continue
             for name in parse.names(parse.parse(sentence.text)):
                 bare = _bare_name(name.text)
+                if name.start == 0 and " " not in bare and not common.named_inside_sentences(bare):
+                    continue  # "Blackbirds turned up": a capital the sentence gives, not a name
                 key = keys.subject(bare)
                 if key and not _is_calendar(bare):
                     counts[key] += 1
