@@ -164,7 +164,7 @@ def entity_of(token: Token) -> Span | None:
 def is_name(token: Token) -> bool:
     """A proper noun, or a word inside a named entity of a naming kind (not a date or a number)."""
     ent = entity_of(token)
-    if ent is not None:
+    if ent is not None and any(t.text[:1].isupper() for t in ent):  # "juvenile haddock" is no name
         return ent.label_ in NAME_LABELS
     return token.tag_ in ("NNP", "NNPS")
 
@@ -458,7 +458,8 @@ def _named_in_clause(verb: Token) -> Phrase | None:
 
 def names(doc: Doc) -> list[Phrase]:
     """The names of a sentence: its entities of naming kinds, and proper nouns outside them."""
-    found = [Phrase(e.text, e.start_char, e.end_char, e.root) for e in doc.ents if e.label_ in NAME_LABELS]
+    found = [Phrase(e.text, e.start_char, e.end_char, e.root) for e in doc.ents
+             if e.label_ in NAME_LABELS and any(t.text[:1].isupper() or t.text[:1].isdigit() for t in e)]
     covered = {t.i for e in doc.ents for t in e}
     for token in doc:
         if token.tag_ in ("NNP", "NNPS") and token.i not in covered and token.dep_ != "compound" and is_name(token):

@@ -555,8 +555,8 @@ def main_entity(doc: Document, keys: KeyMaker, common: Vocabulary | None = None)
 
 def named_most(doc: Document, keys: KeyMaker, common: Vocabulary) -> str:
     """The name a document is mostly about, read by the parser: the name its sentences give most
-    often (a possessive counting for its owner), two more when the title names it too. Titles are
-    not parsed for names: headline capitals make any word look like one ("Fleet anger as ...")."""
+    often, two more when the title names it, the longer on a tie. Titles are not parsed for names:
+    headline capitals make any word look like one ("Fleet anger as haddock allowance slashed")."""
     counts: Counter[str] = Counter()
     spelled: dict[str, str] = {}
     title_key = squash(doc.title)
@@ -574,12 +574,10 @@ def named_most(doc: Document, keys: KeyMaker, common: Vocabulary) -> str:
                 if key and not _is_calendar(bare):
                     counts[key] += 1
                     spelled.setdefault(key, bare)
-    for key in counts:
-        if key in title_key:
-            counts[key] += 2
-    if not counts:
+    totals = {key: counts[key] + 2 * (key in title_key) for key in counts}
+    if not totals:
         return ""
-    return spelled[max(counts, key=lambda k: (counts[k], len(k)))]
+    return spelled[max(totals, key=lambda k: (totals[k], len(k)))]
 
 
 def _possessive_parts(name: str) -> list[str]:
@@ -1286,5 +1284,6 @@ def _overlaps_span(p: parse.Phrase, spans: list[tuple[int, int]]) -> bool:
 
 
 def _bare_name(text: str) -> str:
+    """A name without its article, possessive ending, brackets or list marks."""
     name, _ = split_parenthetical(text)
-    return re.sub(r"^(?:the|The)\s+|['’]s$", "", name.strip())
+    return re.sub(r"^(?:the|The)\s+|['’]s$", "", name.strip().lstrip("•*-–—·> "))
