@@ -161,6 +161,12 @@ def entity_of(token: Token) -> Span | None:
     return None
 
 
+def label(token: Token) -> str:
+    """The kind of named entity a token is part of ('ORG', 'PERSON', ...), or ''."""
+    ent = entity_of(token)
+    return ent.label_ if ent is not None else ""
+
+
 def is_name(token: Token) -> bool:
     """A proper noun, or a word inside a named entity of a naming kind (not a date or a number)."""
     ent = entity_of(token)
@@ -475,6 +481,16 @@ def _hyphenated(phrase: Phrase) -> bool:
 
 
 PERSONAL = frozenset({"he", "she", "him", "his", "her", "hers"})
+
+
+REPORTING = frozenset({"say", "tell", "add", "explain", "note", "warn", "argue", "insist", "recall", "write"})
+
+
+def is_speaker(token: Token) -> bool:
+    """The subject of a verb of saying ('said Donnie Morrison', 'the board said'), or its apposition."""
+    while token.dep_ in ("compound", "appos") and token.head.i != token.i:
+        token = token.head
+    return token.dep_ in _SUBJECTS and token.head.lemma_.lower() in REPORTING
 
 
 def root_subject(doc: Doc, before: int) -> Token | None:

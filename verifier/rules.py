@@ -570,6 +570,8 @@ def named_most(doc: Document, keys: KeyMaker, common: Vocabulary) -> str:
                 bare = _bare_name(name.text)
                 if name.start == 0 and " " not in bare and not common.named_inside_sentences(bare):
                     continue  # "Blackbirds turned up": a capital the sentence gives, not a name
+                if parse.is_speaker(name.head) and parse.label(name.head) == "PERSON":
+                    continue  # '"...," said Donnie Morrison': a person quoted, not what the story is about
                 key = keys.subject(bare)
                 if key and not _is_calendar(bare):
                     counts[key] += 1
