@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,9 +93,17 @@ def _check_weights(folder: Path) -> None:
             raise ParserUnavailable(f"{REUPLOAD}: {name} is not the pinned {VERSION} (sha256 {digest[:12]}…)")
 
 
+# markup left in text (a tag, a Markdown link, control characters, a run of text inside bidi overrides,
+# which displays reversed) is not prose: blanked before parsing, so
+# "revenue was $5 billion <img src=x> in the quarter" parses as the sentence it is; offsets are kept
+_MARKUP = re.compile(r"[\u202a-\u202e][^\u202c\n]{0,200}\u202c|[\u2066-\u2068][^\u2069\n]{0,200}\u2069"
+                     r"|\x1b\[[0-9;]{0,20}[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u206f]"
+                     r"|<[^<>\n]{1,200}>|\[[^\[\]\n]{0,200}\]\([^()\s]{1,200}(?:\([^()\s]{0,50}\))?[^()\s]{0,50}\)")
+
+
 def parse(text: str) -> Doc:
-    """One sentence (or piece of one) parsed."""
-    return nlp()(text)
+    """One sentence (or piece of one) parsed, its markup blanked."""
+    return nlp()(_MARKUP.sub(lambda m: " " * len(m.group(0)), text))
 
 
 # --- reading a figure off the tree ---------------------------------------------------------------
@@ -176,9 +185,12 @@ def is_name(token: Token) -> bool:
 
 
 def subtree_phrase(head: Token, keep: Any = None) -> Phrase:
-    """The phrase a head spans with its left modifiers (compounds, adjectives, possessives)."""
+    """The phrase a head spans with its left modifiers (compounds, adjectives, possessives); a
+    measure's phrase (keep=_modifier) leaves out the names that own it."""
     left = [t for t in head.lefts if t.dep_ in ("compound", "amod", "nmod", "poss", "det", "case", "nummod",
                                                  "quantmod", "punct", "hyph")]
+    if keep is _modifier:
+        left = [t for t in left if not _owning_name(t)]
     words = sorted([*(_with_own_left(t) for t in left), [head]], key=lambda ts: ts[0].i)
     tokens = [t for group in words for t in group]
     if keep is not None:
@@ -190,6 +202,38 @@ def _phrase(tokens: list[Token], head: Token) -> Phrase:
     """The words of `tokens` as written (spaces kept, words left out closed up), and their extent."""
     text = "".join(t.text_with_ws for t in tokens[:-1]) + tokens[-1].text
     return Phrase(text.strip(), tokens[0].idx, tokens[-1].idx + len(tokens[-1].text), head)
+
+
+COUNTING_NOUNS = frozenset({"number", "total", "amount", "count", "tally", "sum"})
+
+
+def _counted_of(measure: Phrase) -> Phrase:
+    """'the number of dead' counts the dead: a counting noun gives way to what it is 'of'."""
+    if measure.head.lower_ not in COUNTING_NOUNS:
+        return measure
+    for child in measure.head.rights:
+        if child.dep_ == "prep" and child.lower_ == "of":
+            obj = next((o for o in child.children if o.dep_ == "pobj"), None)
+            if obj is not None and not is_name(obj):
+                return subtree_phrase(obj, keep=_modifier)
+    return measure
+
+
+def _with_scope(measure: Phrase) -> Phrase:
+    """A measure with the part of a whole it is limited to: 'sales at the cloud unit', 'turnout in
+    the north' (a common noun after 'at' or 'in'; a name there owns it, a date says when)."""
+    for child in measure.head.rights:
+        if child.dep_ == "prep" and child.lower_ in ("at", "in"):
+            obj = next((o for o in child.children if o.dep_ == "pobj"), None)
+            if obj is not None and obj.pos_ == "NOUN" and label(obj) not in TIME_LABELS:
+                scope = subtree_phrase(obj, keep=_modifier)
+                return Phrase(f"{measure.text} {child.text} {scope.text}", measure.start, scope.end, measure.head)
+    return measure
+
+
+def _owning_name(token: Token) -> bool:
+    """A proper-noun compound of a common noun: 'Harbour Authority' in 'Harbour Authority revenue'."""
+    return token.dep_ == "compound" and token.tag_ in ("NNP", "NNPS") and token.head.pos_ == "NOUN"
 
 
 def _with_own_left(token: Token) -> list[Token]:
@@ -246,6 +290,8 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
             counted = phrase
         elif not is_name(head):
             measure = phrase
+            if head.dep_ == "compound" and head.head.pos_ == "NOUN":
+                qualifier = head.head  # "a 6.1-magnitude aftershock": the aftershock's magnitude
         x = head
     elif x.dep_ in ("npadvmod", "advmod") and head.tag_ in ("JJR", "RBR"):
         comparative = head  # "1.4% higher", "3.1% lower than a year earlier"
@@ -253,8 +299,12 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
     elif x.dep_ in ("npadvmod", "advmod") and head.pos_ in _STATE_HEADS and head.tag_ in ("JJ", "VBN"):
         measure = Phrase(head.text, head.idx, head.idx + len(head.text), head)  # "41% full", "20% contained"
         x = head
+    state = next((c for c in root.children if c.dep_ in ("acl", "amod") and c.tag_ in ("VBN", "JJ")
+                  and c.i == root.i + 1), None)
+    if measure is None and state is not None:
+        measure = Phrase(state.text, state.idx, state.idx + len(state.text), state)  # "85% filled by Friday"
     verb, x, measure = _governor(x, measure)
-    owner, refers = _owner_of(measure.head if measure else counted.head if counted else None)
+    owner, refers = _owner_of(measure.head if measure else counted.head if counted else None, of_measure=True)
     subject = _clause_subject(verb) if verb is not None else None
     obj = _object_of(verb, x)
     if obj is not None and owner is None and not refers:
@@ -268,14 +318,14 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
             and (measure is None or subject.i != measure.head.i):
         if subject.pos_ == "PRON" or subject.tag_ in ("DT", "WDT", "WP"):
             refers = refers or owner is None
-            if measure is None and counted is None and subject.tag_ == "DT":
+            if measure is None and counted is None and subject.tag_ == "DT" and verb is not None:
                 measure = _named_in_clause(verb)  # "That compares with 476,000 in last year's final tally"
         elif is_name(subject):
             owner = owner or name_phrase(subject)
         elif measure is None and counted is None and named_phrase(subject) and _relation(verb, x) == "dobj":
-            owner = owner or subtree_phrase(subject, keep=_modifier)  # "The Marlow Quay baths restoration will cost"
+            owner = owner or subtree_phrase(subject, keep=_owner_word)  # "The Marlow Quay baths restoration will cost"
         elif measure is None and (counted is None or _relation(verb, x) not in ACTED_ON):
-            measure = subtree_phrase(subject, keep=_modifier)  # "final count stood at 498,000 birds"
+            measure = _with_scope(_counted_of(subtree_phrase(subject, keep=_modifier)))  # "final count stood at"
             owner, refers = _owner_of(subject)
         elif owner is None:
             owner, refers = _owner_of(subject, definite_refers=True)
@@ -346,8 +396,15 @@ def named_phrase(noun: Token) -> bool:
     return noun.pos_ == "NOUN" and any(t.dep_ == "compound" and t.tag_ in ("NNP", "NNPS") for t in noun.lefts)
 
 
+def _owner_word(token: Token) -> bool:
+    """Words of a named thing: not determiners, possessives or numbers."""
+    return token.dep_ not in ("det", "poss", "case", "punct", "nummod", "quantmod") \
+        and token.tag_ not in ("POS", "PRP$")
+
+
 def _modifier(token: Token) -> bool:
-    """Words that name what is measured: not determiners, possessives, numbers or dates."""
+    """Words that name what is measured: not determiners, possessives, numbers, dates or names
+    ("Harbour Authority revenue" measures revenue; the name owns it)."""
     if token.dep_ in ("det", "poss", "case", "punct", "nummod", "quantmod") or token.tag_ in ("POS", "PRP$", "CD"):
         return False
     ent = entity_of(token)
@@ -401,7 +458,8 @@ def _clause_subject(verb: Token) -> Token | None:
     return None
 
 
-def _owner_of(noun: Token | None, definite_refers: bool = False) -> tuple[Phrase | None, bool]:
+def _owner_of(noun: Token | None, definite_refers: bool = False, of_measure: bool = False
+              ) -> tuple[Phrase | None, bool]:
     """The name a noun phrase belongs to: its possessor ('Acme's revenue', 'whose members'), a name
     attached by a preposition ('the price of the City 3', 'volunteers in the Garden Watch'), or
     (refers) a pronoun or a definite description that stands for a name said before."""
@@ -409,6 +467,9 @@ def _owner_of(noun: Token | None, definite_refers: bool = False) -> tuple[Phrase
         return None, False
     if is_name(noun):
         return name_phrase(noun), False
+    named = [c for c in noun.lefts if c.dep_ == "compound" and c.tag_ in ("NNP", "NNPS")]
+    if named and of_measure and noun.pos_ == "NOUN":
+        return name_phrase(named[-1]), False  # "Harbour Authority revenue" is Harbour Authority's
     for child in noun.children:
         if child.dep_ == "poss":
             if is_name(child):
@@ -431,7 +492,7 @@ def _owner_of(noun: Token | None, definite_refers: bool = False) -> tuple[Phrase
                         continue  # "sales in Europe" is a scope, not an owner
                     return name_phrase(obj), False
                 if obj.dep_ == "pobj" and child.lower_ in ("of", "for") and named_phrase(obj):
-                    return subtree_phrase(obj, keep=_modifier), False  # "the cost of the Marlow Quay baths project"
+                    return subtree_phrase(obj, keep=_owner_word), False  # "the cost of the Marlow Quay baths project"
     if noun.pos_ == "PRON":
         return None, True
     definite = any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in noun.children)

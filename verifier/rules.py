@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import dates, parse
 from .features import FUNCTION_WORDS, stem
@@ -22,6 +23,9 @@ from .keys import KeyMaker, split_parenthetical, squash
 from .models import CandidateClaim, Document, ExtractedClaim
 from .numbers import UNITS, Quantity, may_hold_quantity, parse_quantities
 from .text import CLAUSE_BREAK, Span, clause_at, is_headline, paragraphs, sentences
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 # --- names ---------------------------------------------------------------------------------
 
@@ -293,7 +297,7 @@ class RulesExtractor:
         return [(a, self._subject_for(text, q, a, taken, asserted, main, previous, common) if a else "")
                 for q, (a, _) in zip(quantities, attributes, strict=True)]
 
-    def _parsed(self, tree: parse.Doc, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
+    def _parsed(self, tree: Doc, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
                 context: _Context, previous: Callable[[], str]) -> list[tuple[str, str]]:
         """(attribute, subject) of each figure, read off the sentence's dependency parse."""
         text, main, common = tree.text, context.main, context.vocabulary
@@ -302,6 +306,9 @@ class RulesExtractor:
             attribute, span = _named_test(text, q, *_window(text, q, figures), text[:q.start]) or ("", None)
             if span and _names_a_place_or_time(tree, span):
                 attribute, span = "", None  # "£1,649 in the UK" is a price in a place, not a score on a scale
+            if _starting_point(tree, q):
+                out.append(("", ""))
+                continue
             reading = _opener_as_measure(
                 parse.read_figure(tree, q.start, q.end, bare=q.dimension == "number" and not q.unit), common)
             if not attribute:
@@ -1185,7 +1192,7 @@ def _change_noun(measure: parse.Phrase) -> str:
     return " ".join([*words, "rise" if lemma in _RISE_NOUNS else "fall"])
 
 
-def _dated_here(tree: parse.Doc | None, q: Quantity) -> Callable[[int, int], bool]:
+def _dated_here(tree: Doc | None, q: Quantity) -> Callable[[int, int], bool]:
     """Whether a date at given characters belongs to the figure's clause, by the parse: it hangs
     from the figure's verb or from a verb above it ("said on Tuesday" dates what was said)."""
     if tree is None:
@@ -1213,6 +1220,15 @@ def _own_stretch(clause: Span, start: int, end: int, figures: list[Quantity], of
             comma = clause.text.rfind(", ", f_end - clause.start, start - clause.start)
             begin = clause.start + comma + 2 if comma >= 0 else begin
     return Span(clause.text[begin - clause.start:stop - clause.start], begin)
+
+
+def _starting_point(tree: Doc, q: Quantity) -> bool:
+    """'narrowed to $45 million from $80 million': the figure a change started from is the earlier
+    level, said in passing; the claim is the figure it went to."""
+    reading = parse.read_figure(tree, q.start, q.end, bare=False)
+    verb = reading.verb if reading is not None else None
+    return bool(reading and verb is not None and reading.relation == "prep:from"
+                and any(c.dep_ == "prep" and c.lower_ == "to" for c in verb.children))
 
 
 def _opener_as_measure(reading: parse.Reading | None, common: Vocabulary) -> parse.Reading | None:
@@ -1244,7 +1260,7 @@ def _direction(reading: parse.Reading, q: Quantity) -> str:
     return "rise" if lemma in _RISE_LEMMAS else "fall" if lemma in _FALL_LEMMAS else ""
 
 
-def _parsed_subject(tree: parse.Doc, q: Quantity, reading: parse.Reading | None, blocked: list[tuple[int, int]],
+def _parsed_subject(tree: Doc, q: Quantity, reading: parse.Reading | None, blocked: list[tuple[int, int]],
                     main: str, previous: Callable[[], str]) -> str:
     """Whose figure it is: the owner the parse gives, else whoever a pronoun stands for, else the
     nearest name of the sentence (not a place, a source or the measure), else the previous subject."""
@@ -1255,10 +1271,9 @@ def _parsed_subject(tree: parse.Doc, q: Quantity, reading: parse.Reading | None,
             return previous()  # "He scored 31 goals": whom the sentence before was about
         return main or previous()
     measure = reading.measure if reading is not None else None
+    taken = [*blocked, (q.start, q.end)] + ([(measure.start, measure.end)] if measure else [])
     candidates = [p for p in parse.names(tree)
-                  if not _overlaps_span(p, blocked) and not (measure and p.start < measure.end and measure.start < p.end)
-                  and (parse.entity_of(p.head) is None or parse.entity_of(p.head).label_ not in parse.PLACE_LABELS)  # type: ignore[union-attr]
-                  and not (p.start < q.end and q.start < p.end)]
+                  if not _overlaps_span(p, taken) and parse.label(p.head) not in parse.PLACE_LABELS]
     opener = parse.root_subject(tree, q.start)
     if opener is not None and measure is not None and measure.start <= opener.idx < measure.end:
         opener = None  # the sentence's subject is the figure's measure ("Turnout was 61%")
@@ -1276,7 +1291,7 @@ def _parsed_subject(tree: parse.Doc, q: Quantity, reading: parse.Reading | None,
     return previous()
 
 
-def _names_a_place_or_time(tree: parse.Doc, span: tuple[int, int]) -> bool:
+def _names_a_place_or_time(tree: Doc, span: tuple[int, int]) -> bool:
     return any(e.start_char < span[1] and span[0] < e.end_char
                and e.label_ in parse.PLACE_LABELS | parse.TIME_LABELS for e in tree.ents)
 
