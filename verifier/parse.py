@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import lexicon
+
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span, Token
@@ -204,12 +206,9 @@ def _phrase(tokens: list[Token], head: Token) -> Phrase:
     return Phrase(text.strip(), tokens[0].idx, tokens[-1].idx + len(tokens[-1].text), head)
 
 
-COUNTING_NOUNS = frozenset({"number", "total", "amount", "count", "tally", "sum"})
-
-
 def _counted_of(measure: Phrase) -> Phrase:
     """'the number of dead' counts the dead: a counting noun gives way to what it is 'of'."""
-    if measure.head.lower_ not in COUNTING_NOUNS:
+    if measure.head.lower_ not in lexicon.COUNTING_NOUNS:
         return measure
     for child in measure.head.rights:
         if child.dep_ == "prep" and child.lower_ == "of":
@@ -257,9 +256,8 @@ def name_phrase(token: Token) -> Phrase:
     return _phrase(tokens, token)
 
 
-_OWNER_PREPOSITIONS = frozenset({"of", "for", "at", "in", "from", "by", "aboard"})
 _STATE_HEADS = frozenset({"ADJ", "VERB"})
-_REFERENCE_PREPOSITIONS = frozenset({"to", "over", "against"})
+
 
 
 def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None:
@@ -324,6 +322,8 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
             owner = owner or name_phrase(subject)
         elif measure is None and counted is None and named_phrase(subject) and _relation(verb, x) == "dobj":
             owner = owner or subtree_phrase(subject, keep=_owner_word)  # "The Marlow Quay baths restoration will cost"
+        elif measure is None and verb is not None and _relation(verb, x) == "dobj" and not _states_a_level(verb):
+            owner, refers = _owner_of(subject, definite_refers=True)  # "the plant pumped 5,000 litres"
         elif measure is None and (counted is None or _relation(verb, x) not in ACTED_ON):
             measure = _with_scope(_counted_of(subtree_phrase(subject, keep=_modifier)))  # "final count stood at"
             owner, refers = _owner_of(subject)
@@ -371,6 +371,12 @@ def clause_end(doc: Doc, start: int, end: int) -> int | None:
 
 
 ACTED_ON = frozenset({"dobj", "nsubjpass", "nsubj"})
+
+
+def _states_a_level(verb: Token) -> bool:
+    """A verb whose object is its subject's level: 'was', 'reached', 'rose'."""
+    lemma = verb.lemma_.lower()
+    return lemma in lexicon.LEVEL_VERBS or lemma in lexicon.RISE_WORDS or lemma in lexicon.FALL_WORDS
 
 
 def _relation(verb: Token | None, x: Token) -> str:
@@ -479,12 +485,12 @@ def _owner_of(noun: Token | None, definite_refers: bool = False, of_measure: boo
                     return _owner_of(noun.head.head)
                 return None, True
     for child in noun.children:
-        if child.dep_ == "prep" and child.lower_ in _REFERENCE_PREPOSITIONS:
+        if child.dep_ == "prep" and child.lower_ in lexicon.REFERENCE_PREPOSITIONS:
             for obj in child.children:  # "a 34% premium to Brightline's last close" is Brightline's
                 possessor = next((c for c in obj.children if c.dep_ == "poss" and is_name(c)), None)
                 if obj.dep_ == "pobj" and possessor is not None:
                     return name_phrase(possessor), False
-        if child.dep_ == "prep" and child.lower_ in _OWNER_PREPOSITIONS:
+        if child.dep_ == "prep" and child.lower_ in lexicon.OWNER_PREPOSITIONS:
             for obj in child.children:
                 if obj.dep_ == "pobj" and is_name(obj):
                     ent = entity_of(obj)
@@ -541,17 +547,11 @@ def _hyphenated(phrase: Phrase) -> bool:
     return bool(after) and after[0].text == "-"
 
 
-PERSONAL = frozenset({"he", "she", "him", "his", "her", "hers"})
-
-
-REPORTING = frozenset({"say", "tell", "add", "explain", "note", "warn", "argue", "insist", "recall", "write"})
-
-
 def is_speaker(token: Token) -> bool:
     """The subject of a verb of saying ('said Donnie Morrison', 'the board said'), or its apposition."""
     while token.dep_ in ("compound", "appos") and token.head.i != token.i:
         token = token.head
-    return token.dep_ in _SUBJECTS and token.head.lemma_.lower() in REPORTING
+    return token.dep_ in _SUBJECTS and token.head.lemma_.lower() in lexicon.REPORTING_VERBS
 
 
 def root_subject(doc: Doc, before: int) -> Token | None:

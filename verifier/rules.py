@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import dates, parse
+from . import dates, lexicon, parse
 from .features import FUNCTION_WORDS, stem
 from .keys import KeyMaker, split_parenthetical, squash
 from .models import CandidateClaim, Document, ExtractedClaim
@@ -1137,15 +1137,6 @@ class _Unique:
 
 # --- reading off the parse ------------------------------------------------------------------------
 
-_RISE_NOUNS = frozenset({"rise", "gain", "growth", "increase", "jump", "surge", "climb", "advance", "rally", "uplift"})
-_FALL_NOUNS = frozenset({"fall", "drop", "decline", "decrease", "cut", "reduction", "slump", "slide", "dip", "plunge",
-                         "contraction"})
-_RISE_LEMMAS = frozenset({"rise", "climb", "grow", "increase", "gain", "jump", "surge", "soar", "advance", "rally",
-                          "add", "higher", "up", "more", "above"})
-_FALL_LEMMAS = frozenset({"fall", "drop", "decline", "decrease", "slip", "lose", "sink", "slide", "plunge",
-                          "tumble", "shrink", "ease", "dip", "shed", "lower", "down", "less", "fewer", "below"})
-
-
 def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: parse.Reading | None) -> str:
     """What a figure measures, from the parse: a share's whole, a price per unit, a count and what
     happened to it, a change's direction, else the figure's governing noun phrase."""
@@ -1154,6 +1145,11 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
         found = finder(text, q, before, after, text[:q.start])
         if found is not None:
             return found[0]
+    if q.dimension == "rank":  # "48th place" is a rank; "12th in the teaching table" the table's rank
+        ranked = reading.measure if reading is not None else None
+        if ranked is None or ranked.head.lemma_.lower() in lexicon.RANK_NOUNS:
+            return "rank"
+        return f"{_clean_phrase(ranked.text) or ranked.text} rank"
     if reading is None:
         return ""
     verb = reading.verb
@@ -1186,10 +1182,10 @@ def _change_noun(measure: parse.Phrase) -> str:
     """A measure whose head names a change: 'rise' or 'fall' with the words before it ('price growth'
     is 'price rise'), else ''."""
     lemma = measure.head.lemma_.lower()
-    if lemma not in _RISE_NOUNS and lemma not in _FALL_NOUNS:
+    if lemma not in lexicon.RISE_NOUNS and lemma not in lexicon.FALL_NOUNS:
         return ""
     words = [t.text for t in measure.head.lefts if t.dep_ == "compound" and t.pos_ == "NOUN" and t.is_alpha]
-    return " ".join([*words, "rise" if lemma in _RISE_NOUNS else "fall"])
+    return " ".join([*words, "rise" if lemma in lexicon.RISE_NOUNS else "fall"])
 
 
 def _dated_here(tree: Doc | None, q: Quantity) -> Callable[[int, int], bool]:
@@ -1250,14 +1246,14 @@ def _direction(reading: parse.Reading, q: Quantity) -> str:
         return ""
     if reading.comparative is not None:
         word = reading.comparative.lower_
-        return "rise" if word in _RISE_LEMMAS else "fall" if word in _FALL_LEMMAS else ""
+        return "rise" if word in lexicon.RISE_WORDS else "fall" if word in lexicon.FALL_WORDS else ""
     verb = reading.verb
     if verb is None or (reading.measure is not None and reading.measure.head.i == verb.i):
         return ""
     if reading.relation not in ("dobj", "npadvmod", "prep:by", "advmod", ""):
         return ""
     lemma = verb.lemma_.lower()
-    return "rise" if lemma in _RISE_LEMMAS else "fall" if lemma in _FALL_LEMMAS else ""
+    return "rise" if lemma in lexicon.RISE_WORDS else "fall" if lemma in lexicon.FALL_WORDS else ""
 
 
 def _parsed_subject(tree: Doc, q: Quantity, reading: parse.Reading | None, blocked: list[tuple[int, int]],
@@ -1267,7 +1263,7 @@ def _parsed_subject(tree: Doc, q: Quantity, reading: parse.Reading | None, block
     if reading is not None and reading.owner is not None and not _overlaps_span(reading.owner, blocked):
         return _bare_name(reading.owner.text)
     if reading is not None and reading.refers:
-        if reading.pronoun in parse.PERSONAL:
+        if reading.pronoun in lexicon.PERSONAL_PRONOUNS:
             return previous()  # "He scored 31 goals": whom the sentence before was about
         return main or previous()
     measure = reading.measure if reading is not None else None

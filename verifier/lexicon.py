@@ -1,0 +1,221 @@
+"""Every word list the code reads, in one place, each tagged with what kind of list it is.
+
+- **grammar**: words of English that belong to no topic: function words, approximators ("about",
+  "more than"), reporting verbs, verbs and nouns of rising and falling, words of time and status.
+- **unit**: what a figure is counted in: units of measure, scale words, currencies (ISO codes,
+  symbols, names), ordinals and ranks. Reading a figure is code's job (numbers.py); these are its
+  tables.
+- **domain**: words of one topic (a sport, a trade, a disease). There is none: a list that only
+  works for one kind of news is the kind of fix that made the extractor fail on every other kind,
+  and `tests/test_lexicon.py` fails if one is added.
+
+A list is registered with `grammar(...)` or `unit(...)`; `KINDS` maps every list's name to its
+kind. Lists that the llm backend's readings depend on (frames, numbers) are moved here verbatim:
+their content is what the recorded cassettes were made with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Literal, TypeVar
+
+Kind = Literal["grammar", "unit", "domain"]
+KINDS: dict[str, Kind] = {}
+
+T = TypeVar("T")
+
+
+def _register(name: str, kind: Kind, value: T) -> T:
+    if name in KINDS:
+        raise ValueError(f"lexicon: {name} is registered twice")
+    KINDS[name] = kind
+    return value
+
+
+def grammar(name: str, words: Iterable[str]) -> frozenset[str]:
+    """A set of words of English that belong to no topic."""
+    return _register(name, "grammar", frozenset(words))
+
+
+def grammar_map(name: str, mapping: Mapping[str, T]) -> dict[str, T]:
+    """Words of English mapped to what they mean to the code."""
+    return _register(name, "grammar", dict(mapping))
+
+
+def grammar_phrases(name: str, phrases: T) -> T:
+    """Phrases (or alternations of them, as regular-expression text) of English of no topic."""
+    return _register(name, "grammar", phrases)
+
+
+def unit(name: str, mapping: Mapping[str, T]) -> dict[str, T]:
+    """A table of units, scales or currencies."""
+    return _register(name, "unit", dict(mapping))
+
+
+def unit_words(name: str, words: Iterable[str]) -> frozenset[str]:
+    """A set of words that name what a figure is counted in."""
+    return _register(name, "unit", frozenset(words))
+
+
+# --- grammar: the words every other list is read against --------------------------------------------
+
+FUNCTION_WORDS = grammar("function words", {
+    "a", "an", "the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "my", "your",
+    "of", "in", "on", "at", "to", "by", "for", "with", "from", "into", "onto", "over", "under", "about",
+    "around", "across", "through", "after", "before", "during", "since", "until", "between", "among",
+    "per", "via", "than", "as", "vs", "versus", "against", "within", "without", "up", "down", "out", "off",
+    "and", "or", "but", "nor", "so", "yet", "if", "whether", "while",
+    "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "will",
+    "would", "could", "should", "may", "might", "can", "shall",
+    "it", "they", "them", "he", "she", "we", "who", "whom", "whose", "which", "what", "when", "where",
+    "why", "how", "many", "much", "there", "here", "also", "not", "no", "any", "some", "each", "every",
+    "all", "both", "other", "such", "own", "s",
+})
+# words that say "a figure of" without saying of what
+GENERIC_MEASURE_WORDS = grammar("generic measure words", {
+    "number", "amount", "count", "figure", "value", "level", "total", "overall", "reported", "stated", "official",
+    "current", "latest",
+})
+DETERMINERS = grammar("determiners", {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these",
+                                      "those"})
+# legal forms and the words any kind of organisation adds to its name, of no one trade:
+# "Acme Corp." and "Acme Labs" are Acme
+ORG_SUFFIXES = grammar("organisation suffixes", {
+    "inc", "incorporated", "corp", "corporation", "ltd", "limited", "plc", "llc", "co",
+    "company", "group", "holdings", "sa", "ag", "nv", "se", "gmbh", "labs", "laboratories", "industries",
+    "international", "systems", "technologies", "technology", "networks", "solutions", "services",
+    "ab", "asa", "oy", "oyj", "srl", "bv", "kk", "pty", "llp", "sarl", "pte",
+})
+# words that say "a figure of" without saying of what: "GPQA Diamond score" is "GPQA Diamond"
+GENERIC_ATTRIBUTE_WORDS = grammar("generic attribute words", {
+    "score", "scores", "result", "results", "rating", "figure", "figures", "number", "reported", "overall",
+    "total", "official", "latest", "new", "current", "estimated", "level", "value",
+})
+
+# --- grammar: what the parser's reading of a sentence leans on ----------------------------------------
+
+# the lemmas of verbs of saying: their subject is a source, not what a figure is about
+REPORTING_VERBS = grammar("reporting verbs", {"say", "tell", "add", "explain", "note", "warn", "argue", "insist",
+                                              "recall", "write"})
+# nouns that count something else: "the number of dead" counts the dead
+COUNTING_NOUNS = grammar("counting nouns", {"number", "total", "amount", "count", "tally", "sum"})
+# a percentage hanging from one of these is a change, named by its direction
+RISE_WORDS = grammar("words of rising", {
+    "rise", "climb", "grow", "increase", "gain", "jump", "surge", "soar", "advance", "rally", "add", "higher", "up",
+    "more", "above",
+})
+FALL_WORDS = grammar("words of falling", {
+    "fall", "drop", "decline", "decrease", "slip", "lose", "sink", "slide", "plunge", "tumble", "shrink", "ease",
+    "dip", "shed", "lower", "down", "less", "fewer", "below",
+})
+# verbs whose object is the level of their subject ("revenue hit $5 billion", "turnout reached 58%");
+# any other verb's object is what the subject did ("the plant pumped 5,000 litres")
+LEVEL_VERBS = grammar("verbs of level", {
+    "be", "stand", "reach", "hit", "total", "come", "remain", "amount", "stay", "sit", "top", "exceed", "near",
+    "hover", "average", "number", "peak", "equal", "represent", "touch", "settle", "close", "finish", "end", "open",
+})
+RISE_NOUNS = grammar("nouns of rising", {"rise", "gain", "growth", "increase", "jump", "surge", "climb", "advance",
+                                         "rally", "uplift"})
+FALL_NOUNS = grammar("nouns of falling", {"fall", "drop", "decline", "decrease", "cut", "reduction", "slump", "slide",
+                                          "dip", "plunge", "contraction"})
+# pronouns that stand for a person: the sentence before says whom
+PERSONAL_PRONOUNS = grammar("personal pronouns", {"he", "she", "him", "his", "her", "hers"})
+# prepositions that attach an owner to a measure ("the price of the City 3", "volunteers in the Watch")
+OWNER_PREPOSITIONS = grammar("owner prepositions", {"of", "for", "at", "in", "from", "by", "aboard"})
+# prepositions that attach the reference of a comparison ("a 34% premium to Brightline's last close")
+REFERENCE_PREPOSITIONS = grammar("reference prepositions", {"to", "over", "against"})
+
+# --- units ---------------------------------------------------------------------------------------------
+
+SCALES = unit("scale words", {
+    "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6,
+    "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12, "lakh": 1e5, "crore": 1e7,
+})
+# ISO 4217 codes of the currencies in use, matched in capitals only ("ALL" and "TOP" are words too)
+CURRENCY_CODES = unit_words("currency codes", {
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
+    "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLP", "CNY", "COP", "CRC",
+    "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS",
+    "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD",
+    "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL",
+    "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MYR", "MZN", "NAD",
+    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD",
+    "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SYP", "SZL",
+    "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VES", "VND",
+    "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG"
+})
+# symbols written before a figure; the dollar sign alone is read as US dollars
+CURRENCY_SYMBOLS = unit("currency symbols", {
+    "US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "A$": "AUD", "AU$": "AUD", "C$": "CAD",
+    "CA$": "CAD", "NZ$": "NZD", "HK$": "HKD", "S$": "SGD", "R$": "BRL", "NT$": "TWD", "MX$": "MXN", "₹": "INR",
+    "₩": "KRW", "₽": "RUB", "₺": "TRY", "₪": "ILS", "₫": "VND", "₦": "NGN", "₱": "PHP", "฿": "THB", "₴": "UAH",
+    "₸": "KZT", "₵": "GHS", "₡": "CRC", "₲": "PYG", "₭": "LAK", "₮": "MNT", "₼": "AZN", "₾": "GEL", "zł": "PLN",
+})
+# currency names written after a figure ("85 million pounds", "1.2 billion rupees")
+CURRENCY_NAMES = unit("currency names", {
+    "dollars": "USD", "dollar": "USD", "euros": "EUR", "euro": "EUR", "pounds": "GBP", "yuan": "CNY",
+    "renminbi": "CNY", "yen": "JPY", "rupees": "INR", "rupee": "INR", "roubles": "RUB",
+    "rubles": "RUB", "naira": "NGN", "reais": "BRL", "zlotys": "PLN", "zloty": "PLN",
+    "liras": "TRY", "lira": "TRY", "shekels": "ILS", "dirhams": "AED", "riyals": "SAR", "ringgit": "MYR",
+    "baht": "THB", "hryvnias": "UAH", "francs": "CHF", "kronor": "SEK", "kroner": "NOK", "forints": "HUF",
+})
+# unit word -> (canonical unit, dimension, factor to canonical)
+UNITS = unit("units of measure", {
+    "%": ("%", "percent", 1.0), "percent": ("%", "percent", 1.0), "per cent": ("%", "percent", 1.0),
+    "percentage points": ("pp", "points", 1.0), "percentage point": ("pp", "points", 1.0),
+    "basis points": ("pp", "points", 0.01), "basis point": ("pp", "points", 0.01), "bps": ("pp", "points", 0.01),
+    "bp": ("pp", "points", 0.01),
+    "km": ("m", "length", 1000.0), "kilometers": ("m", "length", 1000.0),
+    "kilometres": ("m", "length", 1000.0), "kilometer": ("m", "length", 1000.0),
+    "kilometre": ("m", "length", 1000.0), "miles": ("m", "length", 1609.344),
+    "mile": ("m", "length", 1609.344), "meters": ("m", "length", 1.0), "metres": ("m", "length", 1.0),
+    "meter": ("m", "length", 1.0), "metre": ("m", "length", 1.0), "feet": ("m", "length", 0.3048),
+    "ft": ("m", "length", 0.3048), "foot": ("m", "length", 0.3048), "kg": ("kg", "mass", 1.0),
+    "kilograms": ("kg", "mass", 1.0), "kilogram": ("kg", "mass", 1.0), "kilogrammes": ("kg", "mass", 1.0),
+    "tonnes": ("kg", "mass", 1000.0), "tonne": ("kg", "mass", 1000.0), "tons": ("kg", "mass", 907.18474),
+    "ton": ("kg", "mass", 907.18474), "lb": ("kg", "mass", 0.45359237), "grams": ("kg", "mass", 1e-3),
+    "pounds": ("kg", "mass", 0.45359237), "mg": ("kg", "mass", 1e-6), "g": ("kg", "mass", 1e-3),
+    "seconds": ("s", "time", 1.0), "minutes": ("s", "time", 60.0), "hours": ("s", "time", 3600.0),
+    "days": ("s", "time", 86400.0), "weeks": ("s", "time", 604800.0), "second": ("s", "time", 1.0),
+    "minute": ("s", "time", 60.0), "hour": ("s", "time", 3600.0), "day": ("s", "time", 86400.0),
+    "week": ("s", "time", 604800.0),
+    "months": ("month", "months", 1.0), "years": ("year", "years", 1.0), "month": ("month", "months", 1.0),
+    "year": ("year", "years", 1.0),
+    # speeds (canonical m/s), areas (m²), smaller lengths, power and energy: the units news uses
+    "km/h": ("m/s", "speed", 1 / 3.6), "kph": ("m/s", "speed", 1 / 3.6), "kmh": ("m/s", "speed", 1 / 3.6),
+    "kilometres per hour": ("m/s", "speed", 1 / 3.6), "kilometers per hour": ("m/s", "speed", 1 / 3.6),
+    "mph": ("m/s", "speed", 0.44704), "miles per hour": ("m/s", "speed", 0.44704),
+    "knots": ("m/s", "speed", 0.514444), "knot": ("m/s", "speed", 0.514444),
+    "hectares": ("m2", "area", 1e4), "hectare": ("m2", "area", 1e4), "acres": ("m2", "area", 4046.8564224),
+    "acre": ("m2", "area", 4046.8564224), "square kilometres": ("m2", "area", 1e6),
+    "square kilometers": ("m2", "area", 1e6), "square kilometre": ("m2", "area", 1e6),
+    "square kilometer": ("m2", "area", 1e6), "sq km": ("m2", "area", 1e6), "km2": ("m2", "area", 1e6),
+    "square miles": ("m2", "area", 2589988.110336), "square mile": ("m2", "area", 2589988.110336),
+    "mm": ("m", "length", 1e-3), "millimetres": ("m", "length", 1e-3), "millimeters": ("m", "length", 1e-3),
+    "cm": ("m", "length", 1e-2), "centimetres": ("m", "length", 1e-2), "centimeters": ("m", "length", 1e-2),
+    "inches": ("m", "length", 0.0254), "inch": ("m", "length", 0.0254),
+    "kw": ("W", "power", 1e3), "mw": ("W", "power", 1e6), "gw": ("W", "power", 1e9),
+    "megawatts": ("W", "power", 1e6), "gigawatts": ("W", "power", 1e9),
+    "kwh": ("Wh", "energy", 1e3), "mwh": ("Wh", "energy", 1e6), "gwh": ("Wh", "energy", 1e9),
+    "twh": ("Wh", "energy", 1e12),
+    # volumes (canonical litres)
+    "litres": ("l", "volume", 1.0), "liters": ("l", "volume", 1.0), "litre": ("l", "volume", 1.0),
+    "liter": ("l", "volume", 1.0), "millilitres": ("l", "volume", 1e-3), "milliliters": ("l", "volume", 1e-3),
+    "ml": ("l", "volume", 1e-3), "megalitres": ("l", "volume", 1e6), "megaliters": ("l", "volume", 1e6),
+    "cubic metres": ("l", "volume", 1e3), "cubic meters": ("l", "volume", 1e3), "m3": ("l", "volume", 1e3),
+    "m³": ("l", "volume", 1e3), "gallons": ("l", "volume", 3.785411784), "gallon": ("l", "volume", 3.785411784),
+    "barrels": ("l", "volume", 158.987294928), "barrel": ("l", "volume", 158.987294928),
+    # temperatures (canonical °C; Fahrenheit is converted with its offset in numbers.py)
+    "°c": ("°C", "temperature", 1.0), "degrees celsius": ("°C", "temperature", 1.0),
+    "degrees centigrade": ("°C", "temperature", 1.0), "celsius": ("°C", "temperature", 1.0),
+    "°f": ("°C", "temperature", 5 / 9), "degrees fahrenheit": ("°C", "temperature", 5 / 9),
+    "fahrenheit": ("°C", "temperature", 5 / 9),
+})
+# a temperature's zero: °F counts from 32 below the freezing point °C counts from
+UNIT_OFFSETS = unit("unit offsets", {"°f": -32.0, "degrees fahrenheit": -32.0, "fahrenheit": -32.0})
+# nouns and verbs that make an ordinal a rank: "48th place", "ranked 12th", "finished third"
+RANK_NOUNS = unit_words("rank nouns", {"place", "position", "spot", "rank", "ranking", "seed"})
+RANK_VERBS = unit_words("rank verbs", {"ranked", "ranks", "rank", "finished", "finishes", "placed", "came", "comes",
+                                       "slipped to", "climbed to", "rose to", "fell to", "dropped to"})
+ORDINAL_WORDS = unit("ordinal words", {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+                                       "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10})
