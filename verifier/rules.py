@@ -232,12 +232,16 @@ class RulesExtractor:
             if para.start in table_lines:
                 continue
             context = _Context(main, self.keys, common)
+            ahead: list[Span] = []
             for sentence in sentences(para):
                 for piece in pieces(sentence):
                     if not keep_going(len(found.claims), piece.start):
                         return found.claims
+                    if self.reader == "parser" and not ahead:
+                        ahead = _parse_ahead(para, piece)
                     found.extend([u for c in self._sentence_claims(doc, piece, context)
                                   if (u := _unmasked(c)) is not None])
+                    ahead = [a for a in ahead if a.start > piece.start]
         return found.claims
 
     # --- sentences ---------------------------------------------------------------------------
@@ -560,6 +564,9 @@ def main_entity(doc: Document, keys: KeyMaker, common: Vocabulary | None = None)
     return spelled[best]
 
 
+MAIN_SCAN_CHARS = 20_000  # the opening of a story names what it is about
+
+
 def named_most(doc: Document, keys: KeyMaker, common: Vocabulary) -> str:
     """The name a document is mostly about, read by the parser: the name its sentences give most
     often, two more when the title names it, the longer on a tie. Titles are not parsed for names:
@@ -567,22 +574,20 @@ def named_most(doc: Document, keys: KeyMaker, common: Vocabulary) -> str:
     counts: Counter[str] = Counter()
     spelled: dict[str, str] = {}
     title_key = squash(doc.title)
-    for para in paragraphs(doc.text[:SCAN_CHARS]):
-        if is_headline(para.text) or para.text.startswith("|"):
-            continue
-        for sentence in sentences(para):
-            if len(sentence.text) > MAX_SENTENCE:
-                continue
-            for name in parse.names(parse.parse(sentence.text)):
-                bare = _bare_name(name.text)
-                if name.start == 0 and " " not in bare and not common.named_inside_sentences(bare):
-                    continue  # "Blackbirds turned up": a capital the sentence gives, not a name
-                if parse.is_speaker(name.head) and parse.label(name.head) == "PERSON":
-                    continue  # '"...," said Donnie Morrison': a person quoted, not what the story is about
-                key = keys.subject(bare)
-                if key and not _is_calendar(bare):
-                    counts[key] += 1
-                    spelled.setdefault(key, bare)
+    texts = [sentence.text for para in paragraphs(doc.text[:MAIN_SCAN_CHARS])
+             if not is_headline(para.text) and not para.text.startswith("|")
+             for sentence in sentences(para) if len(sentence.text) <= MAX_SENTENCE]
+    for tree in parse.parse_all(texts):
+        for name in parse.names(tree):
+            bare = _bare_name(name.text)
+            if name.start == 0 and " " not in bare and not common.named_inside_sentences(bare):
+                continue  # "Blackbirds turned up": a capital the sentence gives, not a name
+            if parse.is_speaker(name.head) and parse.label(name.head) == "PERSON":
+                continue  # '"...," said Donnie Morrison': a person quoted, not what the story is about
+            key = keys.subject(bare)
+            if key and not _is_calendar(bare):
+                counts[key] += 1
+                spelled.setdefault(key, bare)
     totals = {key: counts[key] + 2 * (key in title_key) for key in counts}
     if not totals:
         return ""
@@ -1200,6 +1205,22 @@ def _dated_here(tree: Doc | None, q: Quantity) -> Callable[[int, int], bool]:
         return verb is None or dated_verb is None or dated_verb.i == verb.i or dated_verb in verb.ancestors
 
     return here
+
+
+PARSE_AHEAD = 48  # sentences parsed in one batch, ahead of reading them
+
+
+def _parse_ahead(para: Span, piece: Span) -> list[Span]:
+    """The next PARSE_AHEAD pieces of a paragraph with figures, from `piece` on, parsed in one
+    batch; the bounds are still asked before each is read, so a cap stops within one batch."""
+    batch: list[Span] = []
+    for sentence in sentences(Span(para.text[piece.start - para.start:], piece.start)):
+        batch += [p for p in pieces(sentence) if may_hold_quantity(p.text)]
+        if len(batch) >= PARSE_AHEAD:
+            break
+    batch = batch[:PARSE_AHEAD]
+    parse.parse_all([p.text for p in batch])
+    return batch
 
 
 def _own_stretch(clause: Span, start: int, end: int, figures: list[Quantity], offset: int) -> Span:
