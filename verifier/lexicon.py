@@ -219,3 +219,43 @@ RANK_VERBS = unit_words("rank verbs", {"ranked", "ranks", "rank", "finished", "f
                                        "slipped to", "climbed to", "rose to", "fell to", "dropped to"})
 ORDINAL_WORDS = unit("ordinal words", {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
                                        "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10})
+
+# --- grammar and units numbers.py reads around a figure (moved verbatim: cassettes depend on them) ---
+
+APPROXIMATORS = grammar_phrases("approximators", r"(?:about|around|approximately|roughly|some|an estimated|"
+                                                 r"estimated|nearly|almost|close to|circa|~)")
+LOWER_BOUNDS = grammar_phrases("lower bounds", r"(?:more than|over|at least|upwards of|in excess of|exceeding|above)")
+UPPER_BOUNDS = grammar_phrases("upper bounds", r"(?:less than|under|fewer than|up to|at most|below|nearly|almost)")
+# a negated comparative turns the bound round: "no more than 100" is at most 100
+NOT_ABOVE = grammar_phrases("negated lower comparatives",
+                            r"(?:no|not|never)\s+(?:more|greater|higher|larger|bigger|over|above)(?:\s+than)?"
+                            r"|not\s+exceeding")
+NOT_BELOW = grammar_phrases("negated upper comparatives",
+                            r"(?:no|not|never)\s+(?:fewer|less|lower|smaller|under|below)(?:\s+than)?")
+ORDINAL_NOUNS = grammar_phrases("nouns numbered by a figure", (
+    "phase|stage|grade|level|tier|type|version|series|round|class|category|step|article|section|chapter|page|"
+    "line|gate|terminal|flight|route|highway|no\\.|number|week|day|game|match|season|act|paragraph|item|rule"
+))
+NOT_NAMES = grammar("words before a figure that are no name", {
+    "a", "an", "on", "in", "at", "of", "to", "by", "for", "and", "or", "the", "with", "from", "was", "is",
+    "about", "around", "nearly", "almost", "over", "under", "some", "just", "only", "exactly",
+    "roughly", "approximately", "than", "reached", "scored", "scores", "posted", "hit", "totaled", "between",
+})
+WORD_SHARES = unit("shares in words", {
+    "perfect": (100.0, 100.0), "near-perfect": (95.0, 100.0), "near perfect": (95.0, 100.0),
+    "nearly perfect": (95.0, 100.0), "almost perfect": (95.0, 100.0), "nearly all": (90.0, 100.0),
+    "almost all": (90.0, 100.0), "virtually all": (90.0, 100.0), "a majority": (50.0, 100.0),
+    "the majority": (50.0, 100.0), "half": (47.5, 52.5), "one-half": (47.5, 52.5), "a third": (31.0, 35.5),
+    "one-third": (31.0, 35.5), "one in three": (31.0, 35.5), "two-thirds": (64.0, 69.0),
+    "a quarter": (23.0, 27.0), "one-quarter": (23.0, 27.0), "one in four": (23.0, 27.0),
+    "three-quarters": (73.0, 77.0), "one in five": (18.0, 22.0), "one in ten": (9.0, 11.0),
+})
+SMALL_NUMBERS = unit("numbers in words", {
+    "a": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0, "seven": 7.0,
+    "eight": 8.0, "nine": 9.0, "ten": 10.0, "eleven": 11.0, "twelve": 12.0, "fifteen": 15.0, "twenty": 20.0,
+    "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "a hundred": 100.0, "several hundred": 300.0,
+})
+FRACTIONS = unit("fractions in words", {
+    "a quarter of a": 0.25, "quarter of a": 0.25, "a third of a": 1 / 3, "half a": 0.5, "a half": 0.5,
+    "three quarters of a": 0.75, "three-quarters of a": 0.75, "two-thirds of a": 2 / 3,
+})

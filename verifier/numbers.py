@@ -24,9 +24,10 @@ _WORD_SCALES = ("thousand", "million", "billion", "trillion", "bn", "mn", "mln",
 CURRENCIES = {**{symbol.lower(): code for symbol, code in lexicon.CURRENCY_SYMBOLS.items()},
               **{code.lower(): code for code in lexicon.CURRENCY_CODES}, **lexicon.CURRENCY_NAMES}
 UNITS = lexicon.UNITS
-_APPROX = r"(?:about|around|approximately|roughly|some|an estimated|estimated|nearly|almost|close to|circa|~)"
-_LOWER = r"(?:more than|over|at least|upwards of|in excess of|exceeding|above)"
-_UPPER = r"(?:less than|under|fewer than|up to|at most|below|nearly|almost)"
+
+_APPROX = lexicon.APPROXIMATORS
+_LOWER = lexicon.LOWER_BOUNDS
+_UPPER = lexicon.UPPER_BOUNDS
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
@@ -101,8 +102,9 @@ def _rounding(token: str) -> float:
 
 # A negated comparative turns the bound round: "no more than 100" is at most 100, "not fewer than
 # 40" at least 40. Read before the plain comparatives, which these phrases contain.
-_NOT_ABOVE = r"(?:no|not|never)\s+(?:more|greater|higher|larger|bigger|over|above)(?:\s+than)?|not\s+exceeding"
-_NOT_BELOW = r"(?:no|not|never)\s+(?:fewer|less|lower|smaller|under|below)(?:\s+than)?"
+
+_NOT_ABOVE = lexicon.NOT_ABOVE
+_NOT_BELOW = lexicon.NOT_BELOW
 
 
 def _bound_before(text: str, start: int) -> tuple[Bound, bool, str]:
@@ -136,15 +138,9 @@ def _is_name_part(text: str, start: int, end: int, has_unit: bool) -> bool:
     return m is not None and m.group(1).lower() not in _NOT_NAMES
 
 
-_ORDINAL_NOUNS = (
-    "phase|stage|grade|level|tier|type|version|series|round|class|category|step|article|section|chapter|page|"
-    "line|gate|terminal|flight|route|highway|no\\.|number|week|day|game|match|season|act|paragraph|item|rule"
-)
-_NOT_NAMES = {
-    "a", "an", "on", "in", "at", "of", "to", "by", "for", "and", "or", "the", "with", "from", "was", "is",
-    "about", "around", "nearly", "almost", "over", "under", "some", "just", "only", "exactly",
-    "roughly", "approximately", "than", "reached", "scored", "scores", "posted", "hit", "totaled", "between",
-}
+
+_ORDINAL_NOUNS = lexicon.ORDINAL_NOUNS
+_NOT_NAMES = lexicon.NOT_NAMES
 
 
 def parse_quantities(text: str) -> list[Quantity]:
@@ -204,15 +200,7 @@ def _ranks(text: str) -> list[Quantity]:
 
 
 # Shares and scores written in words, as ranges of percent: what the words commit to, no more.
-_WORD_SHARES: dict[str, tuple[float, float]] = {
-    "perfect": (100.0, 100.0), "near-perfect": (95.0, 100.0), "near perfect": (95.0, 100.0),
-    "nearly perfect": (95.0, 100.0), "almost perfect": (95.0, 100.0), "nearly all": (90.0, 100.0),
-    "almost all": (90.0, 100.0), "virtually all": (90.0, 100.0), "a majority": (50.0, 100.0),
-    "the majority": (50.0, 100.0), "half": (47.5, 52.5), "one-half": (47.5, 52.5), "a third": (31.0, 35.5),
-    "one-third": (31.0, 35.5), "one in three": (31.0, 35.5), "two-thirds": (64.0, 69.0),
-    "a quarter": (23.0, 27.0), "one-quarter": (23.0, 27.0), "one in four": (23.0, 27.0),
-    "three-quarters": (73.0, 77.0), "one in five": (18.0, 22.0), "one in ten": (9.0, 11.0),
-}
+_WORD_SHARES = lexicon.WORD_SHARES
 _WORD_SHARE = re.compile(
     r"\b(?:" + "|".join(sorted((re.escape(w) for w in _WORD_SHARES), key=len, reverse=True)) + r")\b",
     re.IGNORECASE,
@@ -249,13 +237,8 @@ def _word_quantities(text: str) -> list[Quantity]:
 
 # Figures written with a word of scale: "a quarter of a million", "half a billion", "two million",
 # "a thousand". A word figure is as precise as its words: a twentieth of its scale either way.
-_SMALL_NUMBERS = {
-    "a": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0, "seven": 7.0,
-    "eight": 8.0, "nine": 9.0, "ten": 10.0, "eleven": 11.0, "twelve": 12.0, "fifteen": 15.0, "twenty": 20.0,
-    "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "a hundred": 100.0, "several hundred": 300.0,
-}
-_FRACTIONS = {"a quarter of a": 0.25, "quarter of a": 0.25, "a third of a": 1 / 3, "half a": 0.5, "a half": 0.5,
-              "three quarters of a": 0.75, "three-quarters of a": 0.75, "two-thirds of a": 2 / 3}
+_SMALL_NUMBERS = lexicon.SMALL_NUMBERS
+_FRACTIONS = lexicon.FRACTIONS
 _SCALE_WORD = re.compile(
     r"\b(?P<amount>" + "|".join(sorted(map(re.escape, list(_FRACTIONS) + list(_SMALL_NUMBERS)), key=len, reverse=True))
     + r")[\s-]+(?P<scale>thousand|million|billion|trillion)\b(?!\s+(?:of\s+)?(?:dollars?|euros?|pounds?)\b)?",
