@@ -131,6 +131,11 @@ SCALES = unit("scale words", {
     "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6,
     "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12, "lakh": 1e5, "crore": 1e7,
 })
+# scale words written out (the one-letter ones are read only beside a currency or a digit)
+WORD_SCALES = unit_words("scale words written out", ("thousand", "million", "billion", "trillion", "bn", "mn", "mln",
+                                                     "tn", "lakh", "crore"))
+# the codes read in any case, as they always were ("usd 5"); every other code in capitals only
+CURRENCY_CODES_ANY_CASE = unit_words("currency codes in any case", {"USD", "EUR", "GBP", "JPY", "CNY"})
 # ISO 4217 codes of the currencies in use, matched in capitals only ("ALL" and "TOP" are words too)
 CURRENCY_CODES = unit_words("currency codes", {
     "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",

@@ -19,7 +19,7 @@ from . import dates, lexicon
 Bound = Literal["exact", "approx", "at_least", "at_most"]
 
 SCALES = lexicon.SCALES
-_WORD_SCALES = ("thousand", "million", "billion", "trillion", "bn", "mn", "mln", "tn", "lakh", "crore")
+_WORD_SCALES = lexicon.WORD_SCALES
 # a currency by its symbol, ISO code or name, lower-cased: what `cur` and `cur2` below matched
 CURRENCIES = {**{symbol.lower(): code for symbol, code in lexicon.CURRENCY_SYMBOLS.items()},
               **{code.lower(): code for code in lexicon.CURRENCY_CODES}, **lexicon.CURRENCY_NAMES}
@@ -32,16 +32,17 @@ _UPPER = lexicon.UPPER_BOUNDS
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
 _SYMBOLS = "|".join(re.escape(s) for s in sorted(lexicon.CURRENCY_SYMBOLS, key=len, reverse=True))
-_CODES = "|".join(sorted(lexicon.CURRENCY_CODES - {"USD", "EUR", "GBP", "JPY", "CNY"}))
+_CODES = "|".join(sorted(lexicon.CURRENCY_CODES - lexicon.CURRENCY_CODES_ANY_CASE))
+_ANY_CASE = "|".join(sorted(lexicon.CURRENCY_CODES_ANY_CASE))
 _NAMES = "|".join(sorted(lexicon.CURRENCY_NAMES, key=len, reverse=True))
 _QUANTITY = re.compile(
-    rf"(?P<cur>(?:{_SYMBOLS})\s?|\b(?:USD|EUR|GBP|JPY|CNY|(?-i:{_CODES}))\s?)?"
+    rf"(?P<cur>(?:{_SYMBOLS})\s?|\b(?:{_ANY_CASE}|(?-i:{_CODES}))\s?)?"
     rf"(?P<num>{_NUM})"
     rf"(?:\s?(?:-|–|—|to)\s?(?:US\$|[$€£¥])?(?P<num2>{_NUM}))?"
-    rf"(?P<scale>\s?(?:{'|'.join(_WORD_SCALES)})\b|(?:bn|mn|[kKmMbBtT])\b)?"
+    rf"(?P<scale>\s?(?:{'|'.join(sorted(_WORD_SCALES, key=len, reverse=True))})\b|(?:bn|mn|[kKmMbBtT])\b)?"
     rf"(?P<unit>\s?(?:%|(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b)"
     rf"|-(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b(?!-old))?"  # "29-year-old" is an age
-    rf"(?P<cur2>\s(?:{_NAMES})\b|\s(?-i:{_CODES}|USD|EUR|GBP|JPY|CNY)\b)?",
+    rf"(?P<cur2>\s(?:{_NAMES})\b|\s(?-i:{_CODES}|{_ANY_CASE})\b)?",
     re.IGNORECASE,
 )
 
