@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -232,16 +232,14 @@ class RulesExtractor:
             if para.start in table_lines:
                 continue
             context = _Context(main, self.keys, common)
-            ahead: list[Span] = []
-            for sentence in sentences(para):
-                for piece in pieces(sentence):
+            for batch in _batches(piece for sentence in sentences(para) for piece in pieces(sentence)):
+                if self.reader == "parser":  # parsed together, a batch at a time: spaCy's cost is per call
+                    parse.parse_all([p.text for p in batch if may_hold_quantity(p.text)])
+                for piece in batch:
                     if not keep_going(len(found.claims), piece.start):
                         return found.claims
-                    if self.reader == "parser" and not ahead:
-                        ahead = _parse_ahead(para, piece)
                     found.extend([u for c in self._sentence_claims(doc, piece, context)
                                   if (u := _unmasked(c)) is not None])
-                    ahead = [a for a in ahead if a.start > piece.start]
         return found.claims
 
     # --- sentences ---------------------------------------------------------------------------
@@ -1207,20 +1205,19 @@ def _dated_here(tree: Doc | None, q: Quantity) -> Callable[[int, int], bool]:
     return here
 
 
-PARSE_AHEAD = 48  # sentences parsed in one batch, ahead of reading them
+PARSE_AHEAD = 48  # pieces of a paragraph parsed in one batch; the bounds are asked before each is read
 
 
-def _parse_ahead(para: Span, piece: Span) -> list[Span]:
-    """The next PARSE_AHEAD pieces of a paragraph with figures, from `piece` on, parsed in one
-    batch; the bounds are still asked before each is read, so a cap stops within one batch."""
+def _batches(spans: Iterator[Span]) -> Iterator[list[Span]]:
+    """The pieces of a paragraph, PARSE_AHEAD at a time."""
     batch: list[Span] = []
-    for sentence in sentences(Span(para.text[piece.start - para.start:], piece.start)):
-        batch += [p for p in pieces(sentence) if may_hold_quantity(p.text)]
-        if len(batch) >= PARSE_AHEAD:
-            break
-    batch = batch[:PARSE_AHEAD]
-    parse.parse_all([p.text for p in batch])
-    return batch
+    for span in spans:
+        batch.append(span)
+        if len(batch) == PARSE_AHEAD:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _own_stretch(clause: Span, start: int, end: int, figures: list[Quantity], offset: int) -> Span:
