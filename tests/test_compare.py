@@ -336,3 +336,21 @@ def test_the_judge_may_oppose_claims_of_two_questions_of_one_entity_but_not_of_t
     flagged = [{c.value for c in f.claims} for f in findings.contradictions]
     assert {"its main strength", "a weak point"} in flagged  # two questions of Orla, opposed by the judge
     assert {"its main strength", "poor"} not in flagged  # Orla against Brix: never
+
+
+def test_equal_figures_under_two_wordings_may_contradict_in_words_when_the_judge_says_so() -> None:
+    docs = [_doc("a"), _doc("b")]
+    claims = [_claim("a", "$14 billion", subject="Orla", attribute="amount spent acquiring Brix"),
+              _claim("b", "$14 billion", subject="Orla", attribute="investment in Brix")]
+    shown: list[JudgeItem] = []
+
+    def judge(items: list[JudgeItem]) -> GroupVerdict:
+        shown.extend(items)
+        return GroupVerdict(contradictions=[PairVerdict(a=1, b=2, conditions_match=True,
+                                                        rationale="A purchase against a stake.")], agreements=[])
+
+    one_question = KeyMaker({"investment in brix": "amount spent acquiring brix"})  # as an aligner would
+    findings = compare.cross_check(docs, aligned(docs, claims, one_question), KEYS, judge=judge)
+    assert len(shown) == 1  # one figure under two wordings of what it measures: the judge reads it
+    [flag] = findings.contradictions
+    assert flag.kind == "textual" and "purchase" in flag.rationale and "agree" in flag.rationale

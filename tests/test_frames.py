@@ -261,3 +261,122 @@ def test_the_batch_with_datelines_settles_every_date_in_the_year_of_its_dated_do
     settled, _ = framing.settle_dates(result.documents)
     assert all(d.date is not None and re.fullmatch(r"2026-02-1[56]", d.date) for d in settled), [
         (d.id, d.date) for d in settled]
+
+
+# --- cases a cold review found (each sentence written for the test) ----------------------------------
+
+
+def _pair(first: str, second: str, days: tuple[str, str] = ("2026-03-10", "2026-03-10")) -> compare.Findings:
+    """Two documents' claims of one measure, each read from its own sentence (the last figure in it)."""
+    docs = [_doc("a", "x", f"{days[0]}-a.txt"), _doc("b", "y", f"{days[1]}-b.txt")]
+    claims = [_claim("a", parse_quantities(first)[-1].text, first),
+              _claim("b", parse_quantities(second)[-1].text, second)]
+    return _findings(docs, claims)
+
+
+@pytest.mark.parametrize("first, second", [
+    ("Health spending was $5,000 per person", "Health spending was $40 billion"),
+    ("The dividend was $1.20 per share", "The dividends came to $600 million"),
+    ("The appeal has raised £80,000 so far", "The appeal raised £12,000 in March"),
+    ("The economy grew 0.8% quarterly", "The economy grew 1.9% annually"),
+    ("Revenue for the quarter was $2.1 billion", "Revenue for the year was $8.4 billion"),
+    ("The club sold 12,000 season tickets this season", "The club sold 9,000 season tickets last season"),
+    ("Analysts had expected sales of $4.3 billion", "The company forecast sales of $4.0 billion"),
+    ("An estimated 400 homes were flooded", "The final count showed 250 homes were flooded"),
+    ("The district will hire 40 teachers this year", "The district hired 25 teachers"),
+    ("With most votes counted, Ruiz led with 52%", "Ruiz won 49.5% in the final count"),
+])
+def test_differences_of_basis_period_and_status_are_explained_not_flagged(first: str, second: str) -> None:
+    findings = _pair(first, second)
+    assert findings.contradictions == [], [f.rationale for f in findings.contradictions]
+
+
+@pytest.mark.parametrize("first, second", [
+    ("Despite forecasts of heavy rain, 30,000 people attended", "About 12,000 people attended"),
+    ("The bank, which had forecast a loss, reported a profit of $2 billion",
+     "The bank reported a profit of $3 billion"),
+    ("It reported a profit of $2 billion, reaffirming its full-year guidance", "It reported a profit of $3 billion"),
+    ("The revised timetable cut journey times by 8%", "The timetable cut journey times by 15%"),
+    ("The striker scored 12 goals", "The striker scored 19 goals"),
+    ("Boats landed 45,000 tonnes, well within the quota", "Boats landed 61,000 tonnes"),
+    ("Fewer than 1,000 people were evacuated", "Some 1,200 people were evacuated"),
+    ("Theresa May said 40,000 jobs would be cut", "The minister said 25,000 jobs would be cut"),
+])
+def test_words_about_something_else_do_not_explain_a_real_contradiction(first: str, second: str) -> None:
+    findings = _pair(first, second)
+    assert len(findings.contradictions) == 1, [e.reason for e in findings.explained]
+
+
+def test_a_rate_and_a_total_over_a_stated_year_compare_once_converted() -> None:
+    findings = _pair("The shelter takes in 1,200 animals a week", "The shelter took in 62,400 animals in 2025")
+    assert findings.contradictions == [] and len(findings.corroborations) == 1
+    assert frames.read_frame("1,200", "x", [], "1,200 animals a week in March", None).basis == "per week"
+
+
+def test_a_figure_stated_a_year_later_without_a_time_is_not_a_contradiction() -> None:
+    findings = _pair("The plant employs 4,000 people", "The plant employs 5,200 people", ("2025-03-01", "2026-03-10"))
+    assert findings.contradictions == [] and len(findings.timelines) == 1
+
+
+def test_a_running_count_that_falls_within_one_day_is_flagged() -> None:
+    docs = [_doc("a", "x", "2026-03-10-a.txt"), _doc("b", "y", "2026-03-10-b.txt")]
+    claims = [_claim("a", "300", "By Tuesday morning, 300 homes had been flooded"),
+              _claim("b", "120", "By Tuesday evening, 120 homes had been flooded")]
+    [flag] = _findings(docs, claims).contradictions
+    assert "cannot fall" in flag.rationale
+
+
+def test_names_are_no_months_and_a_forecast_month_lies_ahead() -> None:
+    assert frames.read_frame("40,000", "jobs", [], "Theresa May said 40,000 jobs would go", "2026-02-10").period is None
+    assert frames.read_frame("40", "x", [], "analyst June Lee counted 40 stores", "2026-02-10").period is None
+    quote = "The minimum wage will rise to £12 an hour in April"
+    assert frames.read_frame("£12", "wage", [], quote, "2026-02-10").period == "April 2026"
+
+
+def test_a_name_with_of_is_no_part_of_the_place_it_names() -> None:
+    docs = [_doc("a", "x", "2026-03-10-a.txt"), _doc("b", "y", "2026-03-10-b.txt")]
+    claims = [GroundedClaim(id="m", document="a", subject="Museum of London", attribute="visitors", value="700,000",
+                            number=700_000, quote="Museum of London had 700,000 visitors", start=0, end=1),
+              GroundedClaim(id="l", document="b", subject="London", attribute="visitors", value="21 million",
+                            number=21e6, quote="London had 21 million visitors", start=0, end=1)]
+    assert _findings(docs, claims).contradictions == []
+
+
+@pytest.mark.parametrize("head, expected", [
+    ("GENEVA, FEB 11 (Reuters) - Talks resumed", ("02-11", "dateline")),
+    ("FEBRUARY 11, 2026\nTalks resumed", ("2026-02-11", "dateline")),
+    ("Talks resume\nMarch 4, 2026 5:00 AM PST\nTalks resumed", ("2026-03-04", "dateline")),
+    ("Talks resume\nPublished: 11:02 GMT, 11 February 2026 | Updated\nTalks", ("2026-02-11", "published")),
+    ("Talks resume\nWed, Feb 11, 2026 · 4 min read\nTalks resumed", ("2026-02-11", "dateline")),
+    ("Looking Back To March 3, 1998 — The Day The Dam Broke\nIt rained.", (None, None)),
+])
+def test_more_datelines_and_a_headline_in_title_case(head: str, expected: tuple[str | None, str | None]) -> None:
+    assert timing.document_date(head, "story.txt") == expected
+
+
+def test_a_year_the_first_lines_name_far_from_the_dateline_gives_it_no_year() -> None:
+    far = _doc("a", "OSLO, March 3 (NTB) - The record, set on June 5, 1998, fell; the bridge opens on September 1, "
+                    "2031.")
+    near = _doc("b", "OSLO, March 3 (NTB) - The count, begun on February 27, 2026, ended.")
+    settled, _ = framing.settle_dates([far])
+    assert settled[0].date == "03-03"
+    settled, _ = framing.settle_dates([near])
+    assert (settled[0].date, settled[0].date_source) == ("2026-03-03", "head")
+
+
+def _said(cid: str, doc: str, subject: str, attribute: str, value: str, quote: str) -> GroundedClaim:
+    q = first_quantity(value)
+    return GroundedClaim(id=cid, document=doc, subject=subject, attribute=attribute, value=value,
+                         number=q.value if q else None, unit=q.unit if q else None, quote=quote, start=0, end=1)
+
+
+def test_offline_an_event_of_an_entity_meets_its_questions_and_a_unit_of_it_does_not() -> None:
+    docs = [_doc("a", "x", "2026-03-10-a.txt"), _doc("b", "y", "2026-03-10-b.txt")]
+    ballot = [_said("1", "a", "the Tarn union", "members voting yes", "62%", "62% of members voted yes"),
+              _said("2", "b", "the strike ballot at Tarn union", "members voting yes", "57%",
+                    "57% voted yes in the strike ballot")]
+    assert len(_findings(docs, ballot).contradictions) == 1  # the union's ballot is the union's vote
+    unit = [_said("1", "a", "Kestrel Rail", "revenue", "$4.1 billion", "Kestrel Rail revenue was $4.1 billion"),
+            _said("2", "b", "Kestrel's freight arm", "revenue", "$1.2 billion",
+                  "Kestrel's freight arm had revenue of $1.2 billion")]
+    assert _findings(docs, unit).contradictions == []  # a division's revenue is not the company's

@@ -182,9 +182,11 @@ def _owner_of(group: list[GroundedClaim], entity_of: dict[str, str], family_of: 
 
 def _family_questions(blocker: QuestionBlocker, claims: list[GroundedClaim], entity_of: dict[str, str],
                       entity_by_id: dict[str, Entity]) -> list[list[GroundedClaim]]:
-    """Code's questions over a family's claims: a part's claims are read with what names the part
-    ("shares", "strike ballot") in front of their attribute, so they meet the owner's claims of the
-    same measure and no others."""
+    """Code's questions over a family's claims. An aspect or event of the owner (its shares, its
+    strike ballot, its cost) is read as the owner: "members voting yes" in the ballot meets the
+    union's "members voting yes". A unit of it (its freight arm, a division) has figures of its own:
+    they are read with the unit's name in front ("freight arm revenue"), so the owner's revenue
+    stays apart."""
     parts = {eid: _descriptor(entity_by_id[eid], entity_by_id) for eid in {entity_of[c.id] for c in claims}}
     proxies = {c.id: c for c in claims}
     read = [c.model_copy(update={"attribute": f"{parts[entity_of[c.id]]} {c.attribute}".strip()}) for c in claims]
@@ -192,15 +194,17 @@ def _family_questions(blocker: QuestionBlocker, claims: list[GroundedClaim], ent
 
 
 def _descriptor(entity: Entity, entity_by_id: dict[str, Entity]) -> str:
-    """The common nouns that name a part beside its owner's name: 'shares' of "Acme's shares" (names
-    and figures of the part stay out: they would make two measures look like one named thing)."""
+    """The common nouns that name a unit of an organisation beside its owner's name ('freight arm' of
+    "Kestrel's freight arm"); nothing for an aspect or event of the owner, and never its names or
+    figures (they would make two measures look like one named thing)."""
     owner = entity_by_id.get(entity.part_of or "")
     if owner is None:
         return ""
     known = {squash(t) for name in owner.aliases for t in _tokens(name)}
     name = min(entity.aliases, key=len)
-    return " ".join(t for t in _tokens(name) if squash(t) not in known and fold(t) not in FUNCTION_WORDS
-                    and t.isalpha() and t.islower())
+    nouns = [t for t in _tokens(name) if squash(t) not in known and fold(t) not in FUNCTION_WORDS
+             and t.isalpha() and t.islower()]
+    return " ".join(nouns) if set(map(fold, nouns)) & _PART_NOUNS else ""
 
 
 SAFETY_NET_LIMIT = 64  # claims in one bucket of the safety net; beyond it a measure is too common to mean one thing
@@ -417,7 +421,8 @@ def _named_owner(atom: _Atom, atoms: dict[str, _Atom], by_core: dict[tuple[str, 
         parts = _POSSESSIVE.split(outer)
         candidates = [_tokens(parts[-2])] if len(parts) > 1 else []
         tokens = _tokens(outer)
-        after = [i for i, t in enumerate(tokens) if fold(t) in _PREPOSITIONS]
+        # "the strike at Kestrel Rail" is the strike's; "Museum of London", "Bank of Japan" are names
+        after = [i for i, t in enumerate(tokens) if fold(t) in _PREPOSITIONS and i > 0 and _is_lower(tokens[i - 1])]
         candidates += [tokens[i + 1:] for i in after]
         for owner in candidates:
             while owner and fold(owner[0]) in FUNCTION_WORDS:

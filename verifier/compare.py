@@ -165,14 +165,20 @@ def _identical(sides: list[_Side]) -> bool:
     equal at their precision, or one text. Two wordings that are not one inside the other ('spent
     acquiring' against 'invested in') may disagree in words over one figure: the judge reads them."""
     head = sides[0]
-    measures = [content_stems(s.claim.attribute) for s in sides]
-    widest = max(measures, key=len)
-    if not all(m <= widest for m in measures):
+    if not _one_measure(sides):
         return False
     if head.quantity is None:
         return all(s.quantity is None and _folded(s.claim.value) == _folded(head.claim.value) and s.frame == head.frame
                    for s in sides)
     return all(s.quantity is not None and _same_frame(head, s) and _agrees(head, s) for s in sides)
+
+
+def _one_measure(sides: list[_Side]) -> bool:
+    """One wording of what the claims measure, or wordings one inside the other ('GPQA Diamond' and
+    'GPQA Diamond score')."""
+    measures = [content_stems(s.claim.attribute) for s in sides]
+    widest = max(measures, key=len)
+    return all(m <= widest for m in measures)
 
 
 def _folded(value: str) -> str:
@@ -281,6 +287,9 @@ def _relation(a: _Side, b: _Side, latest_year: int | None) -> tuple[str, str]:
     bear on the figure), 'one-sided' (a condition on one side only) or 'same'."""
     if timing.disjoint(a.when, b.when):
         return "timeline", "read at different times"
+    apart = _documents_apart(a, b)
+    if apart:
+        return "timeline", f"the documents are {apart} days apart and neither says when its figure holds"
     moment = frames.moment_difference(a.frame, b.frame)
     if moment:
         return "timeline", f"read at different times of the day ({moment})"
@@ -292,7 +301,8 @@ def _relation(a: _Side, b: _Side, latest_year: int | None) -> tuple[str, str]:
     status = frames.status_difference(a.frame, b.frame)
     if status:
         return "status", status
-    basis = frames.basis_difference(a.frame, b.frame)
+    percent = any(s.quantity is not None and s.quantity.dimension == "percent" for s in (a, b))
+    basis = frames.basis_difference(a.frame, b.frame, percent)
     if basis:
         return "basis", f"they are on different bases ({basis})"
     only_a, only_b = _unmatched(a.settings, b.settings), _unmatched(b.settings, a.settings)
@@ -300,6 +310,21 @@ def _relation(a: _Side, b: _Side, latest_year: int | None) -> tuple[str, str]:
         contrast = any((x - {"¬"}) & (y - {"¬"}) for x in only_a for y in only_b)
         return ("conditions", "they hold under different stated conditions") if contrast else ("unlike", "")
     return ("one-sided", "") if only_a or only_b else ("same", "")
+
+
+DOCUMENTS_APART_DAYS = 31
+
+
+def _documents_apart(a: _Side, b: _Side) -> int:
+    """Days between two documents' dates when neither figure states a time or period and they are
+    more than a month apart (a figure stated a year later may have changed); else 0."""
+    if a.when is not None or b.when is not None or a.periods or b.periods or a.frame.period or b.frame.period:
+        return 0
+    x, y = timing.span_of(a.claim.as_of), timing.span_of(b.claim.as_of)
+    if x is None or y is None or x.start is None or y.start is None:
+        return 0
+    days = abs((x.start - y.start).days)
+    return days if days > DOCUMENTS_APART_DAYS else 0
 
 
 def _unmatched(mine: frozenset[frozenset[str]], theirs: frozenset[frozenset[str]]) -> list[frozenset[str]]:
@@ -397,16 +422,20 @@ def _timeline(sides: list[_Side]) -> tuple[list[_Side], list[tuple[_Side, _Side]
     """Readings at two or more times from two or more documents (the timeline), and running counts
     lower at a later time than at an earlier one beyond their precision (pairs: earlier, later)."""
     timed = [s for s in sides if s.when is not None]
-    moments = {(s.when.start, s.when.end, s.when.label) for s in timed if s.when is not None}
+    moments = {(s.when.start, s.when.end, s.when.label, s.frame.moment) for s in timed if s.when is not None}
     if len(moments) < 2 or len({s.claim.document for s in timed}) < 2:
         return [], []
-    if not any(timing.disjoint(a.when, b.when) for a in timed for b in timed[:8]):
+    if not any(timing.disjoint(a.when, b.when) or frames.moment_difference(a.frame, b.frame)
+               for a in timed for b in timed[:8]):
         return [], []
     falling: list[tuple[_Side, _Side]] = []
     highest: _Side | None = None
-    for side in sorted(timed, key=lambda s: timing.order_key(s.when)):
+    def order(s: _Side) -> tuple[tuple[int, str], int]:
+        return timing.order_key(s.when), frames.MOMENT_ORDER.get(s.frame.moment or "", 9)
+
+    for side in sorted(timed, key=order):
         if highest is not None and side.cumulative and highest.cumulative \
-                and highest.claim.document != side.claim.document and timing.later(side.when, highest.when) > 0:  # type: ignore[arg-type]
+                and highest.claim.document != side.claim.document and _later(side, highest) > 0:
             assert side.quantity is not None and highest.quantity is not None
             lower = side.quantity.top < highest.quantity.low
             if lower and compare(highest.quantity, side.quantity).relation == "differ":
@@ -415,6 +444,16 @@ def _timeline(sides: list[_Side]) -> tuple[list[_Side], list[tuple[_Side, _Side]
                                and side.quantity.low > highest.quantity.low):
             highest = side
     return timed, falling
+
+
+def _later(a: _Side, b: _Side) -> int:
+    """1 when `a` was read after `b` (a later day, or a later part of one day), -1 before, 0 unknown."""
+    assert a.when is not None and b.when is not None
+    by_day = timing.later(a.when, b.when)
+    if by_day or timing.disjoint(a.when, b.when) or not a.frame.moment or not b.frame.moment:
+        return by_day
+    x, y = frames.MOMENT_ORDER.get(a.frame.moment, 9), frames.MOMENT_ORDER.get(b.frame.moment, 9)
+    return (x > y) - (x < y)
 
 
 def _apply_code(reading: _Reading, findings: Findings, flags: bool) -> None:
@@ -492,8 +531,18 @@ def _item(question: Question, claims: list[GroundedClaim], reading: _Reading) ->
         if a is None or b is None or pair.outcome.relation == "incomparable":
             continue
         frame = "frames match" if pair.relation in _COMPARABLE else f"frames differ: {pair.reason}"
-        gaps.append(f"{a} vs {b}: {pair.outcome.rationale}; {frame}")
+        gaps.append(f"{a} vs {b}: {pair.outcome.rationale}{_precision(pair)}; {frame}")
     return JudgeItem(question=question, claims=claims, readings=readings, gaps=gaps)
+
+
+def _precision(pair: _Pair) -> str:
+    """', both stated to 0.1 (neither rounds the other)' when two differing figures are exact and
+    stated to one precision: a small gap between them is a disagreement, not rounding."""
+    x, y = pair.rival.quantity, pair.side.quantity
+    if x is None or y is None or pair.outcome.relation != "differ" or x.bound != "exact" or y.bound != "exact" \
+            or abs(x.step - y.step) > 1e-12 * max(x.step, 1.0):
+        return ""
+    return f", both stated to {_plain(x.step)} (neither rounds the other)"
 
 
 def _reading_of(side: _Side) -> str:
@@ -691,8 +740,14 @@ def _position_key(positions: _Positions, support: dict[str, set[str]], a_n: int,
 
 def _judged_figures(question: Question, a: _Side, b: _Side, conditions_match: bool, rationale: str,
                     findings: Findings) -> None:
-    """A judge's contradiction between two figures: flagged unless code computes them equal."""
+    """A judge's contradiction between two figures: flagged unless code computes them equal. Equal
+    figures under two wordings of what they measure ('spent acquiring' against 'invested in') may
+    still contradict in words: that is the judge's to say, as for text."""
     outcome = _compare(a, b)
+    if outcome.relation != "differ" and not _one_measure([a, b]):
+        _judged_words(question, a, b, conditions_match, f"{rationale} (the figures agree: {outcome.rationale})",
+                      findings)
+        return
     if outcome.relation != "differ":
         findings.notes.append(f"{question.text}: the judge called {a.claim.value!r} ({a.claim.document}) and "
                               f"{b.claim.value!r} ({b.claim.document}) contradictory, but {outcome.rationale}; "

@@ -16,10 +16,10 @@ MONTHS = [
     "july", "august", "september", "october", "november", "december",
 ]
 _MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)}
-_MONTH_RE = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
+_MONTH_NAMES = (r"Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+                r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?")
+# Capitalised or in capitals ("FEB 11" on a wire), never in lower case ("may", "march" are words too)
+_MONTH_RE = rf"(?:{_MONTH_NAMES}|{_MONTH_NAMES.upper()})\.?"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 DATE_PATTERN = (
@@ -44,7 +44,7 @@ _PERIOD = re.compile(
     re.IGNORECASE,
 )
 _PUBLISHED = re.compile(
-    r"\b(?:published|updated|last updated|posted|dated|modified)\b[^\n]{0,12}?(?P<date>"
+    r"\b(?:published|updated|last updated|posted|dated|modified)\b[^\n]{0,30}?(?P<date>"
     rf"{_MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH_RE},?\s+(?:19|20)\d\d"
     r"|(?:19|20)\d\d-\d\d-\d\d)",
     re.IGNORECASE,

@@ -57,7 +57,14 @@ class Near:
         return last_before if len(self.before) - last_before.end() <= first_after.start() else first_after
 
 
-_CLAUSE_END = re.compile(r"[;:]|\.\s|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b|,\s+and\b")
+_CLAUSE_END = re.compile(r"[;:]|\.\s|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b|,\s+and\b"
+                         r"|,\s+(?:which|who|whose)\b|,\s+[a-z]+ing\b")
+# A fronted clause of concession or contrast, or a relative clause set off by commas, speaks of
+# something else: "Despite forecasts of rain, 30,000 attended"; "The bank, which had forecast a
+# loss, reported a profit of $2 billion".
+_FRONTED = re.compile(r"^\s*(?:despite|although|though|even\s+though|unlike|in\s+contrast\s+to|apart\s+from|"
+                      r"while|whereas)\b[^,]*,", re.IGNORECASE)
+_RELATIVE = re.compile(r",\s*(?:which|who|whose)\b[^,]*,", re.IGNORECASE)
 # After a figure, a subordinate clause tells of something else: "1.4% higher after surrendering a
 # morning rally", "0.8% as meteorologists said the front expected next week would pass".
 _SUBORDINATE = re.compile(r"\b(?:after|when|because|although|though|unless|until|as(?!\s+(?:of|much|many|high|low|"
@@ -77,21 +84,21 @@ def near_figure(quote: str, value: str) -> Near:
     clause breaks: in 'fell 9% in early trading before closing down 4%', the early trading is
     the 9%'s and the close the 4%'s. Without a figure, the quote with the value taken out."""
     quote = quote[:2000]
-    wanted = numbers.first_quantity(value) if value.strip() else None
-    if wanted is not None:
-        found = numbers.parse_quantities(quote)
-        mine = next((q for q in found if abs(q.value - wanted.value) <= max(q.step, wanted.step) / 2 + 1e-9), None)
-        if mine is not None:
-            previous = max((q.end for q in found if q.end <= mine.start), default=None)
-            following = min((q.start for q in found if q.start >= mine.end), default=None)
-            before = quote[previous if previous is not None else 0:mine.start]
-            after = quote[mine.end:following if following is not None else len(quote)]
-            breaks = list((_SHARED_BREAK if previous is not None else _CLAUSE_END).finditer(before))
-            before = before[breaks[-1].end():] if breaks else before
-            ends = (_SHARED_BREAK if following is not None else _CLAUSE_END, _COMPARISON, _SUBORDINATE)
-            cuts = [m.start() for pattern in ends for m in [pattern.search(after)] if m]
-            after = after[:min(cuts)] if cuts else after
-            return Near(" " + before, after + " ", quote)
+    own = numbers.own_quantity(quote, value)
+    if own is not None:
+        mine, found = own
+        previous = max((q.end for q in found if q.end <= mine.start), default=None)
+        following = min((q.start for q in found if q.start >= mine.end), default=None)
+        before = quote[previous if previous is not None else 0:mine.start]
+        after = quote[mine.end:following if following is not None else len(quote)]
+        if previous is None:
+            before = _RELATIVE.sub(", ", _FRONTED.sub("", before))
+        breaks = list((_SHARED_BREAK if previous is not None else _CLAUSE_END).finditer(before))
+        before = before[breaks[-1].end():] if breaks else before
+        ends = (_SHARED_BREAK if following is not None else _CLAUSE_END, _COMPARISON, _SUBORDINATE)
+        cuts = [m.start() for pattern in ends for m in [pattern.search(after)] if m]
+        after = after[:min(cuts)] if cuts else after
+        return Near(" " + before, after + " ", quote)
     index = quote.lower().find(value.strip().lower()) if value.strip() else -1
     if index >= 0:
         return Near(" " + quote[:index], quote[index + len(value.strip()):] + " ", quote)
@@ -103,17 +110,24 @@ def near_figure(quote: str, value: str) -> Near:
 # A comparison with an expectation is not the figure's own status: "rose 5%, more than expected".
 _COMPARED = re.compile(r"\b(?:than|as|versus|vs\.?|against|beat|beating|missed|missing|topped|topping)"
                        r"(?:\s+(?:the|an?|its|their|had|been|were|was|had been))*\s*$", re.IGNORECASE)
+# How much of a count is in: "with 60% of sites counted", "with two thirds of ballots counted",
+# "with most precincts reporting". A count's coverage is said once for its whole sentence.
+_COVERAGE = (r"\bwith\s+(?:about\s+|nearly\s+|almost\s+|more\s+than\s+|over\s+|just\s+|only\s+)?"
+             r"(?:[\d.,]+\s?(?:%|per\s?cent)|most|half|two[-\s]thirds|three[-\s]quarters|a\s+third|a\s+quarter|"
+             r"all\s+but\s+\w+|the\s+(?:majority|bulk))\s+(?:of\s+)?(?:the\s+|all\s+)?[\w\s-]{0,40}?\b(?:counted|"
+             r"reporting|in|tallied|declared|processed|returned|surveyed|checked|verified|complete)\b")
 _STATUS_WORDS: tuple[tuple[Status, str], ...] = (
-    ("partial", r"\bwith\s+(?:about\s+|nearly\s+|almost\s+|more\s+than\s+|over\s+|just\s+)?[\d.,]+\s?(?:%|per\s?cent)"
-                r"\s+of\s+(?:the\s+|all\s+)?[\w\s-]{0,40}?\b(?:counted|reporting|in|tallied|declared|processed|"
-                r"returned|surveyed|checked|verified|complete)\b"
-                r"|\b(?:partial|incomplete|early)\s+(?:results?|returns|counts?|tall(?:y|ies)|figures|data)\b"
+    ("partial", _COVERAGE
+                + r"|\b(?:partial|incomplete|early)\s+(?:results?|returns|counts?|tall(?:y|ies)|figures|data)\b"
                 r"|\b(?:count(?:ing)?|tally|tallying)\s+(?:is|was|were)\s+(?:still\s+)?(?:continuing|under\s?way|"
                 r"ongoing|in\s+progress|incomplete)\b|\bstill\s+being\s+counted\b|\bpartial\b"),
     ("provisional", r"\b(?:provisional(?:ly)?|preliminary|flash|unaudited|advance\s+estimate|first\s+estimate|"
                     r"initial(?:ly)?\s+(?:estimated?|figures?|counts?|results?|data|readings?|tall(?:y|ies)|reports?)|"
                     r"early\s+estimates?)\b"),
-    ("revised", r"\b(?:revised|revision|restated|corrected|downgraded|upgraded)\b"),
+    # a figure revised, not a "revised timetable": the verb, or the adjective on a word for a figure
+    ("revised", r"\b(?:revised\s+(?:up|down|upwards?|downwards?|higher|lower|to|from)|(?:was|were|been|be)\s+"
+                r"(?:revised|restated|corrected|downgraded|upgraded)|revised\s+(?:figures?|estimates?|data|counts?|"
+                r"totals?|numbers?|tall(?:y|ies))|revisions?|restated)\b"),
     ("final", r"\b(?:final(?:ised|ized)?|certified|audited|official\s+(?:results?|counts?|tall(?:y|ies)|figures?|"
               r"totals?)|(?:full|complete)\s+(?:count|results?|tall(?:y|ies)|totals?|figures?)|"
               r"all\s+(?:[\w-]+\s+){0,2}(?:counted|declared|reporting))\b"),
@@ -124,27 +138,24 @@ _STATUS_WORDS: tuple[tuple[Status, str], ...] = (
                     r"(?:was|were)\s+expected|expected|anticipated)\b"),
     ("forecast", r"\b(?:forecasts?|forecasting|predictions?|projections?|outlook|guidance|by\s+(?:the\s+end\s+of\s+)?"
                  r"(?:19|20)\d\d)\b"),
-    ("target", r"\b(?:targets?|targeted|goals?|ambitions?|quota|capped\s+at|cap\s+of)\b"),
+    ("target", r"\b(?:targets?|targeted|ambitions?|capped\s+at|cap\s+of)\b"),
     ("plan", r"\b(?:planned|scheduled|proposed|proposals?|budgeted|earmarked|allocated)\b"),
     ("estimate", r"\b(?:an?\s+estimated|estimated|estimates?|roughly|approximately)\b"),
 )
 # Verbs of a future or an intention say so of the figure they govern, which follows them: "expects
-# 1.2 million visitors", not "which has 1.2 million members, expects to publish".
+# 1.2 million visitors", "will hire 40 teachers", not "which has 1.2 million members, expects to publish".
 _STATUS_VERBS: tuple[tuple[Status, str], ...] = (
     ("forecast", r"\b(?:expects?|expecting|anticipates?|predict(?:s|ed)?|projects?|projected|forecasts?|"
                  r"(?:is|are|was|were)\s+(?:expected|set|due|likely|poised|on\s+(?:course|track))\s+to|"
-                 r"will\s+(?:reach|rise|fall|climb|drop|hit|total|top|exceed|be|grow|increase|decrease|cost|"
-                 r"take|need|require|create|add|generate|double|halve)|would\s+(?:reach|rise|fall|hit|total|"
-                 r"top|cost|be)|could\s+(?:reach|rise|fall|hit|top|cost))\b"),
+                 r"(?:will|'ll)\s+(?!have\b|not\b)[a-z]+|(?:would|could|might)\s+(?:reach|rise|fall|hit|total|"
+                 r"top|cost|be|grow|climb|drop|exceed|increase|decrease|double|halve|need|require))\b"),
     ("target", r"\b(?:aims?\s+(?:to|for|at)|aimed\s+(?:to|for|at)|aiming\s+(?:to|for|at)|pledg(?:e|es|ed)\s+to|"
                r"targeting)\b"),
-    ("plan", r"\b(?:plans?\s+to|planning\s+to|intends?\s+to)\b"),
+    ("plan", r"\b(?:plans?\s+to|planning\s+to|intends?\s+to|promis(?:e|es|ed)\s+to|(?:is|are)\s+to\s+[a-z]+)\b"),
 )
 _STATUS = tuple((status, re.compile(pattern, re.IGNORECASE)) for status, pattern in _STATUS_WORDS)
 _VERBS = tuple((status, re.compile(pattern, re.IGNORECASE)) for status, pattern in _STATUS_VERBS)
-_COUNTED = re.compile(r"\b(?:about\s+|nearly\s+|almost\s+|more\s+than\s+|over\s+|just\s+)?[\d.,]+\s?(?:%|per\s?cent)"
-                      r"\s+of\s+(?:the\s+|all\s+)?[\w\s-]{0,40}?\b(?:counted|reporting|in|tallied|declared|processed|"
-                      r"returned|surveyed|checked|verified|complete)\b", re.IGNORECASE)
+_COUNTED = re.compile(_COVERAGE, re.IGNORECASE)
 
 
 def read_status(texts: list[str], near: Near) -> tuple[Status, str | None, str]:
@@ -184,8 +195,9 @@ def _rank(status: Status) -> int:
 
 
 def _counted(text: str) -> str | None:
+    """How much of a count is in, as the text says it: '74% of precincts reporting'."""
     m = _COUNTED.search(text)
-    return " ".join(m.group(0).split()) if m else None
+    return re.sub(r"^with\s+", "", " ".join(m.group(0).split()), flags=re.IGNORECASE) if m else None
 
 
 # --- moment within a day -----------------------------------------------------------------------------
@@ -200,7 +212,7 @@ _MOMENT_WORDS: tuple[tuple[str, str], ...] = (
                      r"unchanged)|closing\s+(?:price|level|bell)|(?:ended|finished|closed)\s+(?:the\s+|\w+['’]s\s+)?"
                      r"(?:day|session|trading))\b"),
     ("intraday", r"\b(?:intraday|at\s+one\s+point|during\s+the\s+(?:session|day)|in\s+(?:afternoon|midday|morning)\s+"
-                 r"(?:trading|trade|deals)|at\s+(?:its|their)\s+(?:low|lowest|high|highest|worst|peak)|as\s+much\s+as)\b"),
+                 r"(?:trading|trade|deals)|at\s+(?:its|their)\s+(?:low|lowest|high|highest|worst|peak))\b"),
     ("overnight", r"\bovernight\b"),
     ("morning", r"\b(?:morning|dawn|daybreak|a\.m\.?)\b"),
     ("midday", r"\b(?:midday|noon|lunchtime)\b"),
@@ -241,7 +253,7 @@ _ADVERBS = {"hourly": "hour", "daily": "day", "weekly": "week", "fortnightly": "
             "annualized": "year"}
 _RATE = re.compile(
     r"\b(?:per|a|an|each|every)\s+(?P<unit>hour|day|week|fortnight|month|quarter|year|annum)\b"
-    r"(?!\s+(?:earlier|ago|before|later|after|on|to\s+date|from|since|into|in|of|or\s+so|and\s+a\s+half))"
+    r"(?!\s+(?:earlier|ago|before|later|after|on|to\s+date|from|since|into|of|or\s+so|and\s+a\s+half))"
     r"|/\s?(?P<slash>hour|hr|day|week|wk|month|mo|year|yr)\b"
     r"|\b(?P<adverb>hourly|daily|weekly|fortnightly|monthly|quarterly|annual(?:ly|ised|ized)?|yearly)\b"
     r"|\bp\.a\.|\ba-year\b",
@@ -274,6 +286,7 @@ def read_basis(texts: list[str], near: Near) -> tuple[str | None, str]:
 
 
 def _rate_unit(m: re.Match[str]) -> str:
+    """The period of a matched rate: 'week' of 'a week', '/wk' or 'weekly'."""
     if m.group("unit"):
         unit = m.group("unit").lower()
         return "year" if unit == "annum" else unit
@@ -300,10 +313,17 @@ _IN_PERIOD = re.compile(
     r"(?P<what>(?:(?:first|second|third|fourth)[-\s](?:quarter|half)|Q[1-4]|H[12])(?:\s+(?:of\s+)?(?:19|20)\d\d)?"
     r"|(?:fiscal(?:\s+year)?|FY)\s?(?:19|20)?\d\d"
     rf"|(?P<month>{_MONTH_NAMES})(?:\s+(?:19|20)\d\d)?|(?:19|20)\d\d)\b"
-    # a month written as the name of a reading: "a February reading", "November's 1.7% decline"
-    rf"|\b(?P<named>{_MONTH_NAMES})(?:['’]s)?(?=\s+(?!\d)[\w%$£€]|\s*$)"
-    r"|(?i:\b(?P<relative>last\s+(?:month|quarter|year)|the\s+(?:previous|prior|preceding)\s+(?:month|quarter|year)|"
-    r"(?:a|the)\s+(?:month|quarter|year)\s+(?:earlier|before|ago)|this\s+(?:month|quarter|year)|year[-\s]earlier)\b)",
+    # a month written as the name of a reading: "a February reading", "November's 1.7% decline" (after an
+    # article or with a possessive: "Theresa May said" and "analyst June Lee" name people)
+    rf"|(?:(?<=\ba\s)|(?<=\bthe\s)|(?<=\bits\s)|(?<=\bthat\s)|(?<=\bthis\s))(?P<named>{_MONTH_NAMES})(?=\s+[a-z])"
+    rf"|\b(?P<owned>{_MONTH_NAMES})['’]s\b"
+    # a span: "for the full year", "in the first half", "in the three months to January", "the year to March"
+    r"|(?i:\b(?:for|in|during|over|across)\s+the\s+(?P<span>(?:(?:full|whole|financial|fiscal|calendar)\s+)?year|"
+    r"quarter|(?:first|second)\s+half|half[-\s]year|month|week|weekend|season|(?:\w+|\d+)\s+months|\d+\s+weeks)"
+    rf"(?:\s+to\s+(?:the\s+end\s+of\s+)?(?P<to>(?-i:{_MONTH_NAMES}))(?:\s+(?:19|20)\d\d)?)?\b)"
+    r"|(?i:\b(?P<relative>last\s+(?:month|quarter|year|season|weekend)|the\s+(?:previous|prior|preceding)\s+"
+    r"(?:month|quarter|year|season)|(?:a|the)\s+(?:month|quarter|year)\s+(?:earlier|before|ago)|"
+    r"this\s+(?:month|quarter|year|season|weekend)|next\s+(?:month|quarter|year|season)|year[-\s]earlier)\b)",
 )
 # a period after one of these is what a change is measured against, not what the figure covers:
 # "up 3.1% from a year earlier", "against the same month a year before"
@@ -312,7 +332,7 @@ _BASE = re.compile(r"\b(?:than|from|against|compared\s+(?:with|to)|over|versus|v
 _BEFORE_SPAN = re.compile(r"\b(?:since|until|till|by|from|before|after|through)\s+$", re.IGNORECASE)
 
 
-def read_period(texts: list[str], near: Near, reference: date | None) -> tuple[str | None, str]:
+def read_period(texts: list[str], near: Near, reference: date | None, ahead: bool = False) -> tuple[str | None, str]:
     """The period a figure covers ('February 2026', 'Q3 2026', '2025'), from a preposition and a
     month, quarter, half or year next to it (or, failing that, the one period its sentence names);
     relative ones ('last month') resolved against the document's date. Conditions may name the
@@ -323,7 +343,7 @@ def read_period(texts: list[str], near: Near, reference: date | None) -> tuple[s
             return _period_text(found[0], text, reference), text.strip()
     own = [m for m in near.around(_IN_PERIOD) if _is_period(m)]
     if not own:  # "rose 0.6% in March, ..., taking the average price to £287,450": March's too
-        whole = {(_describe_period(m, reference), m.group(0)) for m in _IN_PERIOD.finditer(near.sentence)
+        whole = {(_describe_period(m, reference, ahead), m.group(0)) for m in _IN_PERIOD.finditer(near.sentence)
                  if _is_period(m) and _within_the_year(m) and not _RELATIVE_CLAUSE.search(
                      near.sentence[max(0, m.start() - 40):m.start()])}
         if len({p for p, _ in whole}) != 1:
@@ -334,7 +354,7 @@ def read_period(texts: list[str], near: Near, reference: date | None) -> tuple[s
         anchor = _anchor(near.sentence, reference)
         if anchor is not None:  # "0.7% in October, after 0.4% the month before": September's
             return _previous(anchor), m.group(0)
-    return _describe_period(m, reference), m.group(0)
+    return _describe_period(m, reference, ahead), m.group(0)
 
 
 _ANCHORED = re.compile(r"\b(?:earlier|before|previous|prior|preceding)\b", re.IGNORECASE)
@@ -349,6 +369,7 @@ def _anchor(sentence: str, reference: date | None) -> tuple[str, int | None, int
 
 
 def _previous(key: tuple[str, int | None, int | None]) -> str:
+    """The period before a month, quarter or half, in words: 'September 2026' before October."""
     kind, index, year = key
     if kind == "month" and index:
         month, year = (12, year - 1 if year else None) if index == 1 else (index - 1, year)
@@ -367,24 +388,28 @@ _RELATIVE_CLAUSE = re.compile(r"\b(?:who|which|that|whose|when|where|since|until
 
 def _within_the_year(m: re.Match[str]) -> bool:
     """A month, quarter or half: what a sentence's other figures may share (a year they seldom do)."""
-    return bool(m.group("month") or m.group("named") or re.match(r"(?:first|second|third|fourth|Q|H)", m.group("what")
-                                                                  or "", re.IGNORECASE))
+    if m.group("month") or m.group("named") or m.group("owned"):
+        return True
+    return bool(re.match(r"(?:first|second|third|fourth|Q|H)", m.group("what") or "", re.IGNORECASE))
 
 
 def _is_period(m: re.Match[str]) -> bool:
+    """Not a base a change is measured against, and a month named alone not the start of a span."""
     before = m.string[max(0, m.start() - 40):m.start()]
-    if _BASE.search(before) or (m.group("named") and _BEFORE_SPAN.search(before)):
-        return False
-    return not (m.group("named") and re.match(r"\s*\d", m.string[m.end():m.end() + 3]))
+    return not (_BASE.search(before) or ((m.group("named") or m.group("owned")) and _BEFORE_SPAN.search(before)))
 
 
-def _describe_period(m: re.Match[str], reference: date | None) -> str:
+def _describe_period(m: re.Match[str], reference: date | None, ahead: bool = False) -> str:
+    """A matched period in words, resolved against the document's date (forwards for a forecast)."""
     if m.group("relative"):
         return _relative_period(m.group("relative"), reference)
-    month_name = m.group("month") or m.group("named")
+    if m.group("span"):
+        span = " ".join(m.group("span").lower().split()).replace("financial year", "full year")
+        return f"the {span}" + (f" to {m.group('to')}" if m.group("to") else "")
+    month_name = m.group("month") or m.group("named") or m.group("owned")
     what = m.group("what") or month_name
     if month_name and not re.search(r"(?:19|20)\d\d", what):
-        year = _year_of_month(dates.month_number(month_name), reference)
+        year = _year_of_month(dates.month_number(month_name), reference, ahead)
         return f"{month_name} {year}" if year else month_name
     found = dates.parse_periods(what)
     return _period_text(found[0], what, reference) if found else what
@@ -406,10 +431,13 @@ def _period_text(period: dates.Period, text: str, reference: date | None) -> str
     return str(period.year) if period.year else " ".join(text.split())[:40]
 
 
-def _year_of_month(month: int, reference: date | None) -> int | None:
-    """A month named without a year is the latest such month up to a month after the document's date."""
+def _year_of_month(month: int, reference: date | None, ahead: bool = False) -> int | None:
+    """A month named without a year is the latest such month up to a month after the document's date;
+    for a forecast or a plan (`ahead`), the next such month from it."""
     if reference is None:
         return None
+    if ahead:
+        return reference.year if month >= reference.month else reference.year + 1
     return reference.year if month <= reference.month + 1 else reference.year - 1
 
 
@@ -445,7 +473,7 @@ def read_frame(value: str, attribute: str, conditions: list[str], quote: str, do
     status, counted, status_words = read_status(texts, near)
     moment, moment_words = read_moment(conditions, near)
     basis, basis_words = read_basis([*texts, value], near)
-    period, period_words = read_period(conditions, near, reference)
+    period, period_words = read_period(conditions, near, reference, ahead=status in PROSPECTIVE)
     words = [w for w in (status_words, counted or "", moment_words, basis_words, period_words) if w]
     return Frame(moment=moment, period=period, status=status, counted=counted, basis=basis,
                  words=list(dict.fromkeys(" ".join(w.split()) for w in words)))
@@ -456,45 +484,72 @@ def read_frame(value: str, attribute: str, conditions: list[str], quote: str, do
 # statuses that say the figure is not (yet) the outcome: against an outcome they explain a difference
 PROSPECTIVE = frozenset({"forecast", "expectation", "target", "plan"})
 INCOMPLETE = frozenset({"partial", "provisional"})
-OUTCOME = frozenset({"reported", "estimate", "final", "revised"})
+# two statuses one figure may be given under by different writers: a reported figure is often an
+# estimate or the final one without saying so, and a body's forecast, plan and target are one intention
+_ONE_FRAME = (frozenset({"reported", "estimate"}), frozenset({"reported", "final"}),
+              frozenset({"forecast", "plan", "target"}))
 
 
 def status_difference(a: Frame, b: Frame) -> str | None:
     """Why two statuses may differ without contradiction, or None when they are one status."""
-    kinds = {_status_kind(a.status), _status_kind(b.status)}
-    if len(kinds) == 1:
-        if kinds == {"incomplete"} and a.counted and b.counted and a.counted != b.counted:
+    pair = frozenset({a.status, b.status})
+    if len(pair) == 1:
+        if a.status == "partial" and a.counted and b.counted and a.counted != b.counted:
             return f"partial counts at different stages ({a.counted} vs {b.counted})"
-        if (a.status == "revised") != (b.status == "revised") and kinds == {"outcome"}:
-            return "a revised figure against an earlier one"
         return None
-    if "prospective" in kinds and "outcome" in kinds:
-        side = a if _status_kind(a.status) == "prospective" else b
-        return f"a {_word(side.status)} against an outcome"
-    if "incomplete" in kinds:
-        side = a if _status_kind(a.status) == "incomplete" else b
-        return f"a {_word(side.status)} against a later or fuller one"
-    return f"a {_word(a.status)} against a {_word(b.status)}"
-
-
-def _status_kind(status: Status) -> str:
-    if status in PROSPECTIVE:
-        return "prospective"
-    return "incomplete" if status in INCOMPLETE else "outcome"
-
-
-def _word(status: Status) -> str:
-    return {"partial": "partial count", "provisional": "provisional figure", "reported": "reported figure",
-            "final": "final figure", "revised": "revised figure"}.get(status, status)
-
-
-def basis_difference(a: Frame, b: Frame) -> str | None:
-    """Why two bases may differ without contradiction; rates of time compare once converted."""
-    if a.basis == b.basis or a.basis is None or b.basis is None:
+    if any(pair <= group for group in _ONE_FRAME):
         return None
-    if per_year(a.basis) is not None and per_year(b.basis) is not None:
-        return None  # 1,200 a week and 62,400 a year: compared per year
-    return f"{a.basis} against {b.basis}"
+    prospective = [f for f in (a, b) if f.status in PROSPECTIVE]
+    incomplete = [f for f in (a, b) if f.status in INCOMPLETE]
+    if len(prospective) == 1:
+        return f"{_a(prospective[0].status)} against an outcome"
+    if len(incomplete) == 1:
+        return f"{_a(incomplete[0].status)} against a later or fuller one"
+    if "revised" in pair:
+        return "a revised figure against an earlier one"
+    return f"{_a(a.status)} against {_a(b.status)}"
+
+
+def _a(status: Status) -> str:
+    """A status with its article: 'a partial count', 'an expectation'."""
+    word = {"partial": "partial count", "provisional": "provisional figure", "reported": "reported figure",
+            "final": "final figure", "revised": "revised figure"}.get(
+        status, status)
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+def basis_difference(a: Frame, b: Frame, percent: bool = False) -> str | None:
+    """Why two bases may differ without contradiction. Rates of time compare once converted (1,200 a
+    week and 62,400 a year), and a rate against a total over a stated period (62,400 in 2025); a
+    percentage change per quarter is not one per year, a figure per share or per person is not a
+    total, and a running total is not one period's."""
+    if a.basis == b.basis:
+        return None
+    if a.basis is not None and b.basis is not None:
+        if per_year(a.basis) is not None and per_year(b.basis) is not None and not percent:
+            return None
+        return f"{a.basis} against {b.basis}"
+    stated, other = (a, b) if a.basis is not None else (b, a)
+    basis = stated.basis or ""
+    if basis == "cumulative":
+        return f"a running total against {other.period}" if other.period else None
+    if per_year(basis) is not None and not percent and years_of(other.period) is not None:
+        return None
+    return f"{basis} against a figure with no basis stated"
+
+
+def years_of(period: str | None) -> float | None:
+    """How much of a year a stated period covers: a year 1, a half 0.5, a quarter 0.25, a month 1/12."""
+    if not period:
+        return None
+    key = _period_key(period)
+    if key is not None:
+        return {"year": 1.0, "half": 0.5, "quarter": 0.25, "month": 1 / 12}[key[0]]
+    words = period.lower()
+    for word, share in (("year", 1.0), ("half", 0.5), ("quarter", 0.25), ("month", 1 / 12), ("fiscal", 1.0)):
+        if word in words and not re.search(r"\bto\b", words):
+            return share
+    return None
 
 
 def moment_difference(a: Frame, b: Frame) -> str | None:
@@ -512,13 +567,22 @@ def period_difference(a: Frame, b: Frame) -> str | None:
     if a.period is None or b.period is None or a.period == b.period:
         return None
     x, y = _period_key(a.period), _period_key(b.period)
-    if x is not None and y is not None and x[:2] == y[:2] and (x[2] is None or y[2] is None):
+    if x is not None and y is not None and x[0] == y[0] and all(p is None or q is None or p == q
+                                                                 for p, q in zip(x[1:], y[1:], strict=True)):
         return None
     return f"{a.period} against {b.period}"
 
 
 def _period_key(text: str) -> tuple[str, int | None, int | None] | None:
-    """('month', 2, 2026) for 'February 2026', ('quarter', 3, None) for 'Q3', None for anything else."""
+    """('month', 2, 2026) for 'February 2026', ('quarter', 3, None) for 'Q3', ('year', None, None) for
+    'the full year', None for anything else (a span to a month, a season: compared as written)."""
+    spans = {"the year": ("year", None), "the full year": ("year", None), "the whole year": ("year", None),
+             "the calendar year": ("year", None), "the fiscal year": ("year", None), "the quarter": ("quarter", None),
+             "the month": ("month", None), "the first half": ("half", 1), "the second half": ("half", 2),
+             "the half year": ("half", None), "the half-year": ("half", None)}
+    if text in spans:
+        kind, index = spans[text]
+        return kind, index, None
     m = re.fullmatch(rf"({_MONTH_NAMES})(?:\s+((?:19|20)\d\d))?", text)
     if m:
         return "month", dates.month_number(m.group(1)), int(m.group(2)) if m.group(2) else None
@@ -530,10 +594,17 @@ def _period_key(text: str) -> tuple[str, int | None, int | None] | None:
 
 
 def on_one_basis(quantity: numbers.Quantity, frame: Frame | None, other: Frame | None) -> numbers.Quantity:
-    """A rate of time restated per year when the other side is a rate of another period."""
-    if frame is None or other is None or frame.basis == other.basis:
+    """A rate of time restated per year when the other side is a rate of another period, or over the
+    other side's stated period when that side states a total for one (never a percentage)."""
+    if frame is None or other is None or frame.basis == other.basis or quantity.dimension == "percent":
         return quantity
     mine, theirs = per_year(frame.basis), per_year(other.basis)
-    if mine is None or theirs is None:
+    if mine is None:
         return quantity
-    return numbers.scaled(quantity, mine, f"{quantity.stated} {frame.basis} (×{mine:g} a year)")
+    if theirs is not None:
+        return numbers.scaled(quantity, mine, f"{quantity.stated} {frame.basis} (×{mine:g} a year)")
+    span = years_of(other.period)
+    if other.basis is None and span is not None:
+        factor = mine * span
+        return numbers.scaled(quantity, factor, f"{quantity.stated} {frame.basis} (×{factor:g} over {other.period})")
+    return quantity

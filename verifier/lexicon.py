@@ -230,7 +230,9 @@ ORDINAL_WORDS = unit("ordinal words", {"first": 1, "second": 2, "third": 3, "fou
 APPROXIMATORS = grammar_phrases("approximators", r"(?:about|around|approximately|roughly|some|an estimated|"
                                                  r"estimated|nearly|almost|close to|circa|~)")
 LOWER_BOUNDS = grammar_phrases("lower bounds", r"(?:more than|over|at least|upwards of|in excess of|exceeding|above)")
-UPPER_BOUNDS = grammar_phrases("upper bounds", r"(?:less than|under|fewer than|up to|at most|below|nearly|almost)")
+# "nearly 5,000" is at most 5,000 and loosely so (4,962 fits); "fewer than 1,000" is strictly below
+UPPER_BOUNDS = grammar_phrases("upper bounds", r"(?:less than|under|fewer than|up to|at most|below)")
+NEARLY = grammar_phrases("nearly", r"(?:nearly|almost)")
 # a negated comparative turns the bound round: "no more than 100" is at most 100
 NOT_ABOVE = grammar_phrases("negated lower comparatives",
                             r"(?:no|not|never)\s+(?:more|greater|higher|larger|bigger|over|above)(?:\s+than)?"
@@ -258,7 +260,7 @@ WORD_SHARES = unit("shares in words", {
 SMALL_NUMBERS = unit("numbers in words", {
     "a": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0, "seven": 7.0,
     "eight": 8.0, "nine": 9.0, "ten": 10.0, "eleven": 11.0, "twelve": 12.0, "fifteen": 15.0, "twenty": 20.0,
-    "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "a hundred": 100.0, "several hundred": 300.0,
+    "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "a hundred": 100.0,
 })
 FRACTIONS = unit("fractions in words", {
     "a quarter of a": 0.25, "quarter of a": 0.25, "a third of a": 1 / 3, "half a": 0.5, "a half": 0.5,

@@ -28,6 +28,7 @@ UNITS = lexicon.UNITS
 _APPROX = lexicon.APPROXIMATORS
 _LOWER = lexicon.LOWER_BOUNDS
 _UPPER = lexicon.UPPER_BOUNDS
+_NEARLY = lexicon.NEARLY
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
@@ -113,7 +114,7 @@ def _bound_before(text: str, start: int) -> tuple[Bound, bool, str]:
     before = text[max(0, start - 30):start]
     qualifiers: tuple[tuple[str, Bound, bool], ...] = (
         (_NOT_ABOVE, "at_most", False), (_NOT_BELOW, "at_least", False),
-        (_LOWER, "at_least", False), (_UPPER, "at_most", True), (_APPROX, "approx", True),
+        (_LOWER, "at_least", False), (_UPPER, "at_most", False), (_NEARLY, "at_most", True), (_APPROX, "approx", True),
     )
     for pattern, bound, approximate in qualifiers:
         m = re.search(rf"(?:\b|(?<=\s)|^)({pattern})\s*$", before, re.IGNORECASE)
@@ -337,6 +338,18 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
         start=m.start(), end=m.end(), text=m.group(0).strip(), qualifier=qualifier,
         rounding=_rounding(num) * scale * factor,
     )
+
+
+def own_quantity(quote: str, value: str) -> tuple[Quantity, list[Quantity]] | None:
+    """A claim's own figure in its quote (the one its value states, within their precision), with
+    every figure of the quote; None when the value states no figure or the quote does not hold it.
+    What is said next to a figure is read between it and its neighbours."""
+    wanted = first_quantity(value) if value.strip() else None
+    if wanted is None:
+        return None
+    found = parse_quantities(quote)
+    mine = next((q for q in found if abs(q.value - wanted.value) <= max(q.step, wanted.step) / 2 + 1e-9), None)
+    return (mine, found) if mine is not None else None
 
 
 @functools.lru_cache(maxsize=65536)

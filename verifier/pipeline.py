@@ -199,7 +199,7 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
                                        options.concurrency, independent=copies.independence(processed))
         stages.mark("judge")
         failures += embedder_notes + alignment.failures + findings.failures
-        notes = framed.notes + findings.notes
+        notes = framed.notes + alignment.notes + findings.notes
     finally:
         options.progress.stop()
         if llm is not None:

@@ -173,9 +173,10 @@ def _explained_md(explained: list[Explained]) -> list[str]:
 
 
 def _framed(claim: GroundedClaim) -> str:
-    """'41,300 (a_wire, partial count; 60% of sites counted)': a value with its document and frame."""
-    framed = claim.frame.describe() if claim.frame else ""
-    return f"{_cell(claim.value)} ({_cell(claim.document)}{', ' + _cell(framed) if framed else ''})"
+    """'41,300 (a_wire, 2026-02-15, partial count; 60% of sites counted)': a value with its document,
+    its time and its frame."""
+    parts = [claim.document, _when(claim.as_of), claim.frame.describe() if claim.frame else ""]
+    return f"{_cell(claim.value)} ({_cell(', '.join(p for p in parts if p))})"
 
 
 def _timelines_md(report: Report, timelines: list[Timeline]) -> list[str]:

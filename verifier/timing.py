@@ -36,12 +36,17 @@ _HEAD_PREFIX = re.compile(
     r"(?:[A-Z][\w.'’&-]*|by|on|at|and|of|the|de|la|del|da|van|von|published|updated|posted|modified|dated|first|last"
     r"|[|·•,:/()—–-])",
 )
+# ...and what makes it a dateline or byline rather than a headline in title case ("Looking Back To
+# March 3, 1998"): a place in capitals, a byline, a weekday, a publication word, or nothing at all
+_HEAD_MARK = re.compile(r"\b[A-Z]{2,}\b|\b(?:By|by|Published|published|Updated|updated|Posted|posted|Modified|"
+                        r"modified|Dated|dated)\b|\b(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|sday|"
+                        r"urday|rsday)?\b")
 # What may follow it: a year, a time of day with its zone, an agency in brackets, a wire's
 # /SOURCE/ tag, then a break ('—', '-', ':', '|', ',') or the end of the line.
 _HEAD_SUFFIX = re.compile(
     rf"\s*(?:,?\s*{_YEAR}\b)?"
-    r"(?:\s*,?\s*(?:at\s+)?\d{1,2}[:.]\d\d(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,5}\b)?)?"
-    r"(?:\s*\([^()\n]{1,40}\))?(?:\s*/[^/\n]{1,40}/)?\s*(?:[-–—:|,]|$)",
+    r"(?:\s*,?\s*(?:at\s+)?\d{1,2}[:.]\d\d(?:\s*[apAP]\.?[mM]\.?)?(?:\s*[A-Z]{2,5}\b)?)?"
+    r"(?:\s*\([^()\n]{1,40}\))?(?:\s*/[^/\n]{1,40}/)?\s*(?:[-–—:|,·•]|$)",
 )
 HEAD_LINES = 6
 
@@ -65,6 +70,8 @@ def head_date(text: str) -> DateReading | None:
             prefix = line[:m.start()]
             if _HEAD_PREFIX.sub(" ", prefix).strip() or not _HEAD_SUFFIX.match(line[m.end():]):
                 continue
+            if prefix.strip() and not _HEAD_MARK.search(prefix):
+                continue  # a headline in title case that names a date is no dateline
             day = dates.normalize_date(m)
             if len(day) == 5 or parse_day(day):
                 return DateReading(day, "dateline")
@@ -133,15 +140,24 @@ def settle_date(readings: list[DateReading], batch_days: list[date], text: str) 
     completed = _year_from(partial.day, batch_days)
     if completed is not None:
         return completed.isoformat(), "batch", None
-    head_days = [d for d in (_day_of(m) for m in dates.FULL_DATE.finditer(text[:1500])) if d is not None]
-    completed = _year_from(partial.day, head_days)
+    completed = _year_from(partial.day, _nearby_days(partial.day, text))
     if completed is not None:
         return completed.isoformat(), "head", None
     return partial.day, partial.source, None
 
 
-def _day_of(m: re.Match[str]) -> date | None:
-    return parse_day(dates.normalize_date(m))
+def _nearby_days(month_day: str, text: str) -> list[date]:
+    """Full dates in the document's first lines that fall within a month of the dateline's month and
+    day in their own year ("began on February 27, 2026" for "OSLO, March 3"): they give its year. A
+    date further off (a record set on June 5, 1998; an opening on September 1, 2031) does not."""
+    head = "\n".join(text[:2000].splitlines()[:HEAD_LINES * 2])
+    found = []
+    for m in dates.FULL_DATE.finditer(head):
+        day = parse_day(dates.normalize_date(m))
+        candidate = parse_day(f"{day.year}-{month_day}") if day is not None else None
+        if day is not None and candidate is not None and abs((candidate - day).days) <= 31:
+            found.append(day)
+    return found
 
 
 def _year_from(month_day: str, near: list[date]) -> date | None:
@@ -233,6 +249,7 @@ _MONTH_DAY = re.compile(r"\d\d-\d\d")
 
 
 def _period_against_date(a: AsOf, x: Span, b: AsOf, y: Span) -> bool:
+    """A period one side states against the other side's document date (not a change over time)."""
     return a.source == "stated" and x.start != x.end and b.source == "document"
 
 
@@ -444,14 +461,12 @@ def _around_value(quote: str, value: str) -> str:
     after it ("rose to $610 million, compared with $540 million a year ago": the year ago is the
     $540 million's). Without a figure, the quote with the value itself taken out."""
     quote = quote[:2000]
-    wanted = numbers.first_quantity(value) if value.strip() else None
-    if wanted is not None:
-        found = numbers.parse_quantities(quote)
-        mine = next((q for q in found if abs(q.value - wanted.value) <= max(q.step, wanted.step) / 2 + 1e-9), None)
-        if mine is not None:
-            begin = max((q.end for q in found if q.end <= mine.start), default=0)
-            end = min((q.start for q in found if q.start >= mine.end), default=len(quote))
-            return quote[begin:mine.start] + " " + quote[mine.end:end]
+    own = numbers.own_quantity(quote, value)
+    if own is not None:
+        mine, found = own
+        begin = max((q.end for q in found if q.end <= mine.start), default=0)
+        end = min((q.start for q in found if q.start >= mine.end), default=len(quote))
+        return quote[begin:mine.start] + " " + quote[mine.end:end]
     return quote.replace(value, " ") if value.strip() else quote
 
 
