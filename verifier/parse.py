@@ -48,22 +48,17 @@ class ParserUnavailable(ValueError):
     """No usable English model: a broken install, said in one line (the CLI shows it as an error)."""
 
 
-_LOCK = threading.Lock()
+_LOAD_LOCK = threading.Lock()
+_CACHE_LOCK = threading.Lock()
 _LOADED: list[Language] = []
 
 
 def nlp() -> Language:
     """The English pipeline, loaded once per process (about half a second)."""
-    with _LOCK:
+    with _LOAD_LOCK:
         if not _LOADED:
             _LOADED.append(_load())
         return _LOADED[0]
-
-
-def model_name() -> str:
-    """Which model reads the sentences: 'en_core_web_sm 3.8.0' or its re-upload."""
-    meta = nlp().meta
-    return f"en_{meta.get('name', '?')} {meta.get('version', '?')}"
 
 
 def _load() -> Language:
@@ -114,7 +109,7 @@ CACHE_SIZE = 4096  # sentences: a document's are parsed in batches ahead of read
 
 def parse(text: str) -> Doc:
     """One sentence (or piece of one) parsed, its markup blanked."""
-    with _LOCK:
+    with _CACHE_LOCK:
         found = _CACHE.get(text)
     return found if found is not None else parse_all([text])[0]
 
@@ -122,16 +117,17 @@ def parse(text: str) -> Doc:
 def parse_all(texts: list[str]) -> list[Doc]:
     """Sentences parsed together: spaCy costs about 8 ms a call on its own and a fraction of that per
     sentence in a batch, so a document's sentences are parsed a batch at a time (and kept)."""
-    with _LOCK:
+    with _CACHE_LOCK:
         missing = list(dict.fromkeys(t for t in texts if t not in _CACHE))
-    parsed = list(nlp().pipe([_blanked(t) for t in missing], batch_size=64)) if missing else []
-    with _LOCK:
-        for text, doc in zip(missing, parsed, strict=True):
+    parsed = dict(zip(missing, nlp().pipe([_blanked(t) for t in missing], batch_size=64), strict=True))
+    with _CACHE_LOCK:
+        for text, doc in parsed.items():
             _CACHE[text] = doc
             _CACHE.move_to_end(text)
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
-        return [_CACHE.get(t) or nlp()(_blanked(t)) for t in texts]
+        found = [parsed.get(t) or _CACHE.get(t) for t in texts]
+    return [doc if doc is not None else nlp()(_blanked(t)) for doc, t in zip(found, texts, strict=True)]
 
 
 # --- reading a figure off the tree ---------------------------------------------------------------
