@@ -266,3 +266,81 @@ FRACTIONS = unit("fractions in words", {
     "a quarter of a": 0.25, "quarter of a": 0.25, "a third of a": 1 / 3, "half a": 0.5, "a half": 0.5,
     "three quarters of a": 0.75, "three-quarters of a": 0.75, "two-thirds of a": 2 / 3,
 })
+
+# --- grammar frames.py reads next to a figure (moved verbatim: the cassettes' readings depend on them) ---
+
+# how much of a count is in: "with 60% of sites counted", "with most precincts reporting"
+COVERAGE = grammar_phrases("how much of a count is in", (
+             r"\bwith\s+(?:about\s+|nearly\s+|almost\s+|more\s+than\s+|over\s+|just\s+|only\s+)?"
+             r"(?:[\d.,]+\s?(?:%|per\s?cent)|most|half|two[-\s]thirds|three[-\s]quarters|a\s+third|a\s+quarter|"
+             r"all\s+but\s+\w+|the\s+(?:majority|bulk))\s+(?:of\s+)?(?:the\s+|all\s+)?[\w\s-]{0,40}?\b(?:counted|"
+             r"reporting|in|tallied|declared|processed|returned|surveyed|checked|verified|complete)\b"))
+STATUS_WORDS = grammar_phrases("words of a figure's status", (
+    ("partial", COVERAGE
+                + r"|\b(?:partial|incomplete|early)\s+(?:results?|returns|counts?|tall(?:y|ies)|figures|data)\b"
+                r"|\b(?:count(?:ing)?|tally|tallying)\s+(?:is|was|were)\s+(?:still\s+)?(?:continuing|under\s?way|"
+                r"ongoing|in\s+progress|incomplete)\b|\bstill\s+being\s+counted\b|\bpartial\b"),
+    ("provisional", r"\b(?:provisional(?:ly)?|preliminary|flash|unaudited|advance\s+estimate|first\s+estimate|"
+                    r"initial(?:ly)?\s+(?:estimated?|figures?|counts?|results?|data|readings?|tall(?:y|ies)|reports?)|"
+                    r"early\s+estimates?)\b"),
+    # a figure revised, not a "revised timetable": the verb, or the adjective on a word for a figure
+    ("revised", r"\b(?:revised\s+(?:up|down|upwards?|downwards?|higher|lower|to|from)|(?:was|were|been|be)\s+"
+                r"(?:revised|restated|corrected|downgraded|upgraded)|revised\s+(?:figures?|estimates?|data|counts?|"
+                r"totals?|numbers?|tall(?:y|ies))|revisions?|restated)\b"),
+    ("final", r"\b(?:final(?:ised|ized)?|certified|audited|official\s+(?:results?|counts?|tall(?:y|ies)|figures?|"
+              r"totals?)|(?:full|complete)\s+(?:count|results?|tall(?:y|ies)|totals?|figures?)|"
+              r"all\s+(?:[\w-]+\s+){0,2}(?:counted|declared|reporting))\b"),
+    ("expectation", r"\b(?:analysts?|economists?|forecasters?|traders?|investors?|markets?|consensus|polls?|"
+                    r"the\s+market)\b[\w\s,'’-]{0,40}?\b(?:expect(?:ed|s|ing)?|forecast(?:s|ed)?|predict(?:s|ed)?|"
+                    r"anticipat(?:e|ed|es)|pencil(?:l)?ed\s+in|estimated?|projected|polled|surveyed)\b"
+                    r"|\b(?:expectations?|consensus(?:\s+(?:estimate|forecast|view))?|(?:had\s+)?been\s+expected|"
+                    r"(?:was|were)\s+expected|expected|anticipated)\b"),
+    ("forecast", r"\b(?:forecasts?|forecasting|predictions?|projections?|outlook|guidance|by\s+(?:the\s+end\s+of\s+)?"
+                 r"(?:19|20)\d\d)\b"),
+    ("target", r"\b(?:targets?|targeted|ambitions?|capped\s+at|cap\s+of)\b"),
+    ("plan", r"\b(?:planned|scheduled|proposed|proposals?|budgeted|earmarked|allocated)\b"),
+    ("estimate", r"\b(?:an?\s+estimated|estimated|estimates?|roughly|approximately)\b"),
+))
+STATUS_VERBS = grammar_phrases("verbs of a figure's status", (
+    ("forecast", r"\b(?:expects?|expecting|anticipates?|predict(?:s|ed)?|projects?|projected|forecasts?|"
+                 r"(?:is|are|was|were)\s+(?:expected|set|due|likely|poised|on\s+(?:course|track))\s+to|"
+                 r"(?:will|'ll)\s+(?!have\b|not\b)[a-z]+|(?:would|could|might)\s+(?:reach|rise|fall|hit|total|"
+                 r"top|cost|be|grow|climb|drop|exceed|increase|decrease|double|halve|need|require))\b"),
+    ("target", r"\b(?:aims?\s+(?:to|for|at)|aimed\s+(?:to|for|at)|aiming\s+(?:to|for|at)|pledg(?:e|es|ed)\s+to|"
+               r"targeting)\b"),
+    ("plan", r"\b(?:plans?\s+to|planning\s+to|intends?\s+to|promis(?:e|es|ed)\s+to|(?:is|are)\s+to\s+[a-z]+)\b"),
+))
+MOMENT_WORDS = grammar_phrases("words of a moment in a day or a session", (
+    ("early trading", r"\b(?:in\s+early\s+(?:trading|trade|deals|dealings)|at\s+the\s+open(?:ing)?(?:\s+bell)?|"
+                      r"(?:shortly\s+)?after\s+the\s+open(?:ing)?|opened\s+(?:up|down|higher|lower|at|flat)|"
+                      r"in\s+(?:pre|pre-market)\s*trading|premarket|pre-market)\b"),
+    # a market's close, not any "closing" ("closing the gap"): a direction, a level or the session follows
+    ("at the close", r"\b(?:at\s+(?:the|\w+['’]s)\s+(?:close|closing\s+bell|end\s+of\s+(?:trading|the\s+"
+                     r"(?:session|day)))|(?:closed|closing|settled|finished|ended)\s+(?:up|down|higher|lower|at|flat|"
+                     r"unchanged)|closing\s+(?:price|level|bell)|(?:ended|finished|closed)\s+(?:the\s+|\w+['’]s\s+)?"
+                     r"(?:day|session|trading))\b"),
+    ("intraday", r"\b(?:intraday|at\s+one\s+point|during\s+the\s+(?:session|day)|in\s+(?:afternoon|midday|morning)\s+"
+                 r"(?:trading|trade|deals)|at\s+(?:its|their)\s+(?:low|lowest|high|highest|worst|peak))\b"),
+    ("overnight", r"\bovernight\b"),
+    ("morning", r"\b(?:morning|dawn|daybreak|a\.m\.?)\b"),
+    ("midday", r"\b(?:midday|noon|lunchtime)\b"),
+    ("afternoon", r"\bafternoon\b"),
+    ("evening", r"\b(?:evening|tonight|dusk|p\.m\.?)\b"),
+    ("night", r"\b(?:night|midnight)\b"),
+))
+MOMENT_ORDER = grammar_map("the order of a day", {
+    "overnight": 0, "early trading": 1, "morning": 1, "midday": 2, "intraday": 2, "afternoon": 3, "at the close": 4,
+    "evening": 5, "night": 6,
+})
+PER_TIME = unit("periods a rate is per, per year", {
+    "hour": 8766.0, "day": 365.25, "week": 52.18, "fortnight": 26.09, "month": 12.0, "quarter": 4.0, "year": 1.0,
+    "annum": 1.0,
+})
+RATE_ADVERBS = grammar_map("adverbs of a rate", {
+    "hourly": "hour", "daily": "day", "weekly": "week", "fortnightly": "fortnight", "monthly": "month",
+    "quarterly": "quarter", "annual": "year", "annually": "year", "yearly": "year", "annualised": "year",
+    "annualized": "year",
+})
+RATE_ABBREVIATIONS = unit("periods abbreviated after a slash", {"hr": "hour", "wk": "week", "mo": "month",
+                                                                 "yr": "year"})
+PER_PERSON = grammar("nouns of a figure per person", {"capita", "person", "head", "resident", "inhabitant"})
