@@ -6,7 +6,8 @@ Without --only it runs every section (about 25 minutes on this project's 2-core 
 10,000-document throughput run is most of it):
 
 - offline and llm: the scores of README's table (below);
-- readers: the offline extractor's parser against the hand patterns it replaced (bench/readers.py);
+- readers: the offline extractor's parser against the hand patterns it replaced, at 88750cd
+  (bench/readers.py; needs the repository's git history);
 - throughput: bench/run.py at 10, 100, 1,000 and 10,000 documents (BENCHMARKS' first table);
 - hostile: bench/hostile.py --mb 5 (BENCHMARKS "Hostile input");
 - serve: bench/serve_probe.py (BENCHMARKS "The service under load");

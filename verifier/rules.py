@@ -5,6 +5,14 @@ any machine. It reads only what it can read reliably (figures, with the subject 
 the attribute they are given for), and leaves a claim out when it cannot tell what a
 figure is about: a missed claim costs recall, a wrongly attributed one raises a false
 alarm for a person to dismiss.
+
+Each sentence with a figure is read by a trained parser (parse.py): the figure's governing noun
+phrase is its measure, the clause subject, possessor or attached name its owner. The hand
+patterns that came before it read the grammar from word shapes and were replaced, measured by
+bench/readers.py; what remains of them reads what a parse does not say by itself: a score on a
+named scale ("89.5 on GPQA Diamond"), a price per unit, a share of a whole, a change "by" a
+percentage, the conditions and the source of a sentence, and the names of a document for its
+main entity and for a sentence that names no one.
 """
 
 from __future__ import annotations
@@ -62,15 +70,7 @@ _SCORE_VERBS = (
     r"scores?|scored|scoring|posts?|posted|reach(?:es|ed)?|achiev(?:es|ed|ing)|hits?|gets?|got|"
     r"records?|recorded|earns?|earned|registers?|registered|logs?|logged"
 )
-_LEVEL_VERBS = (
-    r"(?:was|is|were|are|stood at|stands at|rose to|climbed to|reached|hit|totall?ed|fell to|"
-    r"dropped to|declined to|came in at|comes in at|lands at|landed at|sits at|sat at|grew to|"
-    r"increased to|decreased to|jumped to|amounted to|has risen to|had risen to|rises to|"
-    r"climbs to|reaches|totals|surged to|slipped to|edged up to|edged down to|is now|now stands at|"
-    r"narrowed to|widened to|shrank to|swelled to|eased to|rebounded to|recovered to|rose to about)"
-)
 _CHANGE_VERBS = r"(?:rose|fell|grew|increased|decreased|declined|jumped|dropped|climbed|surged|slipped|gained|lost)"
-_FALL_VERBS = r"(?:fell|decreased|declined|dropped|slipped|lost)"
 _QUALIFIER = r"(?:(?:about|around|nearly|some|an estimated|just|roughly|approximately)\s+)?"
 _POSITION_VERBS = r"(?:lands at|landed at|sits at|sat at|comes in at|came in at|stands at|stood at)"
 _STOP_PHRASE = {
@@ -81,7 +81,6 @@ _STOP_PHRASE = {
     "less", "up", "down", "just", "only", "roughly", "approximately", "per", "into", "across",
     "through", "after", "before", "during", "since", "despite", "among", "between",
 }
-_UNIT_NOUN = re.compile(r"\s*(?:-\s*)?(?P<noun>[a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2})")
 # words for how much or how likely, of any thing: "cut the risk of default", "raised the rate of
 # growth", "lowered the number of delays" change the thing itself
 _HOW_MUCH_OF = r"(?:risk|rate|odds|chance|likelihood|probability|number|amount|level|count|share)"
@@ -188,16 +187,13 @@ def _always(*_: int) -> bool:
     return True
 
 
-READERS = ("parser", "patterns")
-READER = "parser"  # what reads a sentence's figures: the trained parser, or the hand patterns it replaced
 
 
 class RulesExtractor:
     """Extract numeric claims from one document: sentences read by a parser, and tables."""
 
-    def __init__(self, keys: KeyMaker | None = None, reader: str | None = None) -> None:
+    def __init__(self, keys: KeyMaker | None = None) -> None:
         self.keys = keys or KeyMaker()
-        self.reader = reader or READER
 
     def extract(self, doc: Document, keep_going: KeepGoing | None = None) -> list[CandidateClaim]:
         """All numeric claims of `doc`, each with its quote's offset as a grounding hint.
@@ -211,17 +207,14 @@ class RulesExtractor:
         """
         doc = doc.model_copy(update={"text": mask_long_tokens(doc.text)})
         common = common_words(doc.text)
-        token = _VOCABULARY.set(common)
         title = _TITLE_STEMS.set(frozenset(stem(w) for w in re.findall(r"[A-Za-z]{3,}", doc.title)))
         try:
             return self._extract(doc, common, keep_going or _always)
         finally:
-            _VOCABULARY.reset(token)
             _TITLE_STEMS.reset(title)
 
     def _extract(self, doc: Document, common: Vocabulary, keep_going: KeepGoing) -> list[CandidateClaim]:
-        main = (named_most(doc, self.keys, common) if self.reader == "parser" else "") \
-            or main_entity(doc, self.keys, common)
+        main = named_most(doc, self.keys, common) or main_entity(doc, self.keys, common)
         table_lines, tables = find_tables(doc.text)
         found = _Unique(self.keys)
         for table in tables:
@@ -233,8 +226,8 @@ class RulesExtractor:
                 continue
             context = _Context(main, self.keys, common)
             for batch in _batches(piece for sentence in sentences(para) for piece in pieces(sentence)):
-                if self.reader == "parser":  # parsed together, a batch at a time: spaCy's cost is per call
-                    parse.parse_all([p.text for p in batch if may_hold_quantity(p.text)])
+                # parsed together, a batch at a time: spaCy's cost is mostly per call
+                parse.parse_all([p.text for p in batch if may_hold_quantity(p.text)])
                 for piece in batch:
                     if not keep_going(len(found.claims), piece.start):
                         return found.claims
@@ -245,7 +238,6 @@ class RulesExtractor:
     # --- sentences ---------------------------------------------------------------------------
 
     def _sentence_claims(self, doc: Document, sentence: Span, context: _Context) -> list[CandidateClaim]:
-        main, common = context.main, context.vocabulary
         previous = context.previous_subject()
         context.follow(sentence)
         if not may_hold_quantity(sentence.text):
@@ -255,23 +247,13 @@ class RulesExtractor:
         if not quantities:
             return []
         asserted = _asserted_by(sentence.text)
-        tree = parse.parse(sentence.text) if self.reader == "parser" else None
-        if tree is not None:
-            read = self._parsed(tree, quantities, figures, asserted, context, previous)
-        else:
-            read = self._patterned(sentence.text, quantities, figures, asserted, main, previous, common)
+        tree = parse.parse(sentence.text)
+        read = self._parsed(tree, quantities, figures, asserted, context, previous)
         claims: list[CandidateClaim] = []
         for q, (attribute, subject) in zip(quantities, read, strict=True):
-            if not attribute or not self.keys.attribute(attribute):
+            if not attribute or not self.keys.attribute(attribute) or not subject:
                 continue
-            if not subject:
-                continue
-            clause = clause_at(sentence, sentence.start + q.start)
-            if tree is not None:
-                clause = _own_stretch(clause, sentence.start + q.start, sentence.start + q.end, figures, sentence.start)
-                cut = parse.clause_end(tree, q.start, q.end)
-                if cut is not None and clause.start < sentence.start + cut < clause.end:
-                    clause = Span(clause.text[:sentence.start + cut - clause.start].rstrip(" ,"), clause.start)
+            clause = _quote(tree, sentence, q, figures)
             claims.append(
                 CandidateClaim(
                     document=doc.id,
@@ -290,14 +272,6 @@ class RulesExtractor:
         if claims:
             context.subject_was(claims[-1].claim.subject)
         return claims
-
-    def _patterned(self, text: str, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
-                   main: str, previous: Callable[[], str], common: Vocabulary) -> list[tuple[str, str]]:
-        """(attribute, subject) of each figure, read by the hand patterns."""
-        attributes = [_attribute_for(text, q, figures) for q in quantities]
-        taken = [span for _, span in attributes if span]
-        return [(a, self._subject_for(text, q, a, taken, asserted, main, previous, common) if a else "")
-                for q, (a, _) in zip(quantities, attributes, strict=True)]
 
     def _parsed(self, tree: Doc, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
                 context: _Context, previous: Callable[[], str]) -> list[tuple[str, str]]:
@@ -321,43 +295,6 @@ class RulesExtractor:
             out.append((attribute, _parsed_subject(tree, q, reading, blocked, main, previous) if attribute else ""))
         return out
 
-    def _subject_for(
-        self, text: str, q: Quantity, attribute: str, taken: list[tuple[int, int]], asserted: _Source | None,
-        main: str, previous: Callable[[], str], common: Vocabulary,
-    ) -> str:
-        """The name a figure is about: the nearest before it that is not its attribute or source.
-
-        A name right before a figure ("Globex's $3.9 billion", "WhatsApp (2.7 billion users)")
-        wins; a place named as a location ("40 km south-west of Sarn") never does.
-        """
-        blocked = list(taken)
-        if asserted and asserted.only_source:
-            blocked.append((asserted.start, asserted.end))
-        attribute_words = set(re.findall(r"[a-z0-9]+", attribute.lower()))
-        mentions = [m for m in _mentions(text, self.keys, common)
-                    if not _overlaps(m, blocked) and not _is_location_object(text, m) and not _in_apposition(text, m)
-                    and not (not m.anaphor and set(re.findall(r"[a-z0-9]+", m.text.lower())) <= attribute_words)]
-        before = [m for m in mentions if m.end <= q.start]
-        after = [m for m in mentions if m.start >= q.end]
-        adjacent = [m for m in before if re.fullmatch(r"(?:['’]s)?\s*[(:]?\s*", text[m.end:q.start])]
-        attached = _attached(text, q, after)
-        opener = _clause_opener(text, q, before)
-        if adjacent:
-            chosen = adjacent[-1]
-        elif attached is not None:
-            chosen = attached  # "a 12% discount to Harlow's offer price" is Harlow's
-        elif opener is not None:
-            chosen = opener  # "Joy Okoro won the Brandt seat with 61.2%": the clause's subject, not its object
-        elif before:
-            chosen = before[-1]
-        elif after and after[0].anaphor and after[0].text.lower() in ("it", "its"):
-            chosen = after[0]  # "Scoring 80.5% on X, it proves ..."
-        else:
-            return previous()
-        if chosen.anaphor:
-            return main
-        name, _ = split_parenthetical(chosen.text)
-        return re.sub(r"['’]s$", "", name)
 
     # --- tables --------------------------------------------------------------------------------
 
@@ -427,37 +364,12 @@ def mask_long_tokens(text: str) -> str:
     return _LONG_TOKEN.sub(lambda m: MASK * len(m.group(0)), text)
 
 
-_OPENING = re.compile(r"(?:(?:the|a|an)\s+)?$", re.IGNORECASE)
 
 
-def _clause_opener(text: str, q: Quantity, before: list[_Mention]) -> _Mention | None:
-    """The name that opens the figure's clause (its grammatical subject, in news prose), when it
-    is followed by a verb rather than by the figure's own phrase."""
-    start = max((m.end() for m in CLAUSE_BREAK.finditer(text, 0, q.start)), default=0)
-    # a comma, or a "that" after a reporting verb ("VentureBeat reported that X achieves"), opens a clause
-    start = max(start, max((m.end() for m in re.finditer(r",\s+|\bthat\s+", text[:q.start])), default=0))
-    for m in before:
-        if m.start < start:
-            continue
-        if not m.anaphor and _OPENING.fullmatch(text[start:m.start]) \
-                and re.match(r"\s+[a-z]{2,30}\b", text[m.end:q.start]):
-            return m
-        return None
-    return None
 
 
-_ATTACHMENT = re.compile(r"\s*(?:[a-z][\w-]{0,30}\s+){0,3}(?:to|of|for|over|against)\s+(?:the\s+)?$")
 
 
-def _attached(text: str, q: Quantity, after: list[_Mention]) -> _Mention | None:
-    """A name the figure's own phrase attaches with a preposition, right after it: 'a premium of
-    28% to Acme's close', 'revenue of $4 billion for Acme'. Times and places are not owners."""
-    for m in after[:2]:
-        if m.anaphor or _is_calendar(m.text):
-            continue
-        if m.start - q.end <= 80 and _ATTACHMENT.fullmatch(text[q.end:m.start]):
-            return m
-    return None
 
 
 def _unmasked(candidate: CandidateClaim) -> CandidateClaim | None:
@@ -675,35 +587,14 @@ def _last_subject(sentence: Span, keys: KeyMaker, common: Vocabulary) -> str | N
     return split_parenthetical(names[-1].text)[0] if names else None
 
 
-_LOCATION_BEFORE = re.compile(
-    r"(?:(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of|near|off|"
-    r"outside|from|in the [a-z]{3,20} of)\s+(?:the\s+)?$",
-    re.IGNORECASE,
-)
-_DATELINE = re.compile(r"^[A-Z][A-Z .'-]{2,},")
 
 
-_APPOSITIVE = re.compile(r"(?:(?:a|an|the|its|his|her|their)\s+|[A-Z][\w&.-]*['’]s\s+)[^,]{0,60}")
 
 
-def _in_apposition(text: str, m: _Mention) -> bool:
-    """'Velma, Ardent's main supplier, ...': a name inside the aside is not the subject."""
-    opening = text.rfind(",", 0, m.start)
-    closing = text.find(",", m.end)
-    if opening < 1 or closing < 0 or not re.search(r"[\w)’']$", text[:opening]):
-        return False
-    return bool(_APPOSITIVE.fullmatch(text[opening + 1:closing].strip()))
 
 
-def _is_location_object(text: str, m: _Mention) -> bool:
-    """'40 km south-west of Sarn', a dateline 'SEATTLE,': places, not what a figure is about."""
-    if m.anaphor:
-        return False
-    return bool(_LOCATION_BEFORE.search(text[:m.start])) or (m.start == 0 and bool(_DATELINE.match(text)))
 
 
-def _overlaps(m: _Mention, spans: list[tuple[int, int]]) -> bool:
-    return any(m.start < e and s < m.end for s, e in spans)
 
 
 def _is_list_number(text: str, q: Quantity) -> bool:
@@ -711,20 +602,6 @@ def _is_list_number(text: str, q: Quantity) -> bool:
     return q.start == 0 and bool(re.match(r"\d+[.)]\s", text))
 
 
-def _attribute_for(text: str, q: Quantity, figures: list[Quantity]) -> tuple[str, tuple[int, int] | None]:
-    """What a figure measures, from the patterns news text uses; ('', None) when unclear.
-
-    Returns the attribute and, when it is a name in the sentence ("GPQA Diamond"), its
-    span, so that the name is not also taken for the subject.
-    """
-    before, after = _window(text, q, figures)
-    before_all = text[:q.start]
-    for finder in (_named_test, _measure_noun_before, _per_unit, _share_of, _state_after, _counted, _change_by,
-                   _noun_of, _level_verb, _change_verb, _unit_attribute):
-        found = finder(text, q, before, after, before_all)
-        if found is not None:
-            return found
-    return "", None
 
 
 Found = tuple[str, tuple[int, int] | None] | None
@@ -752,24 +629,6 @@ def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str
     return None
 
 
-def _measure_noun_before(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'category 4', 'turnover €3.1 million', 'a 40-metre tower': a noun right before the
-    figure (or joined to it by a hyphen) names the measure, when it is a noun and not a verb.
-
-    A noun after the figure qualifies the measure unless the document's title names it: in a
-    report on a hurricane, 'a category 1 storm surge' is the surge's category.
-    """
-    m = re.search(r"(?:^|\s)(?P<det>(?:a|an|the|its|their|his|her)\s+|[A-Z][\w’'-]{0,40}['’]s\s+)?"
-                  r"(?P<noun>[a-z]{3,20})\s+(?P<of>of\s+)?$", before)
-    if m and _noun_like(m.group("noun"), bool(m.group("det"))):
-        if m.group("of"):
-            # "a survey of 900 voters": what is counted is the noun after; "a height of 40 m" is a measure
-            return None if _unit_noun(after) else (m.group("noun"), None)
-        return _qualified(m.group("noun"), after), None
-    m = re.match(r"-(?P<noun>[a-z]{3,20})\b", after)
-    if m and _noun_like(m.group("noun"), True) and not m.group("noun").endswith("s"):
-        return _qualified(m.group("noun"), after[m.end():]), None
-    return None
 
 
 _QUALIFIER_WORDS = frozenset({"least", "most", "nearly", "almost", "roughly", "approximately", "just", "exactly",
@@ -813,27 +672,10 @@ def _per_unit(text: str, q: Quantity, before: str, after: str, before_all: str) 
     return None
 
 
-def _counted(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'killed 1,200 people', '900 people injured', '1,200 patients were enrolled': the counted noun
-    and what happened to it, so that people killed and people injured are different counts."""
-    noun = _unit_noun(after)
-    if not noun:
-        return None
-    verb_before = re.search(rf"\b(?P<verb>[a-z]{{3,20}})\s+(?:{_APPROX_WORDS}\s+)?$", before)
-    verb_after = re.match(
-        rf"\s*{re.escape(noun)}\s+(?:(?:were|was|have been|had been|are|is)\s+)?(?P<verb>[a-z]{{3,20}})\b", after)
-    for m in (verb_after, verb_before):
-        if m and _participle(m.group("verb")):
-            return f"{noun} {m.group('verb')}", None
-    return None
 
 
-_APPROX_WORDS = r"(?:at least|at most|about|around|nearly|almost|some|more than|fewer than|over|under|roughly|up to)"
 
 
-def _participle(word: str) -> bool:
-    """A past participle or past tense: '-ed', '-en', or an irregular one ('hurt', 'lost')."""
-    return (word.endswith(("ed", "en")) and word not in _STOP_PHRASE and len(word) >= 4) or word in _IRREGULAR_VERBS
 
 
 def _change_by(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
@@ -850,45 +692,12 @@ def _change_by(text: str, q: Quantity, before: str, after: str, before_all: str)
     return (f"{phrase} {direction}", None) if phrase else None
 
 
-def _noun_of(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'sales of €80 million', 'a height of 40 m'."""
-    m = re.search(rf"(?P<np>(?:[a-z][\w-]{{0,30}}\s+){{0,2}}[a-z][\w-]{{0,30}})\s+of\s+{_QUALIFIER}$", before)
-    if not m or _unit_noun(after):
-        return None  # "a survey of 900 voters": what was counted is the noun after the figure
-    phrase = _clean_phrase(m.group("np"))
-    return (phrase, None) if phrase else None
 
 
-def _level_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'The death toll rose to 1,200', "Acme's revenue was $4.2 billion", 'revenue rose 12% to $4.2 billion'."""
-    m = re.search(rf"\s{_LEVEL_VERBS}\s+{_QUALIFIER}$", before_all) or re.search(
-        rf"\s{_CHANGE_VERBS}\s+(?:by\s+)?[\d.,]+\s?(?:%|percent|per cent)\s+to\s+{_QUALIFIER}$", before_all)
-    phrase = _clause_subject(before_all, m.start()) if m else ""
-    return (phrase, None) if phrase else None
 
 
-def _change_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """"Harlow's shares fell 4%": a change, not a level; a rise and a fall are different measures."""
-    m = re.search(rf"\s(?P<verb>{_CHANGE_VERBS})\s+(?:by\s+)?$", before_all)
-    if not m or q.dimension != "percent":
-        return None
-    phrase = _clause_subject(before_all, m.start())
-    direction = "fall" if re.fullmatch(_FALL_VERBS, m.group("verb")) else "rise"
-    return (f"{phrase} {direction}", None) if phrase else None
 
 
-def _clause_subject(before: str, verb_at: int) -> str:
-    """The measured thing: the clause's noun phrase before its verb, read from the clause start.
-
-    'The water level on Tuesday's reading at the Brenn gauge rose to' -> 'water level'; '' when
-    the phrase is a name ('Index X9 stands at' names a scale, handled elsewhere).
-    """
-    prefix = before[:verb_at]
-    clause = re.split(r"[,;:()]\s|\s[—–]\s", prefix)[-1]
-    opens_sentence = clause.strip() == prefix.strip()
-    phrase = _clean_phrase(" ".join(clause.split()[-12:]))
-    named = [w for w in phrase.split()[1 if opens_sentence else 0:] if w[:1].isupper()]
-    return phrase if phrase and not named and not _is_proper(phrase, opens_sentence) else ""
 
 
 def _share_of(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
@@ -903,13 +712,6 @@ def _share_of(text: str, q: Quantity, before: str, after: str, before_all: str) 
     return (f"share of {phrase}", None) if phrase else None
 
 
-def _state_after(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'The tunnel is 60% dug', 'the line is 85% built': the state a share measures, named by
-    the participle after it."""
-    if q.dimension != "percent" or not re.search(r"\b(?:is|was|are|were|been|be|now|remains?|remained)\s+$", before):
-        return None
-    m = re.match(r"\s+(?P<state>[a-z]{3,30}(?:ed|en))\b", after)
-    return (m.group("state"), None) if m else None
 
 
 def _until_function_word(phrase: str) -> str:
@@ -921,10 +723,6 @@ def _until_function_word(phrase: str) -> str:
     return " ".join(words)
 
 
-def _unit_attribute(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'3.3B daily active users', 'a 7.1-magnitude quake': the noun after the figure."""
-    noun = _unit_noun(after)
-    return (noun, None) if noun else None
 
 
 def _is_calendar(name: str) -> bool:
@@ -933,22 +731,8 @@ def _is_calendar(name: str) -> bool:
     return bool(dates.periods(name) or dates.point_dates(name) or first in _CALENDAR_WORDS)
 
 
-def _is_proper(phrase: str, opens_sentence: bool = False) -> bool:
-    """Every word capitalised: a name ('Northwind Systems'), not a measured thing. One word that
-    opens a sentence is capitalised by the sentence: it is a name only if the document writes it
-    as one elsewhere ('Attendance was 80%' measures attendance; 'Zentrava was valued at' is a name)."""
-    words = phrase.split()
-    if not all(w[:1].isupper() or w[:1].isdigit() for w in words):
-        return False
-    vocabulary = _VOCABULARY.get()
-    if opens_sentence and len(words) == 1 and vocabulary is not None:
-        return vocabulary.named_inside_sentences(words[0])
-    return True
 
 
-# the vocabulary of the document being read (set by RulesExtractor.extract, read where a phrase's
-# capitals must be told from a sentence's)
-_VOCABULARY: ContextVar[Vocabulary | None] = ContextVar("vocabulary", default=None)
 
 
 def _is_metric_like(name: str, text: str) -> bool:
@@ -1010,22 +794,6 @@ _TIME_WORD = re.compile(r"quarter|year|years|period|month|months|week|weeks|day|
                         r"yesterday")
 
 
-def _unit_noun(after: str) -> str:
-    """The counted noun after a figure: '1,200 people', '58 million output tokens'."""
-    hyphenated = re.match(r"-(?P<word>[a-z]+(?:-[a-z]+)*)\b", after)
-    if hyphenated:
-        return hyphenated.group("word")
-    m = _UNIT_NOUN.match(after)
-    if not m:
-        return ""
-    words: list[str] = []
-    for w in m.group("noun").split():
-        if w in _STOP_PHRASE or w in {"the", "a", "an"} or w.endswith(("ing", "ed")) or w in _IRREGULAR_VERBS:
-            break
-        words.append(w)
-        if len(words) == 2 or (w.endswith("s") and len(w) > 3):
-            break  # a plural ends the counted noun: "homes nationwide" counts homes
-    return " ".join(words)
 
 
 @dataclass(frozen=True)
@@ -1191,11 +959,9 @@ def _change_noun(measure: parse.Phrase) -> str:
     return " ".join([*words, "rise" if lemma in lexicon.RISE_NOUNS else "fall"])
 
 
-def _dated_here(tree: Doc | None, q: Quantity) -> Callable[[int, int], bool]:
+def _dated_here(tree: Doc, q: Quantity) -> Callable[[int, int], bool]:
     """Whether a date at given characters belongs to the figure's clause, by the parse: it hangs
     from the figure's verb or from a verb above it ("said on Tuesday" dates what was said)."""
-    if tree is None:
-        return _always
     verb = parse.verb_of(tree, q.start, q.end)
 
     def here(start: int, end: int) -> bool:
@@ -1218,6 +984,17 @@ def _batches(spans: Iterator[Span]) -> Iterator[list[Span]]:
             batch = []
     if batch:
         yield batch
+
+
+def _quote(tree: Doc, sentence: Span, q: Quantity, figures: list[Quantity]) -> Span:
+    """The tight quote of one figure: its clause, cut before a neighbouring figure's apposition and
+    where a coordinated clause starts."""
+    clause = clause_at(sentence, sentence.start + q.start)
+    clause = _own_stretch(clause, sentence.start + q.start, sentence.start + q.end, figures, sentence.start)
+    cut = parse.clause_end(tree, q.start, q.end)
+    if cut is not None and clause.start < sentence.start + cut < clause.end:
+        clause = Span(clause.text[:sentence.start + cut - clause.start].rstrip(" ,"), clause.start)
+    return clause
 
 
 def _own_stretch(clause: Span, start: int, end: int, figures: list[Quantity], offset: int) -> Span:
