@@ -234,3 +234,14 @@ def test_a_date_of_another_clause_is_not_the_figures_condition() -> None:
 def test_markup_inside_a_sentence_does_not_hide_its_figure() -> None:
     claims = _claims("Ardmore results\nArdmore's revenue was $2.2 billion <span class=x>(unaudited)</span> in May.")
     assert ("Ardmore", "revenue", "$2.2 billion") in [(s, a, v) for s, a, v, _ in claims]
+
+
+def test_a_count_a_level_verb_gives_its_subject_is_the_subjects_level() -> None:
+    claims = _claims("Harbour queue\nBRENNA, May 2 (Wire) - The queue at Brenna Harbour reached 3,400 trucks on Friday.")
+    assert ("Brenna Harbour", "queue", "3,400") in [(s, a, v) for s, a, v, _ in claims]
+
+
+def test_a_place_after_a_figure_is_not_a_scale_it_is_scored_on() -> None:
+    claims = _claims("Heat\nThe Dunmore Weather Service issued a warning. Temperatures hit 36°C in Tarrow on Sunday.")
+    [attribute] = [a for _, a, v, _ in claims if v == "36°C"]
+    assert attribute == "Temperatures"

@@ -99,7 +99,13 @@ _MARKUP = re.compile(r"[\u202a-\u202e][^\u202c\n]{0,200}\u202c|[\u2066-\u2068][^
                      r"|<[^<>\n]{1,200}>|\[[^\[\]\n]{0,200}\]\([^()\s]{1,200}(?:\([^()\s]{0,50}\))?[^()\s]{0,50}\)")
 
 
+# a wire dateline opening a sentence ("HALVIK, June 3 (Wire) - The backlog ..."): where and when it
+# was filed, not a part of the sentence's grammar
+_DATELINE = re.compile(r"^[A-Z][A-Z .'-]{2,40},[^-–—\n]{0,60}?\s[-–—]{1,2}\s")
+
+
 def _blanked(text: str) -> str:
+    text = _DATELINE.sub(lambda m: " " * len(m.group(0)), text)
     return _MARKUP.sub(lambda m: " " * len(m.group(0)), text)
 
 
@@ -344,9 +350,10 @@ def read_figure(doc: Doc, start: int, end: int, *, bare: bool) -> Reading | None
             owner = owner or name_phrase(subject)
         elif measure is None and counted is None and named_phrase(subject) and _relation(verb, x) == "dobj":
             owner = owner or subtree_phrase(subject, keep=_owner_word)  # "The Marlow Quay baths restoration will cost"
-        elif measure is None and verb is not None and _relation(verb, x) == "dobj" and not _states_a_level(verb):
+        elif measure is None and verb is not None and _relation(verb, x) == "dobj" and not states_a_level(verb):
             owner, refers = _owner_of(subject, definite_refers=True)  # "the plant pumped 5,000 litres"
-        elif measure is None and (counted is None or _relation(verb, x) not in ACTED_ON):
+        elif measure is None and (counted is None or _relation(verb, x) not in ACTED_ON
+                                  or (verb is not None and states_a_level(verb))):
             measure = _with_scope(_counted_of(subtree_phrase(subject, keep=_modifier)))  # "final count stood at"
             owner, refers = _owner_of(subject)
         elif owner is None:
@@ -395,7 +402,7 @@ def clause_end(doc: Doc, start: int, end: int) -> int | None:
 ACTED_ON = frozenset({"dobj", "nsubjpass", "nsubj"})
 
 
-def _states_a_level(verb: Token) -> bool:
+def states_a_level(verb: Token) -> bool:
     """A verb whose object is its subject's level: 'was', 'reached', 'rose'."""
     lemma = verb.lemma_.lower()
     return lemma in lexicon.LEVEL_VERBS or lemma in lexicon.RISE_WORDS or lemma in lexicon.FALL_WORDS

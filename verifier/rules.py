@@ -280,7 +280,7 @@ class RulesExtractor:
         out = []
         for q in quantities:
             attribute, span = _named_test(text, q, *_window(text, q, figures), text[:q.start]) or ("", None)
-            if span and _names_a_place_or_time(tree, span):
+            if span and _not_a_scale(tree, span):
                 attribute, span = "", None  # "£1,649 in the UK" is a price in a place, not a score on a scale
             if _starting_point(tree, q):
                 out.append(("", ""))
@@ -928,7 +928,7 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
     if reading.counted is not None:
         counted = reading.counted.text
         if verb is not None and verb.tag_ in ("VBN", "VBD") and reading.relation in parse.ACTED_ON \
-                and verb.lemma_ not in ("be", "have"):
+                and verb.lemma_ not in ("be", "have") and not (reading.measure and parse.states_a_level(verb)):
             return f"{counted} {verb.text}"  # "killed 140 people", "3,000 residents were evacuated"
         if reading.measure is None:
             return _clean_phrase(counted) or counted
@@ -1082,9 +1082,15 @@ def _parsed_subject(tree: Doc, q: Quantity, reading: parse.Reading | None, block
     return previous()
 
 
-def _names_a_place_or_time(tree: Doc, span: tuple[int, int]) -> bool:
-    return any(e.start_char < span[1] and span[0] < e.end_char
-               and e.label_ in parse.PLACE_LABELS | parse.TIME_LABELS for e in tree.ents)
+def _not_a_scale(tree: Doc, span: tuple[int, int]) -> bool:
+    """A name after "on" or "in" that is a place or a time ("in the UK", "on Monday"), or after "in"
+    that the parser does not take for an organisation, a product or a work ("34°C in Lanmere"): not
+    the scale a figure is a score on."""
+    labels = {e.label_ for e in tree.ents if e.start_char < span[1] and span[0] < e.end_char}
+    if labels & (parse.PLACE_LABELS | parse.TIME_LABELS):
+        return True
+    said_in = re.search(r"\bin\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$", tree.text[:span[0]]) is not None
+    return said_in and not labels & {"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}
 
 
 def _overlaps_span(p: parse.Phrase, spans: list[tuple[int, int]]) -> bool:
