@@ -237,7 +237,8 @@ def test_markup_inside_a_sentence_does_not_hide_its_figure() -> None:
 
 
 def test_a_count_a_level_verb_gives_its_subject_is_the_subjects_level() -> None:
-    claims = _claims("Harbour queue\nBRENNA, May 2 (Wire) - The queue at Brenna Harbour reached 3,400 trucks on Friday.")
+    claims = _claims("Harbour queue\nBRENNA, May 2 (Wire) - The queue at Brenna Harbour reached 3,400 trucks "
+                     "on Friday.")
     assert ("Brenna Harbour", "queue", "3,400") in [(s, a, v) for s, a, v, _ in claims]
 
 
