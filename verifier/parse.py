@@ -583,6 +583,11 @@ def is_speaker(token: Token) -> bool:
     return token.dep_ in _SUBJECTS and token.head.lemma_.lower() in lexicon.REPORTING_VERBS
 
 
+def opens_sentence(token: Token) -> bool:
+    """The first word of its sentence (what is blanked before it, a dateline, does not count)."""
+    return all(t.is_space for t in token.doc[:token.i])
+
+
 def root_subject(doc: Doc, before: int) -> Token | None:
     """The subject of the clause that opens the sentence, when it starts before character `before`."""
     for token in doc:

@@ -292,7 +292,8 @@ class RulesExtractor:
             blocked = [span] if span else []
             if asserted and asserted.only_source:
                 blocked.append((asserted.start, asserted.end))
-            out.append((attribute, _parsed_subject(tree, q, reading, blocked, main, previous) if attribute else ""))
+            out.append((attribute, _parsed_subject(tree, q, reading, blocked, main, previous, common)
+                        if attribute else ""))
         return out
 
 
@@ -490,7 +491,7 @@ def named_most(doc: Document, keys: KeyMaker, common: Vocabulary) -> str:
     for tree in parse.parse_all(texts):
         for name in parse.names(tree):
             bare = _bare_name(name.text)
-            if name.start == 0 and " " not in bare and not common.named_inside_sentences(bare):
+            if _sentence_case(name, common):
                 continue  # "Blackbirds turned up": a capital the sentence gives, not a name
             if parse.is_speaker(name.head) and parse.label(name.head) == "PERSON":
                 continue  # '"...," said Donnie Morrison': a person quoted, not what the story is about
@@ -927,7 +928,9 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
     direction = _direction(reading, q)
     if reading.counted is not None:
         counted = reading.counted.text
-        if verb is not None and verb.tag_ in ("VBN", "VBD") and reading.relation in parse.ACTED_ON \
+        counted_head = reading.counted.head  # "3,000 residents were evacuated", not "a ban for 1.4 million customers"
+        acted_on = verb is not None and counted_head.head.i == verb.i and counted_head.dep_ in parse.ACTED_ON
+        if verb is not None and verb.tag_ in ("VBN", "VBD") and acted_on \
                 and verb.lemma_ not in ("be", "have") and not (reading.measure and parse.states_a_level(verb)):
             return f"{counted} {verb.text}"  # "killed 140 people", "3,000 residents were evacuated"
         if reading.measure is None:
@@ -1022,14 +1025,24 @@ def _starting_point(tree: Doc, q: Quantity) -> bool:
                 and any(c.dep_ == "prep" and c.lower_ == "to" for c in verb.children))
 
 
+def _sentence_case(name: parse.Phrase, common: Vocabulary) -> bool:
+    """One capitalised word opening its sentence that the document never capitalises inside one:
+    a capital the sentence gives, not a name."""
+    return parse.opens_sentence(name.head) and " " not in name.text and not common.named_inside_sentences(name.text)
+
+
 def _opener_as_measure(reading: parse.Reading | None, common: Vocabulary) -> parse.Reading | None:
     """'Turnout was 61%': one capitalised word opening the sentence, that the document never
-    capitalises inside a sentence, is the measure the copula gives a value, not an owner."""
-    if reading is None or reading.measure is not None or reading.owner is None:
+    capitalises inside a sentence, is no name: the measure the copula gives a value, or, when the
+    figure has its own measure ('Reservoirs were 38% full'), owned by whoever the text is about."""
+    if reading is None or reading.owner is None:
         return reading
     owner = reading.owner
-    if owner.head.i != 0 or " " in owner.text or common.named_inside_sentences(owner.text) \
-            or reading.relation not in ("attr", "acomp", "dobj", "npadvmod", "prep:to", "prep:at"):
+    if not _sentence_case(owner, common):
+        return reading
+    if reading.measure is not None:
+        return dataclasses.replace(reading, owner=None)
+    if reading.relation not in ("attr", "acomp", "dobj", "npadvmod", "prep:to", "prep:at"):
         return reading
     return dataclasses.replace(reading, measure=owner, owner=None)
 
@@ -1052,7 +1065,7 @@ def _direction(reading: parse.Reading, q: Quantity) -> str:
 
 
 def _parsed_subject(tree: Doc, q: Quantity, reading: parse.Reading | None, blocked: list[tuple[int, int]],
-                    main: str, previous: Callable[[], str]) -> str:
+                    main: str, previous: Callable[[], str], common: Vocabulary) -> str:
     """Whose figure it is: the owner the parse gives, else whoever a pronoun stands for, else the
     nearest name of the sentence (not a place, a source or the measure), else the previous subject."""
     if reading is not None and reading.owner is not None and not _overlaps_span(reading.owner, blocked):
@@ -1063,11 +1076,13 @@ def _parsed_subject(tree: Doc, q: Quantity, reading: parse.Reading | None, block
         return main or previous()
     measure = reading.measure if reading is not None else None
     taken = [*blocked, (q.start, q.end)] + ([(measure.start, measure.end)] if measure else [])
-    candidates = [p for p in parse.names(tree)
-                  if not _overlaps_span(p, taken) and parse.label(p.head) not in parse.PLACE_LABELS]
+    candidates = [p for p in parse.names(tree) if not _overlaps_span(p, taken)
+                  and parse.label(p.head) not in parse.PLACE_LABELS and not _sentence_case(p, common)]
     opener = parse.root_subject(tree, q.start)
     if opener is not None and measure is not None and measure.start <= opener.idx < measure.end:
         opener = None  # the sentence's subject is the figure's measure ("Turnout was 61%")
+    if opener is not None and _sentence_case(parse.name_phrase(opener), common):
+        opener = None  # "Reservoirs supplying Lanmere were 38% full": a capital the sentence gives
     if opener is not None and (opener.pos_ == "PRON" or parse.is_name(opener) or any(
             c.dep_ == "det" and c.lower_ == "the" for c in opener.children)):
         # the figure hangs from no clause of its own ("The model posts strong results: 89.5 on X"):
