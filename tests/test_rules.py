@@ -246,3 +246,10 @@ def test_a_place_after_a_figure_is_not_a_scale_it_is_scored_on() -> None:
     claims = _claims("Heat\nThe Dunmore Weather Service issued a warning. Temperatures hit 36°C in Tarrow on Sunday.")
     [attribute] = [a for _, a, v, _ in claims if v == "36°C"]
     assert attribute == "Temperatures"
+
+
+def test_a_plural_opening_a_sentence_owns_nothing_and_a_singular_name_there_does() -> None:
+    claims = _claims("Dry summer\nOSSORY, July 9 (Wire) - Wells serving Carrow were 12% full on Tuesday.\n"
+                     "Kelder reported 4,100 complaints in June.")
+    found = {v: s for s, _, v, _ in claims}
+    assert found["12%"] != "Wells" and found["4,100"] == "Kelder"

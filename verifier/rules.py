@@ -1025,9 +1025,12 @@ def _starting_point(tree: Doc, q: Quantity) -> bool:
                 and any(c.dep_ == "prep" and c.lower_ == "to" for c in verb.children))
 
 
-def _sentence_case(name: parse.Phrase, common: Vocabulary) -> bool:
+def _sentence_case(name: parse.Phrase, common: Vocabulary, plural: bool = False) -> bool:
     """One capitalised word opening its sentence that the document never capitalises inside one:
-    a capital the sentence gives, not a name."""
+    a capital the sentence gives, not a name. With `plural`, only a plural one ("Reservoirs were
+    38% full"): a singular one may be a name the document writes once ("Brindle announced ...")."""
+    if plural and not (name.head.tag_ in ("NNS", "NNPS") or re.search(r"[^s']s$", name.text)):
+        return False
     return parse.opens_sentence(name.head) and " " not in name.text and not common.named_inside_sentences(name.text)
 
 
@@ -1041,7 +1044,7 @@ def _opener_as_measure(reading: parse.Reading | None, common: Vocabulary) -> par
     if not _sentence_case(owner, common):
         return reading
     if reading.measure is not None:
-        return dataclasses.replace(reading, owner=None)
+        return dataclasses.replace(reading, owner=None) if _sentence_case(owner, common, plural=True) else reading
     if reading.relation not in ("attr", "acomp", "dobj", "npadvmod", "prep:to", "prep:at"):
         return reading
     return dataclasses.replace(reading, measure=owner, owner=None)
@@ -1077,11 +1080,11 @@ def _parsed_subject(tree: Doc, q: Quantity, reading: parse.Reading | None, block
     measure = reading.measure if reading is not None else None
     taken = [*blocked, (q.start, q.end)] + ([(measure.start, measure.end)] if measure else [])
     candidates = [p for p in parse.names(tree) if not _overlaps_span(p, taken)
-                  and parse.label(p.head) not in parse.PLACE_LABELS and not _sentence_case(p, common)]
+                  and parse.label(p.head) not in parse.PLACE_LABELS and not _sentence_case(p, common, plural=True)]
     opener = parse.root_subject(tree, q.start)
     if opener is not None and measure is not None and measure.start <= opener.idx < measure.end:
         opener = None  # the sentence's subject is the figure's measure ("Turnout was 61%")
-    if opener is not None and _sentence_case(parse.name_phrase(opener), common):
+    if opener is not None and _sentence_case(parse.name_phrase(opener), common, plural=True):
         opener = None  # "Reservoirs supplying Lanmere were 38% full": a capital the sentence gives
     if opener is not None and (opener.pos_ == "PRON" or parse.is_name(opener) or any(
             c.dep_ == "det" and c.lower_ == "the" for c in opener.children)):
