@@ -1045,8 +1045,10 @@ def _opener_as_measure(reading: parse.Reading | None, common: Vocabulary) -> par
         return reading
     if reading.measure is not None:
         return dataclasses.replace(reading, owner=None) if _sentence_case(owner, common, plural=True) else reading
-    if reading.relation not in ("attr", "acomp", "dobj", "npadvmod", "prep:to", "prep:at"):
-        return reading
+    stated = reading.relation in ("attr", "acomp", "npadvmod", "prep:to", "prep:at") or (
+        reading.relation == "dobj" and reading.verb is not None and parse.states_a_level(reading.verb))
+    if not stated or reading.counted is not None:
+        return reading  # "Kelder reported 4,100 complaints": a name doing something, not a measure
     return dataclasses.replace(reading, measure=owner, owner=None)
 
 
