@@ -150,7 +150,7 @@ def main() -> None:
             grounded = timed(stage, "ground", lambda doc=doc, c=candidates: ground.ground([doc], c, keys).claims)
             framed = timed(stage, "time", lambda doc=doc, g=grounded: framing.frame([doc], g).claims)
             aligned = timed(stage, "align", lambda f=framed: align.align(f, keys))
-            timed(stage, "compare", lambda doc=doc, a=aligned: compare.cross_check([doc], a, keys))
+            timed(stage, "compare", lambda doc=doc, a=aligned: compare.cross_check([doc], a))
             slowest = max(slowest, *stage.values())
             mb = len(text.encode()) / 1_000_000
             results[name] = {"mb": round(mb, 2), **{k: round(v / mb, 3) for k, v in stage.items()},

@@ -21,7 +21,7 @@ def aligned(docs: list[Document], claims: list[GroundedClaim], keys: KeyMaker = 
 
 def cross_check(docs: list[Document], claims: list[GroundedClaim], keys: KeyMaker = KEYS) -> Findings:
     """Time, align, then cross-check: the path every batch takes."""
-    return compare.cross_check(docs, aligned(docs, claims, keys), keys)
+    return compare.cross_check(docs, aligned(docs, claims, keys))
 
 
 def _doc(doc_id: str, date: str | None = None) -> Document:
@@ -102,7 +102,7 @@ def test_figure_pairs_and_judge_calls_grow_linearly_with_claims() -> None:
             return GroupVerdict(contradictions=[], agreements=[])
 
         alignment = aligned(docs, claims)
-        findings = compare.cross_check(docs, alignment, KEYS, judge=judge)
+        findings = compare.cross_check(docs, alignment, judge=judge)
         assert findings.candidate_pairs <= 3 * len(claims)
         # every claim of a question with differing answers (the amounts) is judged once, in calls that
         # hold several questions up to a budget: never a call per pair, nor per question; each firm's
@@ -193,7 +193,7 @@ def test_the_judge_answer_is_checked_and_gives_one_flag_per_pair_of_positions() 
             agreements=[[number["built from scratch"], number["a new design, not Lyra's"]]],
         )
 
-    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, judge=judge)
+    findings = compare.cross_check(docs, aligned(docs, claims), judge=judge)
     assert asked == [4] and findings.judge_groups == findings.judge_calls == 1  # one call for the whole question
     # b and c agree, and c's two claims are one document: one position against a's
     [flag] = findings.contradictions
@@ -209,7 +209,7 @@ def test_figures_code_finds_identical_are_corroborated_without_asking_the_judge(
     def judge(items: list[JudgeItem]) -> GroupVerdict:
         raise AssertionError("one answer in one frame needs no judge")
 
-    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, judge=judge)
+    findings = compare.cross_check(docs, aligned(docs, claims), judge=judge)
     assert findings.contradictions == [] and findings.judge_groups == 0
     [agreement] = findings.corroborations
     assert agreement.documents == ["a", "b", "c"]
@@ -224,7 +224,7 @@ def test_with_a_judge_a_pair_of_figures_is_flagged_only_when_the_judge_says_so()
         shown.extend(items)
         return GroupVerdict(contradictions=[], agreements=[])
 
-    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, judge=compatible)
+    findings = compare.cross_check(docs, aligned(docs, claims), judge=compatible)
     assert findings.contradictions == []  # code saw a difference; the judge saw none: no flag
     [item] = shown
     assert any("differ" in gap and "frames match" in gap for gap in item.gaps)  # the judge sees code's arithmetic
@@ -237,7 +237,7 @@ def test_with_a_judge_a_pair_of_figures_is_flagged_only_when_the_judge_says_so()
                                             PairVerdict(a=number["a"], b=number["c"], conditions_match=True,
                                                         rationale="Wrongly opposed.")], agreements=[])
 
-    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, judge=contradicts)
+    findings = compare.cross_check(docs, aligned(docs, claims), judge=contradicts)
     [flag] = findings.contradictions  # a against c is equal arithmetic: dropped with a note
     assert {c.document for c in flag.claims} == {"a", "b"} and flag.kind == "numeric"
     assert "Two amounts" in flag.rationale and "4.2" in flag.rationale
@@ -247,7 +247,7 @@ def test_with_a_judge_a_pair_of_figures_is_flagged_only_when_the_judge_says_so()
 def test_a_failed_judge_call_leaves_the_figures_to_code() -> None:
     docs = [_doc("a"), _doc("b")]
     claims = [_claim("a", "$4.2 billion"), _claim("b", "$4.6 billion")]
-    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, judge=lambda items: "judge: HTTP 500")
+    findings = compare.cross_check(docs, aligned(docs, claims), judge=lambda items: "judge: HTTP 500")
     assert len(findings.contradictions) == 1 and findings.failures == ["judge: HTTP 500"]
 
 
@@ -304,7 +304,7 @@ def test_copies_of_one_story_count_once_when_the_majority_is_decided() -> None:
     claims = [_claim(d, "$4.6 billion" if d.startswith(("wire", "copy")) else "$4.2 billion", n=i)
               for i, d in enumerate(("wire", "copy1", "copy2", "paper", "radio"))]
     sources = {"copy1": "wire", "copy2": "wire"}
-    findings = compare.cross_check(docs, aligned(docs, claims), KEYS, independent=sources)
+    findings = compare.cross_check(docs, aligned(docs, claims), independent=sources)
     # two independent reports against one story told three times: the story is the dissent, and
     # each of its documents is flagged against the reports (counted by documents, the reports would be)
     flagged = sorted(next(c.document for c in f.claims if c.value == "$4.6 billion") for f in findings.contradictions)
@@ -332,7 +332,7 @@ def test_the_judge_may_oppose_claims_of_two_questions_of_one_entity_but_not_of_t
                                                         rationale="Opposite verdicts on service.")
                                             for x, y in pairs if x in number and y in number], agreements=[])
 
-    findings = compare.cross_check(docs, alignment, KEYS, judge=judge)
+    findings = compare.cross_check(docs, alignment, judge=judge)
     flagged = [{c.value for c in f.claims} for f in findings.contradictions]
     assert {"its main strength", "a weak point"} in flagged  # two questions of Orla, opposed by the judge
     assert {"its main strength", "poor"} not in flagged  # Orla against Brix: never
@@ -350,7 +350,7 @@ def test_equal_figures_under_two_wordings_may_contradict_in_words_when_the_judge
                                                         rationale="A purchase against a stake.")], agreements=[])
 
     one_question = KeyMaker({"investment in brix": "amount spent acquiring brix"})  # as an aligner would
-    findings = compare.cross_check(docs, aligned(docs, claims, one_question), KEYS, judge=judge)
+    findings = compare.cross_check(docs, aligned(docs, claims, one_question), judge=judge)
     assert len(shown) == 1  # one figure under two wordings of what it measures: the judge reads it
     [flag] = findings.contradictions
     assert flag.kind == "textual" and "purchase" in flag.rationale and "agree" in flag.rationale

@@ -164,7 +164,7 @@ def _claim(doc: str, value: str, quote: str, attribute: str = "figure", n: int =
 
 def _findings(docs: list[Document], claims: list[GroundedClaim]) -> compare.Findings:
     framed = framing.frame(docs, claims)
-    return compare.cross_check(framed.documents, align(framed.claims, KEYS), KEYS)
+    return compare.cross_check(framed.documents, align(framed.claims, KEYS))
 
 
 @pytest.mark.parametrize("first, second", [

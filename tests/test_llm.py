@@ -106,7 +106,7 @@ def test_alignment_and_judge_calls_go_over_the_wire_and_code_checks_the_answers(
     keys = KeyMaker()
     framed = framing.frame(docs, claims)
     alignment = align.align(framed.claims, keys, grouper=align.Grouper(calls.entities, calls.questions))
-    findings = compare.cross_check(docs, alignment, keys, judge=calls.judge)
+    findings = compare.cross_check(docs, alignment, judge=calls.judge)
     kinds = [request_kind(json.loads(r.body)) for r in vcr.requests]  # type: ignore[attr-defined]
     assert kinds[:2] == ["entities", "questions"] and set(kinds) <= {"entities", "questions", "judge"}
     assert len(kinds) == 2 + findings.judge_calls

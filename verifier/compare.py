@@ -33,7 +33,7 @@ from . import dates, frames, timing
 from .align import Alignment
 from .features import FUNCTION_WORDS, content_stems
 from .findings import Findings
-from .keys import KeyMaker, fold
+from .keys import fold
 from .models import AsOf, Document, Frame, GroundedClaim, GroupVerdict, JudgeItem, Question
 from .numbers import Comparison, Quantity, compare, compatible, first_quantity, parse_quantities
 
@@ -109,7 +109,7 @@ class _Pending:
 
 
 def cross_check(
-    documents: list[Document], alignment: Alignment, keys: KeyMaker, judge: GroupJudge | None = None,
+    documents: list[Document], alignment: Alignment, judge: GroupJudge | None = None,
     concurrency: int = 1, independent: dict[str, str] | None = None,
 ) -> Findings:
     """Contradictions, explained differences, timelines, corroborations and single-source claims.

@@ -195,7 +195,7 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
         for note in alignment.notes:
             options.warn(note)
         stages.mark("align")
-        findings = compare.cross_check(framed.documents, alignment, keys, calls.judge if calls else None,
+        findings = compare.cross_check(framed.documents, alignment, calls.judge if calls else None,
                                        options.concurrency, independent=copies.independence(processed))
         stages.mark("judge")
         failures += embedder_notes + alignment.failures + findings.failures
