@@ -7,9 +7,13 @@ process, so its work does not compete with the pipeline for the interpreter lock
 answers each extraction request from the passage it is sent. Prints docs, claims,
 candidate_pairs, calls, tokens, wall_s, calls_per_s, overhead_ms_per_call (wall time
 beyond calls x latency / concurrency, per call), peak_rss_mb (of the pipeline process),
-recall and precision on the planted contradictions, warm_calls and warm_wall_s, and the
-alignment and judge stages' calls. With --postgres the store and the answers are in a throwaway
-PostgreSQL server (verifier.testing.PostgresServer) instead of SQLite and the disk cache.
+warm_calls and warm_wall_s, and the alignment and judge stages' calls. With --postgres the store
+and the answers are in a throwaway PostgreSQL server (verifier.testing.PostgresServer) instead of
+SQLite and the disk cache.
+
+It measures throughput, calls and memory, nothing else: the fake endpoint answers from the
+same templates the corpus is written with, so a recall computed here would measure the
+generator, not the extractor. Scores come from bench/figures.py, on batches written by people.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import corpus
-from verifier import evaluate, pipeline
+from verifier import pipeline
 from verifier.llm import LLMSettings
 from verifier.testing import FakeEndpoint, PostgresServer, default_answer, request_kind
 
@@ -104,12 +108,11 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
-            gold_path = corpus.write(corpus.generate(args.docs, entities), root / "docs")
+            corpus.write(corpus.generate(args.docs, entities), root / "docs")
             cold, cold_wall = _run(root / "docs", url, root / "home", root / "out", args.concurrency)
             calls = requests_made(url)
             warm, warm_wall = _run(root / "docs", url, root / "home", root / "out2", args.concurrency)
             warm_calls = requests_made(url) - calls
-            score = evaluate.score(evaluate.load_gold(gold_path), evaluate.load_flags(cold.json_path))
     finally:
         server.terminate()
     report = cold.report
@@ -131,8 +134,6 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
         "target_calls_per_s": round(0.8 * args.concurrency / (args.latency_ms / 1000), 1),
         "overhead_ms_per_call": round(max(cold_wall - ideal, 0) / calls * 1000, 2) if calls else 0.0,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "recall": round(score.recall, 4),
-        "precision": round(score.precision, 4),
         "warm_calls": warm_calls,
         "warm_wall_s": round(warm_wall, 2),
         "warm_cache_hits": warm.report.usage.cache_hits,

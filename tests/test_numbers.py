@@ -139,3 +139,38 @@ def test_a_speed_is_not_a_length_and_a_sentence_may_open_with_a_range() -> None:
     assert speed is not None and length is not None and speed.dimension == "speed" != length.dimension
     (between,) = parse_quantities("Between 40 and 60 boats were damaged.")
     assert (between.value, between.high) == (40.0, 60.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("₹450 crore", 4.5e9, "INR"),
+        ("R$ 12 million", 1.2e7, "BRL"),
+        ("HK$3bn", 3e9, "HKD"),
+        ("NOK 1.2 billion", 1.2e9, "NOK"),
+        ("1.2 billion NOK", 1.2e9, "NOK"),
+        ("500 million rupees", 5e8, "INR"),
+        ("5,000 litres", 5000.0, "l"),
+        ("2 million gallons", 2e6 * 3.785411784, "l"),
+        ("30°C", 30.0, "°C"),
+        ("86°F", 30.0, "°C"),
+        ("48th place", 48.0, "rank"),
+    ],
+)
+def test_currencies_volumes_temperatures_and_ranks(text: str, value: float, unit: str) -> None:
+    found = q(text)
+    assert (found.value, found.unit) == (pytest.approx(value), unit)
+
+
+def test_iso_codes_are_read_in_capitals_only() -> None:
+    assert [x.unit for x in parse_quantities("the top 5 of all 10 boats")] == ["", ""]
+
+
+def test_the_same_heat_in_two_scales_agrees_and_ranks_compare_as_ranks() -> None:
+    assert compare(q("a high of 95°F"), q("35°C")).relation == "agree"
+    assert compare(q("ranked 12th"), q("finished in 15th place")).relation == "differ"
+
+
+@pytest.mark.parametrize("text", ["the 21st century", "in the 4th quarter", "on March 1st", "for the third year"])
+def test_ordinals_that_are_no_rank_are_no_figure(text: str) -> None:
+    assert parse_quantities(text) == []

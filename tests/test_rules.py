@@ -185,3 +185,71 @@ def test_a_name_written_once_at_a_sentence_start_is_the_doer_of_its_verb() -> No
     claims = {v: (s, a) for s, a, v, _ in _claims(text)}
     assert claims["$80 million"][0] == "Brindle" and claims["2,300"][0] == "Okavo"
     assert claims["91%"][1] == "Attendance"  # a verb that states a figure makes the opener the measure
+
+
+# --- the parser's reading: sentences of the shapes the hand patterns misread ------------------------
+
+
+def test_a_plural_noun_before_a_verb_is_no_name_and_its_neighbour_no_owner() -> None:
+    claims = _claims("Quayside plan\nQuayside Holdings runs the terminal. "
+                     "Crane drivers have handled 8,200 boxes this week, the operator said.")
+    assert [s for s, _, v, _ in claims if v == "8,200"] == ["Quayside Holdings"]
+
+
+def test_a_score_named_by_its_noun_phrase_is_kept() -> None:
+    claims = _claims("Kellam College review\nKellam College earned a research score of 64.5 this year.")
+    assert ("Kellam College", "research score", "64.5") in [(s, a, v) for s, a, v, _ in claims]
+
+
+def test_an_ordinal_place_is_a_rank() -> None:
+    claims = _claims("League table\nKellam College finished in 31st place in the national table.")
+    assert ("Kellam College", "rank", "31st") in [(s, a, v) for s, a, v, _ in claims]
+
+
+def test_a_number_after_a_name_is_not_part_of_it() -> None:
+    claims = _claims("Varnholt census\nVarnholt council published the census on Friday. "
+                     "About 2.3 million people live in Varnholt, the council said.")
+    [(subject, attribute)] = [(s, a) for s, a, v, _ in claims if "2.3 million" in v]
+    assert not any(ch.isdigit() for ch in subject) and attribute == "people"
+
+
+def test_a_state_is_named_by_its_word_not_by_the_verb_beside_it() -> None:
+    claims = _claims("Drought update\nThe Brannock reservoir network was 41% full on Monday, the water board said.")
+    [attribute] = [a for _, a, v, _ in claims if v == "41%"]
+    assert attribute == "full"
+
+
+def test_he_and_she_stand_for_the_person_the_sentence_before_was_about() -> None:
+    claims = _claims("Hallen sign Berg\nHallen FC confirmed the move on Monday.\n"
+                     "Tomas Berg, 27, will earn £90,000 a week.\nHe scored 14 goals last season.")
+    assert [s for s, _, v, _ in claims if v == "14"] == ["Tomas Berg"]
+
+
+def test_a_date_of_another_clause_is_not_the_figures_condition() -> None:
+    claims = _claims("Loomis launch\nThe Loomis Tab 2 is priced at $329 and goes on sale in stores on June 3.")
+    [(attribute, conditions)] = [(a, c) for _, a, v, c in claims if v == "$329"]
+    assert conditions == [] and attribute == "priced"
+
+
+def test_markup_inside_a_sentence_does_not_hide_its_figure() -> None:
+    claims = _claims("Ardmore results\nArdmore's revenue was $2.2 billion <span class=x>(unaudited)</span> in May.")
+    assert ("Ardmore", "revenue", "$2.2 billion") in [(s, a, v) for s, a, v, _ in claims]
+
+
+def test_a_count_a_level_verb_gives_its_subject_is_the_subjects_level() -> None:
+    claims = _claims("Harbour queue\nBRENNA, May 2 (Wire) - The queue at Brenna Harbour reached 3,400 trucks "
+                     "on Friday.")
+    assert ("Brenna Harbour", "queue", "3,400") in [(s, a, v) for s, a, v, _ in claims]
+
+
+def test_a_place_after_a_figure_is_not_a_scale_it_is_scored_on() -> None:
+    claims = _claims("Heat\nThe Dunmore Weather Service issued a warning. Temperatures hit 36°C in Tarrow on Sunday.")
+    [attribute] = [a for _, a, v, _ in claims if v == "36°C"]
+    assert attribute == "Temperatures"
+
+
+def test_a_plural_opening_a_sentence_owns_nothing_and_a_singular_name_there_does() -> None:
+    claims = _claims("Dry summer\nOSSORY, July 9 (Wire) - Wells serving Carrow were 12% full on Tuesday.\n"
+                     "Kelder reported 4,100 complaints in June.")
+    found = {v: s for s, _, v, _ in claims}
+    assert found["12%"] != "Wells" and found["4,100"] == "Kelder"

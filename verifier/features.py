@@ -12,25 +12,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from . import dates
+from . import dates, lexicon
 from .keys import fold
 from .numbers import Quantity, first_quantity
 
-FUNCTION_WORDS = frozenset({
-    "a", "an", "the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "my", "your",
-    "of", "in", "on", "at", "to", "by", "for", "with", "from", "into", "onto", "over", "under", "about",
-    "around", "across", "through", "after", "before", "during", "since", "until", "between", "among",
-    "per", "via", "than", "as", "vs", "versus", "against", "within", "without", "up", "down", "out", "off",
-    "and", "or", "but", "nor", "so", "yet", "if", "whether", "while",
-    "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "will",
-    "would", "could", "should", "may", "might", "can", "shall",
-    "it", "they", "them", "he", "she", "we", "who", "whom", "whose", "which", "what", "when", "where",
-    "why", "how", "many", "much", "there", "here", "also", "not", "no", "any", "some", "each", "every",
-    "all", "both", "other", "such", "own", "s",
-})
-# words that say "a figure of" without saying of what
-GENERIC_MEASURE_WORDS = frozenset({"number", "amount", "count", "figure", "value", "level", "total", "overall",
-                                   "reported", "stated", "official", "current", "latest"})
+FUNCTION_WORDS = lexicon.FUNCTION_WORDS
+GENERIC_MEASURE_WORDS = lexicon.GENERIC_MEASURE_WORDS
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
-from . import dates, numbers, timing
+from . import dates, lexicon, numbers, timing
 from .models import Frame, Status
 
 # --- the words next to a figure ------------------------------------------------------------------
@@ -112,47 +113,11 @@ _COMPARED = re.compile(r"\b(?:than|as|versus|vs\.?|against|beat|beating|missed|m
                        r"(?:\s+(?:the|an?|its|their|had|been|were|was|had been))*\s*$", re.IGNORECASE)
 # How much of a count is in: "with 60% of sites counted", "with two thirds of ballots counted",
 # "with most precincts reporting". A count's coverage is said once for its whole sentence.
-_COVERAGE = (r"\bwith\s+(?:about\s+|nearly\s+|almost\s+|more\s+than\s+|over\s+|just\s+|only\s+)?"
-             r"(?:[\d.,]+\s?(?:%|per\s?cent)|most|half|two[-\s]thirds|three[-\s]quarters|a\s+third|a\s+quarter|"
-             r"all\s+but\s+\w+|the\s+(?:majority|bulk))\s+(?:of\s+)?(?:the\s+|all\s+)?[\w\s-]{0,40}?\b(?:counted|"
-             r"reporting|in|tallied|declared|processed|returned|surveyed|checked|verified|complete)\b")
-_STATUS_WORDS: tuple[tuple[Status, str], ...] = (
-    ("partial", _COVERAGE
-                + r"|\b(?:partial|incomplete|early)\s+(?:results?|returns|counts?|tall(?:y|ies)|figures|data)\b"
-                r"|\b(?:count(?:ing)?|tally|tallying)\s+(?:is|was|were)\s+(?:still\s+)?(?:continuing|under\s?way|"
-                r"ongoing|in\s+progress|incomplete)\b|\bstill\s+being\s+counted\b|\bpartial\b"),
-    ("provisional", r"\b(?:provisional(?:ly)?|preliminary|flash|unaudited|advance\s+estimate|first\s+estimate|"
-                    r"initial(?:ly)?\s+(?:estimated?|figures?|counts?|results?|data|readings?|tall(?:y|ies)|reports?)|"
-                    r"early\s+estimates?)\b"),
-    # a figure revised, not a "revised timetable": the verb, or the adjective on a word for a figure
-    ("revised", r"\b(?:revised\s+(?:up|down|upwards?|downwards?|higher|lower|to|from)|(?:was|were|been|be)\s+"
-                r"(?:revised|restated|corrected|downgraded|upgraded)|revised\s+(?:figures?|estimates?|data|counts?|"
-                r"totals?|numbers?|tall(?:y|ies))|revisions?|restated)\b"),
-    ("final", r"\b(?:final(?:ised|ized)?|certified|audited|official\s+(?:results?|counts?|tall(?:y|ies)|figures?|"
-              r"totals?)|(?:full|complete)\s+(?:count|results?|tall(?:y|ies)|totals?|figures?)|"
-              r"all\s+(?:[\w-]+\s+){0,2}(?:counted|declared|reporting))\b"),
-    ("expectation", r"\b(?:analysts?|economists?|forecasters?|traders?|investors?|markets?|consensus|polls?|"
-                    r"the\s+market)\b[\w\s,'’-]{0,40}?\b(?:expect(?:ed|s|ing)?|forecast(?:s|ed)?|predict(?:s|ed)?|"
-                    r"anticipat(?:e|ed|es)|pencil(?:l)?ed\s+in|estimated?|projected|polled|surveyed)\b"
-                    r"|\b(?:expectations?|consensus(?:\s+(?:estimate|forecast|view))?|(?:had\s+)?been\s+expected|"
-                    r"(?:was|were)\s+expected|expected|anticipated)\b"),
-    ("forecast", r"\b(?:forecasts?|forecasting|predictions?|projections?|outlook|guidance|by\s+(?:the\s+end\s+of\s+)?"
-                 r"(?:19|20)\d\d)\b"),
-    ("target", r"\b(?:targets?|targeted|ambitions?|capped\s+at|cap\s+of)\b"),
-    ("plan", r"\b(?:planned|scheduled|proposed|proposals?|budgeted|earmarked|allocated)\b"),
-    ("estimate", r"\b(?:an?\s+estimated|estimated|estimates?|roughly|approximately)\b"),
-)
+_COVERAGE = lexicon.COVERAGE
+_STATUS_WORDS = cast(tuple[tuple[Status, str], ...], lexicon.STATUS_WORDS)
 # Verbs of a future or an intention say so of the figure they govern, which follows them: "expects
 # 1.2 million visitors", "will hire 40 teachers", not "which has 1.2 million members, expects to publish".
-_STATUS_VERBS: tuple[tuple[Status, str], ...] = (
-    ("forecast", r"\b(?:expects?|expecting|anticipates?|predict(?:s|ed)?|projects?|projected|forecasts?|"
-                 r"(?:is|are|was|were)\s+(?:expected|set|due|likely|poised|on\s+(?:course|track))\s+to|"
-                 r"(?:will|'ll)\s+(?!have\b|not\b)[a-z]+|(?:would|could|might)\s+(?:reach|rise|fall|hit|total|"
-                 r"top|cost|be|grow|climb|drop|exceed|increase|decrease|double|halve|need|require))\b"),
-    ("target", r"\b(?:aims?\s+(?:to|for|at)|aimed\s+(?:to|for|at)|aiming\s+(?:to|for|at)|pledg(?:e|es|ed)\s+to|"
-               r"targeting)\b"),
-    ("plan", r"\b(?:plans?\s+to|planning\s+to|intends?\s+to|promis(?:e|es|ed)\s+to|(?:is|are)\s+to\s+[a-z]+)\b"),
-)
+_STATUS_VERBS = cast(tuple[tuple[Status, str], ...], lexicon.STATUS_VERBS)
 _STATUS = tuple((status, re.compile(pattern, re.IGNORECASE)) for status, pattern in _STATUS_WORDS)
 _VERBS = tuple((status, re.compile(pattern, re.IGNORECASE)) for status, pattern in _STATUS_VERBS)
 _COUNTED = re.compile(_COVERAGE, re.IGNORECASE)
@@ -202,28 +167,10 @@ def _counted(text: str) -> str | None:
 
 # --- moment within a day -----------------------------------------------------------------------------
 
-_MOMENT_WORDS: tuple[tuple[str, str], ...] = (
-    ("early trading", r"\b(?:in\s+early\s+(?:trading|trade|deals|dealings)|at\s+the\s+open(?:ing)?(?:\s+bell)?|"
-                      r"(?:shortly\s+)?after\s+the\s+open(?:ing)?|opened\s+(?:up|down|higher|lower|at|flat)|"
-                      r"in\s+(?:pre|pre-market)\s*trading|premarket|pre-market)\b"),
-    # a market's close, not any "closing" ("closing the gap"): a direction, a level or the session follows
-    ("at the close", r"\b(?:at\s+(?:the|\w+['’]s)\s+(?:close|closing\s+bell|end\s+of\s+(?:trading|the\s+"
-                     r"(?:session|day)))|(?:closed|closing|settled|finished|ended)\s+(?:up|down|higher|lower|at|flat|"
-                     r"unchanged)|closing\s+(?:price|level|bell)|(?:ended|finished|closed)\s+(?:the\s+|\w+['’]s\s+)?"
-                     r"(?:day|session|trading))\b"),
-    ("intraday", r"\b(?:intraday|at\s+one\s+point|during\s+the\s+(?:session|day)|in\s+(?:afternoon|midday|morning)\s+"
-                 r"(?:trading|trade|deals)|at\s+(?:its|their)\s+(?:low|lowest|high|highest|worst|peak))\b"),
-    ("overnight", r"\bovernight\b"),
-    ("morning", r"\b(?:morning|dawn|daybreak|a\.m\.?)\b"),
-    ("midday", r"\b(?:midday|noon|lunchtime)\b"),
-    ("afternoon", r"\bafternoon\b"),
-    ("evening", r"\b(?:evening|tonight|dusk|p\.m\.?)\b"),
-    ("night", r"\b(?:night|midnight)\b"),
-)
+_MOMENT_WORDS = lexicon.MOMENT_WORDS
 _MOMENTS = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _MOMENT_WORDS)
 # the order of a day: a reading later in it may differ from an earlier one without contradiction
-MOMENT_ORDER = {"overnight": 0, "early trading": 1, "morning": 1, "midday": 2, "intraday": 2, "afternoon": 3,
-                "at the close": 4, "evening": 5, "night": 6}
+MOMENT_ORDER = lexicon.MOMENT_ORDER
 
 
 def read_moment(texts: list[str], near: Near) -> tuple[str | None, str]:
@@ -246,11 +193,8 @@ def read_moment(texts: list[str], near: Near) -> tuple[str | None, str]:
 
 # --- basis ---------------------------------------------------------------------------------------------
 
-_PER_TIME = {"hour": 8766.0, "day": 365.25, "week": 52.18, "fortnight": 26.09, "month": 12.0, "quarter": 4.0,
-             "year": 1.0, "annum": 1.0}
-_ADVERBS = {"hourly": "hour", "daily": "day", "weekly": "week", "fortnightly": "fortnight", "monthly": "month",
-            "quarterly": "quarter", "annual": "year", "annually": "year", "yearly": "year", "annualised": "year",
-            "annualized": "year"}
+_PER_TIME = lexicon.PER_TIME
+_ADVERBS = lexicon.RATE_ADVERBS
 _RATE = re.compile(
     r"\b(?:per|a|an|each|every)\s+(?P<unit>hour|day|week|fortnight|month|quarter|year|annum)\b"
     r"(?!\s+(?:earlier|ago|before|later|after|on|to\s+date|from|since|into|of|or\s+so|and\s+a\s+half))"
@@ -259,11 +203,11 @@ _RATE = re.compile(
     r"|\bp\.a\.|\ba-year\b",
     re.IGNORECASE,
 )
-_SLASH = {"hr": "hour", "wk": "week", "mo": "month", "yr": "year"}
+_SLASH = lexicon.RATE_ABBREVIATIONS
 _PER_UNIT = re.compile(r"\b(?:per|a)\s+(?:diluted\s+|ordinary\s+)?(?P<noun>share|capita|person|head|resident|"
                        r"inhabitant|household|pupil|student|patient|passenger|customer|employee|worker|member)\b",
                        re.IGNORECASE)
-_CAPITA = {"capita", "person", "head", "resident", "inhabitant"}
+_CAPITA = lexicon.PER_PERSON
 _CUMULATIVE = re.compile(r"\b(?:so\s+far|to\s+date|in\s+total|cumulative(?:ly)?|altogether|all\s+told|running\s+total|"
                          r"year[-\s]to[-\s]date|since\s+(?:the\s+(?:start|beginning|outbreak)|records\s+began|"
                          r"(?:early|late|mid-?)?(?:" + dates.MONTH_PATTERN + r")))\b", re.IGNORECASE)

@@ -14,22 +14,12 @@ import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
+from . import lexicon
 from .files import read_text
 
-_DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
-# legal forms and the words any kind of organisation adds to its name, of no one trade:
-# "Acme Corp." and "Acme Labs" are Acme
-_ORG_SUFFIXES = {
-    "inc", "incorporated", "corp", "corporation", "ltd", "limited", "plc", "llc", "co",
-    "company", "group", "holdings", "sa", "ag", "nv", "se", "gmbh", "labs", "laboratories", "industries",
-    "international", "systems", "technologies", "technology", "networks", "solutions", "services",
-    "ab", "asa", "oy", "oyj", "srl", "bv", "kk", "pty", "llp", "sarl", "pte",
-}
-# words that say "a figure of" without saying of what: "GPQA Diamond score" is "GPQA Diamond"
-_GENERIC_ATTRIBUTE_WORDS = {
-    "score", "scores", "result", "results", "rating", "figure", "figures", "number", "reported", "overall",
-    "total", "official", "latest", "new", "current", "estimated", "level", "value",
-}
+_DETERMINERS = lexicon.DETERMINERS
+_ORG_SUFFIXES = lexicon.ORG_SUFFIXES
+_GENERIC_ATTRIBUTE_WORDS = lexicon.GENERIC_ATTRIBUTE_WORDS
 
 
 _PLAIN = str.maketrans("’‘“”–—‑", "''\"\"---")

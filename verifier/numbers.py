@@ -14,76 +14,36 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from . import dates
+from . import dates, lexicon
 
 Bound = Literal["exact", "approx", "at_least", "at_most"]
 
-SCALES = {
-    "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6,
-    "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12,
-}
-_WORD_SCALES = ("thousand", "million", "billion", "trillion", "bn", "mn", "mln", "tn")
-CURRENCIES = {
-    "us$": "USD", "$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", "£": "GBP", "gbp": "GBP",
-    "¥": "JPY", "jpy": "JPY", "cny": "CNY", "yuan": "CNY", "euros": "EUR", "euro": "EUR",
-    "dollars": "USD", "dollar": "USD", "pounds": "GBP",
-}
-# unit word -> (canonical unit, dimension, factor to canonical)
-UNITS: dict[str, tuple[str, str, float]] = {
-    "%": ("%", "percent", 1.0), "percent": ("%", "percent", 1.0), "per cent": ("%", "percent", 1.0),
-    "percentage points": ("pp", "points", 1.0), "percentage point": ("pp", "points", 1.0),
-    "basis points": ("pp", "points", 0.01), "basis point": ("pp", "points", 0.01), "bps": ("pp", "points", 0.01),
-    "bp": ("pp", "points", 0.01),
-    "km": ("m", "length", 1000.0), "kilometers": ("m", "length", 1000.0),
-    "kilometres": ("m", "length", 1000.0), "kilometer": ("m", "length", 1000.0),
-    "kilometre": ("m", "length", 1000.0), "miles": ("m", "length", 1609.344),
-    "mile": ("m", "length", 1609.344), "meters": ("m", "length", 1.0), "metres": ("m", "length", 1.0),
-    "meter": ("m", "length", 1.0), "metre": ("m", "length", 1.0), "feet": ("m", "length", 0.3048),
-    "ft": ("m", "length", 0.3048), "foot": ("m", "length", 0.3048), "kg": ("kg", "mass", 1.0),
-    "kilograms": ("kg", "mass", 1.0), "kilogram": ("kg", "mass", 1.0), "kilogrammes": ("kg", "mass", 1.0),
-    "tonnes": ("kg", "mass", 1000.0), "tonne": ("kg", "mass", 1000.0), "tons": ("kg", "mass", 907.18474),
-    "ton": ("kg", "mass", 907.18474), "lb": ("kg", "mass", 0.45359237), "grams": ("kg", "mass", 1e-3),
-    "pounds": ("kg", "mass", 0.45359237), "mg": ("kg", "mass", 1e-6), "g": ("kg", "mass", 1e-3),
-    "seconds": ("s", "time", 1.0), "minutes": ("s", "time", 60.0), "hours": ("s", "time", 3600.0),
-    "days": ("s", "time", 86400.0), "weeks": ("s", "time", 604800.0), "second": ("s", "time", 1.0),
-    "minute": ("s", "time", 60.0), "hour": ("s", "time", 3600.0), "day": ("s", "time", 86400.0),
-    "week": ("s", "time", 604800.0),
-    "months": ("month", "months", 1.0), "years": ("year", "years", 1.0), "month": ("month", "months", 1.0),
-    "year": ("year", "years", 1.0),
-    # speeds (canonical m/s), areas (m²), smaller lengths, power and energy: the units news uses
-    "km/h": ("m/s", "speed", 1 / 3.6), "kph": ("m/s", "speed", 1 / 3.6), "kmh": ("m/s", "speed", 1 / 3.6),
-    "kilometres per hour": ("m/s", "speed", 1 / 3.6), "kilometers per hour": ("m/s", "speed", 1 / 3.6),
-    "mph": ("m/s", "speed", 0.44704), "miles per hour": ("m/s", "speed", 0.44704),
-    "knots": ("m/s", "speed", 0.514444), "knot": ("m/s", "speed", 0.514444),
-    "hectares": ("m2", "area", 1e4), "hectare": ("m2", "area", 1e4), "acres": ("m2", "area", 4046.8564224),
-    "acre": ("m2", "area", 4046.8564224), "square kilometres": ("m2", "area", 1e6),
-    "square kilometers": ("m2", "area", 1e6), "square kilometre": ("m2", "area", 1e6),
-    "square kilometer": ("m2", "area", 1e6), "sq km": ("m2", "area", 1e6), "km2": ("m2", "area", 1e6),
-    "square miles": ("m2", "area", 2589988.110336), "square mile": ("m2", "area", 2589988.110336),
-    "mm": ("m", "length", 1e-3), "millimetres": ("m", "length", 1e-3), "millimeters": ("m", "length", 1e-3),
-    "cm": ("m", "length", 1e-2), "centimetres": ("m", "length", 1e-2), "centimeters": ("m", "length", 1e-2),
-    "inches": ("m", "length", 0.0254), "inch": ("m", "length", 0.0254),
-    "kw": ("W", "power", 1e3), "mw": ("W", "power", 1e6), "gw": ("W", "power", 1e9),
-    "megawatts": ("W", "power", 1e6), "gigawatts": ("W", "power", 1e9),
-    "kwh": ("Wh", "energy", 1e3), "mwh": ("Wh", "energy", 1e6), "gwh": ("Wh", "energy", 1e9),
-    "twh": ("Wh", "energy", 1e12),
-}
-_APPROX = r"(?:about|around|approximately|roughly|some|an estimated|estimated|nearly|almost|close to|circa|~)"
-_LOWER = r"(?:more than|over|at least|upwards of|in excess of|exceeding|above)"
-# "nearly 5,000" is at most 5,000 and loosely so (4,962 fits); "fewer than 1,000" is strictly below
-_UPPER = r"(?:less than|under|fewer than|up to|at most|below)"
-_NEARLY = r"(?:nearly|almost)"
+SCALES = lexicon.SCALES
+_WORD_SCALES = lexicon.WORD_SCALES
+# a currency by its symbol, ISO code or name, lower-cased: what `cur` and `cur2` below matched
+CURRENCIES = {**{symbol.lower(): code for symbol, code in lexicon.CURRENCY_SYMBOLS.items()},
+              **{code.lower(): code for code in lexicon.CURRENCY_CODES}, **lexicon.CURRENCY_NAMES}
+UNITS = lexicon.UNITS
+
+_APPROX = lexicon.APPROXIMATORS
+_LOWER = lexicon.LOWER_BOUNDS
+_UPPER = lexicon.UPPER_BOUNDS
+_NEARLY = lexicon.NEARLY
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
+_SYMBOLS = "|".join(re.escape(s) for s in sorted(lexicon.CURRENCY_SYMBOLS, key=len, reverse=True))
+_CODES = "|".join(sorted(lexicon.CURRENCY_CODES - lexicon.CURRENCY_CODES_ANY_CASE))
+_ANY_CASE = "|".join(sorted(lexicon.CURRENCY_CODES_ANY_CASE))
+_NAMES = "|".join(sorted(lexicon.CURRENCY_NAMES, key=len, reverse=True))
 _QUANTITY = re.compile(
-    rf"(?P<cur>(?:US\$|[$€£¥])\s?|\b(?:USD|EUR|GBP|JPY|CNY)\s?)?"
+    rf"(?P<cur>(?:{_SYMBOLS})\s?|\b(?:{_ANY_CASE}|(?-i:{_CODES}))\s?)?"
     rf"(?P<num>{_NUM})"
     rf"(?:\s?(?:-|–|—|to)\s?(?:US\$|[$€£¥])?(?P<num2>{_NUM}))?"
-    rf"(?P<scale>\s?(?:{'|'.join(_WORD_SCALES)})\b|(?:bn|mn|[kKmMbBtT])\b)?"
+    rf"(?P<scale>\s?(?:{'|'.join(sorted(_WORD_SCALES, key=len, reverse=True))})\b|(?:bn|mn|[kKmMbBtT])\b)?"
     rf"(?P<unit>\s?(?:%|(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b)"
     rf"|-(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b(?!-old))?"  # "29-year-old" is an age
-    rf"(?P<cur2>\s(?:dollars|dollar|euros|euro|pounds|yuan)\b)?",
+    rf"(?P<cur2>\s(?:{_NAMES})\b|\s(?-i:{_CODES}|{_ANY_CASE})\b)?",
     re.IGNORECASE,
 )
 
@@ -144,8 +104,9 @@ def _rounding(token: str) -> float:
 
 # A negated comparative turns the bound round: "no more than 100" is at most 100, "not fewer than
 # 40" at least 40. Read before the plain comparatives, which these phrases contain.
-_NOT_ABOVE = r"(?:no|not|never)\s+(?:more|greater|higher|larger|bigger|over|above)(?:\s+than)?|not\s+exceeding"
-_NOT_BELOW = r"(?:no|not|never)\s+(?:fewer|less|lower|smaller|under|below)(?:\s+than)?"
+
+_NOT_ABOVE = lexicon.NOT_ABOVE
+_NOT_BELOW = lexicon.NOT_BELOW
 
 
 def _bound_before(text: str, start: int) -> tuple[Bound, bool, str]:
@@ -179,15 +140,9 @@ def _is_name_part(text: str, start: int, end: int, has_unit: bool) -> bool:
     return m is not None and m.group(1).lower() not in _NOT_NAMES
 
 
-_ORDINAL_NOUNS = (
-    "phase|stage|grade|level|tier|type|version|series|round|class|category|step|article|section|chapter|page|"
-    "line|gate|terminal|flight|route|highway|no\\.|number|week|day|game|match|season|act|paragraph|item|rule"
-)
-_NOT_NAMES = {
-    "a", "an", "on", "in", "at", "of", "to", "by", "for", "and", "or", "the", "with", "from", "was", "is",
-    "about", "around", "nearly", "almost", "over", "under", "some", "just", "only", "exactly",
-    "roughly", "approximately", "than", "reached", "scored", "scores", "posted", "hit", "totaled", "between",
-}
+
+_ORDINAL_NOUNS = lexicon.ORDINAL_NOUNS
+_NOT_NAMES = lexicon.NOT_NAMES
 
 
 def parse_quantities(text: str) -> list[Quantity]:
@@ -214,19 +169,40 @@ def _parse(text: str) -> list[Quantity]:
             found.append(quantity)
     found += [q for q in _scale_words(text) if not any(f.start < q.end and q.start < f.end for f in found)]
     found += [q for q in _word_quantities(text) if not any(f.start < q.end and q.start < f.end for f in found)]
+    found += [q for q in _ranks(text) if not any(f.start < q.end and q.start < f.end for f in found)]
     return _join_between(text, sorted(found, key=lambda q: q.start))
 
 
+# A rank: an ordinal with a noun or verb of ranking beside it ("48th place", "ranked 12th", "finished
+# third"); other ordinals are dates, periods or names ("March 1st", "the 21st century", "4th quarter").
+_ORDINAL = rf"(?:\d{{1,4}}(?:st|nd|rd|th)|{'|'.join(lexicon.ORDINAL_WORDS)})"
+_RANK_VERBS = "|".join(sorted(lexicon.RANK_VERBS, key=len, reverse=True))
+_RANK = re.compile(
+    rf"\b(?:(?P<verb>{_RANK_VERBS})\s+(?:the\s+)?(?P<after_verb>{_ORDINAL})\b"
+    rf"(?!\s+(?:of|in\s+a\s+row|time|quarter|half|day|week|month|year|century)\b)"
+    rf"|(?P<before_noun>{_ORDINAL})[\s-]+(?:{'|'.join(lexicon.RANK_NOUNS)})\b)",
+    re.IGNORECASE,
+)
+
+
+def _ranks(text: str) -> list[Quantity]:
+    """Ranks: '48th place' is 48, in a dimension of its own (a rank is not a count)."""
+    found = []
+    skip = dates.date_spans(text)
+    for m in _RANK.finditer(text):
+        group = "after_verb" if m.group("after_verb") else "before_noun"
+        word = m.group(group)
+        start, end = m.start(group), m.end(group)
+        if any(s <= start < e for s, e in skip):
+            continue
+        value = float(lexicon.ORDINAL_WORDS.get(word.lower(), 0) or re.sub(r"\D", "", word))
+        found.append(Quantity(value=value, high=None, unit="rank", dimension="rank", step=1.0, bound="exact",
+                              start=start, end=end, text=word))
+    return found
+
+
 # Shares and scores written in words, as ranges of percent: what the words commit to, no more.
-_WORD_SHARES: dict[str, tuple[float, float]] = {
-    "perfect": (100.0, 100.0), "near-perfect": (95.0, 100.0), "near perfect": (95.0, 100.0),
-    "nearly perfect": (95.0, 100.0), "almost perfect": (95.0, 100.0), "nearly all": (90.0, 100.0),
-    "almost all": (90.0, 100.0), "virtually all": (90.0, 100.0), "a majority": (50.0, 100.0),
-    "the majority": (50.0, 100.0), "half": (47.5, 52.5), "one-half": (47.5, 52.5), "a third": (31.0, 35.5),
-    "one-third": (31.0, 35.5), "one in three": (31.0, 35.5), "two-thirds": (64.0, 69.0),
-    "a quarter": (23.0, 27.0), "one-quarter": (23.0, 27.0), "one in four": (23.0, 27.0),
-    "three-quarters": (73.0, 77.0), "one in five": (18.0, 22.0), "one in ten": (9.0, 11.0),
-}
+_WORD_SHARES = lexicon.WORD_SHARES
 _WORD_SHARE = re.compile(
     r"\b(?:" + "|".join(sorted((re.escape(w) for w in _WORD_SHARES), key=len, reverse=True)) + r")\b",
     re.IGNORECASE,
@@ -263,13 +239,8 @@ def _word_quantities(text: str) -> list[Quantity]:
 
 # Figures written with a word of scale: "a quarter of a million", "half a billion", "two million",
 # "a thousand". A word figure is as precise as its words: a twentieth of its scale either way.
-_SMALL_NUMBERS = {
-    "a": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0, "seven": 7.0,
-    "eight": 8.0, "nine": 9.0, "ten": 10.0, "eleven": 11.0, "twelve": 12.0, "fifteen": 15.0, "twenty": 20.0,
-    "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "a hundred": 100.0,
-}
-_FRACTIONS = {"a quarter of a": 0.25, "quarter of a": 0.25, "a third of a": 1 / 3, "half a": 0.5, "a half": 0.5,
-              "three quarters of a": 0.75, "three-quarters of a": 0.75, "two-thirds of a": 2 / 3}
+_SMALL_NUMBERS = lexicon.SMALL_NUMBERS
+_FRACTIONS = lexicon.FRACTIONS
 _SCALE_WORD = re.compile(
     r"\b(?P<amount>" + "|".join(sorted(map(re.escape, list(_FRACTIONS) + list(_SMALL_NUMBERS)), key=len, reverse=True))
     + r")[\s-]+(?P<scale>thousand|million|billion|trillion)\b(?!\s+(?:of\s+)?(?:dollars?|euros?|pounds?)\b)?",
@@ -356,8 +327,9 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
         unit, dimension, factor = "", "number", 1.0
     approximate = approx or bool(scale_word and "." not in num)
     step = _step(num, approximate) * scale * factor
-    value = _to_float(num) * scale * factor
-    high = _to_float(num2) * scale * factor if num2 else None
+    offset = lexicon.UNIT_OFFSETS.get(unit_word, 0.0)  # °F counts from 32 below °C's zero
+    value = (_to_float(num) + offset) * scale * factor
+    high = (_to_float(num2) + offset) * scale * factor if num2 else None
     if high is not None and high < value:
         # "$115-135B" scale applies to both ends; "3-4" is a range; anything else is not
         return None

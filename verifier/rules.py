@@ -5,22 +5,35 @@ any machine. It reads only what it can read reliably (figures, with the subject 
 the attribute they are given for), and leaves a claim out when it cannot tell what a
 figure is about: a missed claim costs recall, a wrongly attributed one raises a false
 alarm for a person to dismiss.
+
+Each sentence with a figure is read by a trained parser (parse.py): the figure's governing noun
+phrase is its measure, the clause subject, possessor or attached name its owner. The hand
+patterns that came before it read the grammar from word shapes and were replaced, measured by
+bench/readers.py; what remains of them reads what a parse does not say by itself: a score on a
+named scale ("89.5 on GPQA Diamond"), a price per unit, a share of a whole, a change "by" a
+percentage, the conditions and the source of a sentence, and the names of a document for its
+main entity and for a sentence that names no one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from . import dates
+from . import dates, lexicon, parse
 from .features import FUNCTION_WORDS, stem
 from .keys import KeyMaker, split_parenthetical, squash
 from .models import CandidateClaim, Document, ExtractedClaim
 from .numbers import UNITS, Quantity, may_hold_quantity, parse_quantities
 from .text import CLAUSE_BREAK, Span, clause_at, is_headline, paragraphs, sentences
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 # --- names ---------------------------------------------------------------------------------
 
@@ -57,15 +70,7 @@ _SCORE_VERBS = (
     r"scores?|scored|scoring|posts?|posted|reach(?:es|ed)?|achiev(?:es|ed|ing)|hits?|gets?|got|"
     r"records?|recorded|earns?|earned|registers?|registered|logs?|logged"
 )
-_LEVEL_VERBS = (
-    r"(?:was|is|were|are|stood at|stands at|rose to|climbed to|reached|hit|totall?ed|fell to|"
-    r"dropped to|declined to|came in at|comes in at|lands at|landed at|sits at|sat at|grew to|"
-    r"increased to|decreased to|jumped to|amounted to|has risen to|had risen to|rises to|"
-    r"climbs to|reaches|totals|surged to|slipped to|edged up to|edged down to|is now|now stands at|"
-    r"narrowed to|widened to|shrank to|swelled to|eased to|rebounded to|recovered to|rose to about)"
-)
 _CHANGE_VERBS = r"(?:rose|fell|grew|increased|decreased|declined|jumped|dropped|climbed|surged|slipped|gained|lost)"
-_FALL_VERBS = r"(?:fell|decreased|declined|dropped|slipped|lost)"
 _QUALIFIER = r"(?:(?:about|around|nearly|some|an estimated|just|roughly|approximately)\s+)?"
 _POSITION_VERBS = r"(?:lands at|landed at|sits at|sat at|comes in at|came in at|stands at|stood at)"
 _STOP_PHRASE = {
@@ -76,7 +81,6 @@ _STOP_PHRASE = {
     "less", "up", "down", "just", "only", "roughly", "approximately", "per", "into", "across",
     "through", "after", "before", "during", "since", "despite", "among", "between",
 }
-_UNIT_NOUN = re.compile(r"\s*(?:-\s*)?(?P<noun>[a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2})")
 # words for how much or how likely, of any thing: "cut the risk of default", "raised the rate of
 # growth", "lowered the number of delays" change the thing itself
 _HOW_MUCH_OF = r"(?:risk|rate|odds|chance|likelihood|probability|number|amount|level|count|share)"
@@ -85,7 +89,8 @@ _RAISE_VERBS = r"(?:increas(?:ed|es|e|ing)|rais(?:ed|es|e|ing)|boost(?:ed|s|ing)
 _DETERMINERS_AND_VERBS = {
     "the", "a", "an", "reported", "reports", "report", "posted", "posts", "announced", "recorded", "generated",
     "booked", "logged", "delivered", "had", "has", "have", "saw", "sees", "expects", "expected", "forecast",
-    "estimated", "estimate", "estimates", "its", "their", "total", "overall", "reaching", "hit", "says", "said",
+    "estimated", "estimate", "estimates", "its", "their", "total", "overall", "combined", "reaching", "hit", "says",
+    "said",
 }
 _PERIOD_ADJECTIVES = {
     "quarterly", "annual", "annualised", "annualized", "yearly", "monthly", "weekly", "daily-average",
@@ -178,12 +183,14 @@ class _Mention:
 KeepGoing = Callable[[int, int], bool]  # (claims found so far, offset about to be read) -> read on?
 
 
-def _always(claims: int, offset: int) -> bool:
+def _always(*_: int) -> bool:
     return True
 
 
+
+
 class RulesExtractor:
-    """Extract numeric claims from one document with patterns over sentences and tables."""
+    """Extract numeric claims from one document: sentences read by a parser, and tables."""
 
     def __init__(self, keys: KeyMaker | None = None) -> None:
         self.keys = keys or KeyMaker()
@@ -200,16 +207,14 @@ class RulesExtractor:
         """
         doc = doc.model_copy(update={"text": mask_long_tokens(doc.text)})
         common = common_words(doc.text)
-        token = _VOCABULARY.set(common)
         title = _TITLE_STEMS.set(frozenset(stem(w) for w in re.findall(r"[A-Za-z]{3,}", doc.title)))
         try:
             return self._extract(doc, common, keep_going or _always)
         finally:
-            _VOCABULARY.reset(token)
             _TITLE_STEMS.reset(title)
 
     def _extract(self, doc: Document, common: Vocabulary, keep_going: KeepGoing) -> list[CandidateClaim]:
-        main = main_entity(doc, self.keys, common)
+        main = named_most(doc, self.keys, common) or main_entity(doc, self.keys, common)
         table_lines, tables = find_tables(doc.text)
         found = _Unique(self.keys)
         for table in tables:
@@ -220,8 +225,10 @@ class RulesExtractor:
             if para.start in table_lines:
                 continue
             context = _Context(main, self.keys, common)
-            for sentence in sentences(para):
-                for piece in pieces(sentence):
+            for batch in _batches(piece for sentence in sentences(para) for piece in pieces(sentence)):
+                # parsed together, a batch at a time: spaCy's cost is mostly per call
+                parse.parse_all([p.text for p in batch if may_hold_quantity(p.text)])
+                for piece in batch:
                     if not keep_going(len(found.claims), piece.start):
                         return found.claims
                     found.extend([u for c in self._sentence_claims(doc, piece, context)
@@ -231,7 +238,6 @@ class RulesExtractor:
     # --- sentences ---------------------------------------------------------------------------
 
     def _sentence_claims(self, doc: Document, sentence: Span, context: _Context) -> list[CandidateClaim]:
-        main, common = context.main, context.vocabulary
         previous = context.previous_subject()
         context.follow(sentence)
         if not may_hold_quantity(sentence.text):
@@ -240,17 +246,14 @@ class RulesExtractor:
         quantities = [q for q in figures if not _is_list_number(sentence.text, q)]
         if not quantities:
             return []
-        attributes = [_attribute_for(sentence.text, q, figures) for q in quantities]
-        taken = [span for _, span in attributes if span]
         asserted = _asserted_by(sentence.text)
+        tree = parse.parse(sentence.text)
+        read = self._parsed(tree, quantities, figures, asserted, context, previous)
         claims: list[CandidateClaim] = []
-        for q, (attribute, _) in zip(quantities, attributes, strict=True):
-            if not attribute or not self.keys.attribute(attribute):
+        for q, (attribute, subject) in zip(quantities, read, strict=True):
+            if not attribute or not self.keys.attribute(attribute) or not subject:
                 continue
-            subject = self._subject_for(sentence.text, q, attribute, taken, asserted, main, previous, common)
-            if not subject:
-                continue
-            clause = clause_at(sentence, sentence.start + q.start)
+            clause = _quote(tree, sentence, q, figures)
             claims.append(
                 CandidateClaim(
                     document=doc.id,
@@ -259,7 +262,7 @@ class RulesExtractor:
                         subject=subject,
                         attribute=attribute,
                         value=q.stated,
-                        conditions=_conditions(sentence.text, q, attribute, figures),
+                        conditions=_conditions(sentence.text, q, attribute, figures, _dated_here(tree, q)),
                         asserted_by=asserted.who if asserted else "",
                         hedged=bool(_HEDGES.search(sentence.text)),
                         quote=clause.text,
@@ -270,43 +273,29 @@ class RulesExtractor:
             context.subject_was(claims[-1].claim.subject)
         return claims
 
-    def _subject_for(
-        self, text: str, q: Quantity, attribute: str, taken: list[tuple[int, int]], asserted: _Source | None,
-        main: str, previous: Callable[[], str], common: Vocabulary,
-    ) -> str:
-        """The name a figure is about: the nearest before it that is not its attribute or source.
+    def _parsed(self, tree: Doc, quantities: list[Quantity], figures: list[Quantity], asserted: _Source | None,
+                context: _Context, previous: Callable[[], str]) -> list[tuple[str, str]]:
+        """(attribute, subject) of each figure, read off the sentence's dependency parse."""
+        text, main, common = tree.text, context.main, context.vocabulary
+        out = []
+        for q in quantities:
+            attribute, span = _named_test(text, q, *_window(text, q, figures), text[:q.start]) or ("", None)
+            if span and _not_a_scale(tree, span):
+                attribute, span = "", None  # "£1,649 in the UK" is a price in a place, not a score on a scale
+            if _starting_point(tree, q):
+                out.append(("", ""))
+                continue
+            reading = _opener_as_measure(
+                parse.read_figure(tree, q.start, q.end, bare=q.dimension == "number" and not q.unit), common)
+            if not attribute:
+                attribute = _parsed_attribute(text, q, figures, reading)
+            blocked = [span] if span else []
+            if asserted and asserted.only_source:
+                blocked.append((asserted.start, asserted.end))
+            out.append((attribute, _parsed_subject(tree, q, reading, blocked, main, previous, common)
+                        if attribute else ""))
+        return out
 
-        A name right before a figure ("Globex's $3.9 billion", "WhatsApp (2.7 billion users)")
-        wins; a place named as a location ("40 km south-west of Sarn") never does.
-        """
-        blocked = list(taken)
-        if asserted and asserted.only_source:
-            blocked.append((asserted.start, asserted.end))
-        attribute_words = set(re.findall(r"[a-z0-9]+", attribute.lower()))
-        mentions = [m for m in _mentions(text, self.keys, common)
-                    if not _overlaps(m, blocked) and not _is_location_object(text, m) and not _in_apposition(text, m)
-                    and not (not m.anaphor and set(re.findall(r"[a-z0-9]+", m.text.lower())) <= attribute_words)]
-        before = [m for m in mentions if m.end <= q.start]
-        after = [m for m in mentions if m.start >= q.end]
-        adjacent = [m for m in before if re.fullmatch(r"(?:['’]s)?\s*[(:]?\s*", text[m.end:q.start])]
-        attached = _attached(text, q, after)
-        opener = _clause_opener(text, q, before)
-        if adjacent:
-            chosen = adjacent[-1]
-        elif attached is not None:
-            chosen = attached  # "a 12% discount to Harlow's offer price" is Harlow's
-        elif opener is not None:
-            chosen = opener  # "Joy Okoro won the Brandt seat with 61.2%": the clause's subject, not its object
-        elif before:
-            chosen = before[-1]
-        elif after and after[0].anaphor and after[0].text.lower() in ("it", "its"):
-            chosen = after[0]  # "Scoring 80.5% on X, it proves ..."
-        else:
-            return previous()
-        if chosen.anaphor:
-            return main
-        name, _ = split_parenthetical(chosen.text)
-        return re.sub(r"['’]s$", "", name)
 
     # --- tables --------------------------------------------------------------------------------
 
@@ -376,37 +365,12 @@ def mask_long_tokens(text: str) -> str:
     return _LONG_TOKEN.sub(lambda m: MASK * len(m.group(0)), text)
 
 
-_OPENING = re.compile(r"(?:(?:the|a|an)\s+)?$", re.IGNORECASE)
 
 
-def _clause_opener(text: str, q: Quantity, before: list[_Mention]) -> _Mention | None:
-    """The name that opens the figure's clause (its grammatical subject, in news prose), when it
-    is followed by a verb rather than by the figure's own phrase."""
-    start = max((m.end() for m in CLAUSE_BREAK.finditer(text, 0, q.start)), default=0)
-    # a comma, or a "that" after a reporting verb ("VentureBeat reported that X achieves"), opens a clause
-    start = max(start, max((m.end() for m in re.finditer(r",\s+|\bthat\s+", text[:q.start])), default=0))
-    for m in before:
-        if m.start < start:
-            continue
-        if not m.anaphor and _OPENING.fullmatch(text[start:m.start]) \
-                and re.match(r"\s+[a-z]{2,30}\b", text[m.end:q.start]):
-            return m
-        return None
-    return None
 
 
-_ATTACHMENT = re.compile(r"\s*(?:[a-z][\w-]{0,30}\s+){0,3}(?:to|of|for|over|against)\s+(?:the\s+)?$")
 
 
-def _attached(text: str, q: Quantity, after: list[_Mention]) -> _Mention | None:
-    """A name the figure's own phrase attaches with a preposition, right after it: 'a premium of
-    28% to Acme's close', 'revenue of $4 billion for Acme'. Times and places are not owners."""
-    for m in after[:2]:
-        if m.anaphor or _is_calendar(m.text):
-            continue
-        if m.start - q.end <= 80 and _ATTACHMENT.fullmatch(text[q.end:m.start]):
-            return m
-    return None
 
 
 def _unmasked(candidate: CandidateClaim) -> CandidateClaim | None:
@@ -511,6 +475,36 @@ def main_entity(doc: Document, keys: KeyMaker, common: Vocabulary | None = None)
     return spelled[best]
 
 
+MAIN_SCAN_CHARS = 20_000  # the opening of a story names what it is about
+
+
+def named_most(doc: Document, keys: KeyMaker, common: Vocabulary) -> str:
+    """The name a document is mostly about, read by the parser: the name its sentences give most
+    often, two more when the title names it, the longer on a tie. Titles are not parsed for names:
+    headline capitals make any word look like one ("Fleet anger as haddock allowance slashed")."""
+    counts: Counter[str] = Counter()
+    spelled: dict[str, str] = {}
+    title_key = squash(doc.title)
+    texts = [sentence.text for para in paragraphs(doc.text[:MAIN_SCAN_CHARS])
+             if not is_headline(para.text) and not para.text.startswith("|")
+             for sentence in sentences(para) if len(sentence.text) <= MAX_SENTENCE]
+    for tree in parse.parse_all(texts):
+        for name in parse.names(tree):
+            bare = _bare_name(name.text)
+            if _sentence_case(name, common):
+                continue  # "Blackbirds turned up": a capital the sentence gives, not a name
+            if parse.is_speaker(name.head) and parse.label(name.head) == "PERSON":
+                continue  # '"...," said Donnie Morrison': a person quoted, not what the story is about
+            key = keys.subject(bare)
+            if key and not _is_calendar(bare):
+                counts[key] += 1
+                spelled.setdefault(key, bare)
+    totals = {key: counts[key] + 2 * (key in title_key) for key in counts}
+    if not totals:
+        return ""
+    return spelled[max(totals, key=lambda k: (totals[k], len(k)))]
+
+
 def _possessive_parts(name: str) -> list[str]:
     parts = re.split(r"['’]s\s+", name)
     return [p for p in parts if p] if len(parts) > 1 else [name]
@@ -594,35 +588,14 @@ def _last_subject(sentence: Span, keys: KeyMaker, common: Vocabulary) -> str | N
     return split_parenthetical(names[-1].text)[0] if names else None
 
 
-_LOCATION_BEFORE = re.compile(
-    r"(?:(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of|near|off|"
-    r"outside|from|in the [a-z]{3,20} of)\s+(?:the\s+)?$",
-    re.IGNORECASE,
-)
-_DATELINE = re.compile(r"^[A-Z][A-Z .'-]{2,},")
 
 
-_APPOSITIVE = re.compile(r"(?:(?:a|an|the|its|his|her|their)\s+|[A-Z][\w&.-]*['’]s\s+)[^,]{0,60}")
 
 
-def _in_apposition(text: str, m: _Mention) -> bool:
-    """'Velma, Ardent's main supplier, ...': a name inside the aside is not the subject."""
-    opening = text.rfind(",", 0, m.start)
-    closing = text.find(",", m.end)
-    if opening < 1 or closing < 0 or not re.search(r"[\w)’']$", text[:opening]):
-        return False
-    return bool(_APPOSITIVE.fullmatch(text[opening + 1:closing].strip()))
 
 
-def _is_location_object(text: str, m: _Mention) -> bool:
-    """'40 km south-west of Sarn', a dateline 'SEATTLE,': places, not what a figure is about."""
-    if m.anaphor:
-        return False
-    return bool(_LOCATION_BEFORE.search(text[:m.start])) or (m.start == 0 and bool(_DATELINE.match(text)))
 
 
-def _overlaps(m: _Mention, spans: list[tuple[int, int]]) -> bool:
-    return any(m.start < e and s < m.end for s, e in spans)
 
 
 def _is_list_number(text: str, q: Quantity) -> bool:
@@ -630,20 +603,6 @@ def _is_list_number(text: str, q: Quantity) -> bool:
     return q.start == 0 and bool(re.match(r"\d+[.)]\s", text))
 
 
-def _attribute_for(text: str, q: Quantity, figures: list[Quantity]) -> tuple[str, tuple[int, int] | None]:
-    """What a figure measures, from the patterns news text uses; ('', None) when unclear.
-
-    Returns the attribute and, when it is a name in the sentence ("GPQA Diamond"), its
-    span, so that the name is not also taken for the subject.
-    """
-    before, after = _window(text, q, figures)
-    before_all = text[:q.start]
-    for finder in (_named_test, _measure_noun_before, _per_unit, _share_of, _state_after, _counted, _change_by,
-                   _noun_of, _level_verb, _change_verb, _unit_attribute):
-        found = finder(text, q, before, after, before_all)
-        if found is not None:
-            return found
-    return "", None
 
 
 Found = tuple[str, tuple[int, int] | None] | None
@@ -671,24 +630,6 @@ def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str
     return None
 
 
-def _measure_noun_before(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'category 4', 'turnover €3.1 million', 'a 40-metre tower': a noun right before the
-    figure (or joined to it by a hyphen) names the measure, when it is a noun and not a verb.
-
-    A noun after the figure qualifies the measure unless the document's title names it: in a
-    report on a hurricane, 'a category 1 storm surge' is the surge's category.
-    """
-    m = re.search(r"(?:^|\s)(?P<det>(?:a|an|the|its|their|his|her)\s+|[A-Z][\w’'-]{0,40}['’]s\s+)?"
-                  r"(?P<noun>[a-z]{3,20})\s+(?P<of>of\s+)?$", before)
-    if m and _noun_like(m.group("noun"), bool(m.group("det"))):
-        if m.group("of"):
-            # "a survey of 900 voters": what is counted is the noun after; "a height of 40 m" is a measure
-            return None if _unit_noun(after) else (m.group("noun"), None)
-        return _qualified(m.group("noun"), after), None
-    m = re.match(r"-(?P<noun>[a-z]{3,20})\b", after)
-    if m and _noun_like(m.group("noun"), True) and not m.group("noun").endswith("s"):
-        return _qualified(m.group("noun"), after[m.end():]), None
-    return None
 
 
 _QUALIFIER_WORDS = frozenset({"least", "most", "nearly", "almost", "roughly", "approximately", "just", "exactly",
@@ -732,27 +673,10 @@ def _per_unit(text: str, q: Quantity, before: str, after: str, before_all: str) 
     return None
 
 
-def _counted(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'killed 1,200 people', '900 people injured', '1,200 patients were enrolled': the counted noun
-    and what happened to it, so that people killed and people injured are different counts."""
-    noun = _unit_noun(after)
-    if not noun:
-        return None
-    verb_before = re.search(rf"\b(?P<verb>[a-z]{{3,20}})\s+(?:{_APPROX_WORDS}\s+)?$", before)
-    verb_after = re.match(
-        rf"\s*{re.escape(noun)}\s+(?:(?:were|was|have been|had been|are|is)\s+)?(?P<verb>[a-z]{{3,20}})\b", after)
-    for m in (verb_after, verb_before):
-        if m and _participle(m.group("verb")):
-            return f"{noun} {m.group('verb')}", None
-    return None
 
 
-_APPROX_WORDS = r"(?:at least|at most|about|around|nearly|almost|some|more than|fewer than|over|under|roughly|up to)"
 
 
-def _participle(word: str) -> bool:
-    """A past participle or past tense: '-ed', '-en', or an irregular one ('hurt', 'lost')."""
-    return (word.endswith(("ed", "en")) and word not in _STOP_PHRASE and len(word) >= 4) or word in _IRREGULAR_VERBS
 
 
 def _change_by(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
@@ -769,45 +693,12 @@ def _change_by(text: str, q: Quantity, before: str, after: str, before_all: str)
     return (f"{phrase} {direction}", None) if phrase else None
 
 
-def _noun_of(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'sales of €80 million', 'a height of 40 m'."""
-    m = re.search(rf"(?P<np>(?:[a-z][\w-]{{0,30}}\s+){{0,2}}[a-z][\w-]{{0,30}})\s+of\s+{_QUALIFIER}$", before)
-    if not m or _unit_noun(after):
-        return None  # "a survey of 900 voters": what was counted is the noun after the figure
-    phrase = _clean_phrase(m.group("np"))
-    return (phrase, None) if phrase else None
 
 
-def _level_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'The death toll rose to 1,200', "Acme's revenue was $4.2 billion", 'revenue rose 12% to $4.2 billion'."""
-    m = re.search(rf"\s{_LEVEL_VERBS}\s+{_QUALIFIER}$", before_all) or re.search(
-        rf"\s{_CHANGE_VERBS}\s+(?:by\s+)?[\d.,]+\s?(?:%|percent|per cent)\s+to\s+{_QUALIFIER}$", before_all)
-    phrase = _clause_subject(before_all, m.start()) if m else ""
-    return (phrase, None) if phrase else None
 
 
-def _change_verb(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """"Harlow's shares fell 4%": a change, not a level; a rise and a fall are different measures."""
-    m = re.search(rf"\s(?P<verb>{_CHANGE_VERBS})\s+(?:by\s+)?$", before_all)
-    if not m or q.dimension != "percent":
-        return None
-    phrase = _clause_subject(before_all, m.start())
-    direction = "fall" if re.fullmatch(_FALL_VERBS, m.group("verb")) else "rise"
-    return (f"{phrase} {direction}", None) if phrase else None
 
 
-def _clause_subject(before: str, verb_at: int) -> str:
-    """The measured thing: the clause's noun phrase before its verb, read from the clause start.
-
-    'The water level on Tuesday's reading at the Brenn gauge rose to' -> 'water level'; '' when
-    the phrase is a name ('Index X9 stands at' names a scale, handled elsewhere).
-    """
-    prefix = before[:verb_at]
-    clause = re.split(r"[,;:()]\s|\s[—–]\s", prefix)[-1]
-    opens_sentence = clause.strip() == prefix.strip()
-    phrase = _clean_phrase(" ".join(clause.split()[-12:]))
-    named = [w for w in phrase.split()[1 if opens_sentence else 0:] if w[:1].isupper()]
-    return phrase if phrase and not named and not _is_proper(phrase, opens_sentence) else ""
 
 
 def _share_of(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
@@ -822,13 +713,6 @@ def _share_of(text: str, q: Quantity, before: str, after: str, before_all: str) 
     return (f"share of {phrase}", None) if phrase else None
 
 
-def _state_after(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'The tunnel is 60% dug', 'the line is 85% built': the state a share measures, named by
-    the participle after it."""
-    if q.dimension != "percent" or not re.search(r"\b(?:is|was|are|were|been|be|now|remains?|remained)\s+$", before):
-        return None
-    m = re.match(r"\s+(?P<state>[a-z]{3,30}(?:ed|en))\b", after)
-    return (m.group("state"), None) if m else None
 
 
 def _until_function_word(phrase: str) -> str:
@@ -840,10 +724,6 @@ def _until_function_word(phrase: str) -> str:
     return " ".join(words)
 
 
-def _unit_attribute(text: str, q: Quantity, before: str, after: str, before_all: str) -> Found:
-    """'3.3B daily active users', 'a 7.1-magnitude quake': the noun after the figure."""
-    noun = _unit_noun(after)
-    return (noun, None) if noun else None
 
 
 def _is_calendar(name: str) -> bool:
@@ -852,22 +732,8 @@ def _is_calendar(name: str) -> bool:
     return bool(dates.periods(name) or dates.point_dates(name) or first in _CALENDAR_WORDS)
 
 
-def _is_proper(phrase: str, opens_sentence: bool = False) -> bool:
-    """Every word capitalised: a name ('Northwind Systems'), not a measured thing. One word that
-    opens a sentence is capitalised by the sentence: it is a name only if the document writes it
-    as one elsewhere ('Attendance was 80%' measures attendance; 'Zentrava was valued at' is a name)."""
-    words = phrase.split()
-    if not all(w[:1].isupper() or w[:1].isdigit() for w in words):
-        return False
-    vocabulary = _VOCABULARY.get()
-    if opens_sentence and len(words) == 1 and vocabulary is not None:
-        return vocabulary.named_inside_sentences(words[0])
-    return True
 
 
-# the vocabulary of the document being read (set by RulesExtractor.extract, read where a phrase's
-# capitals must be told from a sentence's)
-_VOCABULARY: ContextVar[Vocabulary | None] = ContextVar("vocabulary", default=None)
 
 
 def _is_metric_like(name: str, text: str) -> bool:
@@ -929,22 +795,6 @@ _TIME_WORD = re.compile(r"quarter|year|years|period|month|months|week|weeks|day|
                         r"yesterday")
 
 
-def _unit_noun(after: str) -> str:
-    """The counted noun after a figure: '1,200 people', '58 million output tokens'."""
-    hyphenated = re.match(r"-(?P<word>[a-z]+(?:-[a-z]+)*)\b", after)
-    if hyphenated:
-        return hyphenated.group("word")
-    m = _UNIT_NOUN.match(after)
-    if not m:
-        return ""
-    words: list[str] = []
-    for w in m.group("noun").split():
-        if w in _STOP_PHRASE or w in {"the", "a", "an"} or w.endswith(("ing", "ed")) or w in _IRREGULAR_VERBS:
-            break
-        words.append(w)
-        if len(words) == 2 or (w.endswith("s") and len(w) > 3):
-            break  # a plural ends the counted noun: "homes nationwide" counts homes
-    return " ".join(words)
 
 
 @dataclass(frozen=True)
@@ -975,14 +825,19 @@ def _window(text: str, q: Quantity, figures: list[Quantity]) -> tuple[str, str]:
     return text[begin:q.start], text[q.end:end]
 
 
-def _conditions(sentence: str, q: Quantity, attribute: str, figures: list[Quantity]) -> list[str]:
-    """Modes, settings, periods and dates stated around a figure, not around its neighbours."""
+def _conditions(sentence: str, q: Quantity, attribute: str, figures: list[Quantity],
+                dated_here: Callable[[int, int], bool] = _always) -> list[str]:
+    """Modes, settings, periods and dates stated around a figure, not around its neighbours.
+
+    `dated_here(start, end)` says whether a date at those characters is the figure's own (the
+    parser: "priced at £1,499 and goes on sale on May 1" dates the sale, not the price)."""
     before, after = _window(sentence, q, figures)
     around = before + " " + after
+    begin, end = q.start - len(before), q.end + len(after)
     found = [m.group(0) for m in _MODE_WORDS.finditer(around)]
     found += [m.strip() for m in re.findall(r"\(([^()]*)\)", after)
               if m.strip() and not parse_quantities(m) and m not in attribute]
-    found += [m.group(0) for m in _DATED.finditer(around)]
+    found += [m.group(0) for m in _DATED.finditer(sentence, begin, end) if dated_here(m.start(), m.end())]
     found += [m.group(0) for m in _READ_AT.finditer(sentence)]
     if _FORECAST.search(before):
         found.append("forecast")
@@ -1050,3 +905,219 @@ class _Unique:
             if key not in self._seen:
                 self._seen.add(key)
                 self.claims.append(c)
+
+
+# --- reading off the parse ------------------------------------------------------------------------
+
+def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: parse.Reading | None) -> str:
+    """What a figure measures, from the parse: a share's whole, a price per unit, a count and what
+    happened to it, a change's direction, else the figure's governing noun phrase."""
+    before, after = _window(text, q, figures)
+    for finder in (_per_unit, _share_of, _change_by):
+        found = finder(text, q, before, after, text[:q.start])
+        if found is not None:
+            return found[0]
+    if q.dimension == "rank":  # "48th place" is a rank; "12th in the teaching table" the table's rank
+        ranked = reading.measure if reading is not None else None
+        if ranked is None or ranked.head.lemma_.lower() in lexicon.RANK_NOUNS:
+            return "rank"
+        return f"{_clean_phrase(ranked.text) or ranked.text} rank"
+    if reading is None:
+        return ""
+    verb = reading.verb
+    direction = _direction(reading, q)
+    if reading.counted is not None:
+        counted = reading.counted.text
+        counted_head = reading.counted.head  # "3,000 residents were evacuated", not "a ban for 1.4 million customers"
+        acted_on = verb is not None and counted_head.head.i == verb.i and counted_head.dep_ in parse.ACTED_ON
+        if verb is not None and verb.tag_ in ("VBN", "VBD") and acted_on \
+                and verb.lemma_ not in ("be", "have") and not (reading.measure and parse.states_a_level(verb)):
+            return f"{counted} {verb.text}"  # "killed 140 people", "3,000 residents were evacuated"
+        if reading.measure is None:
+            return _clean_phrase(counted) or counted
+    if reading.measure is None and direction and (reading.owner is not None or reading.refers):
+        return direction  # "Brightwater Foods fell 7%": the name's own change
+    if reading.measure is None:
+        attached = reading.relation.startswith("prep:") or (reading.relation == "dobj" and q.unit != "")
+        if verb is not None and (reading.owner is not None or reading.refers) and verb.lemma_ not in ("be", "have") \
+                and attached:
+            return verb.text  # "the City 3 is priced at £1,499": what the verb says of a name
+        return ""
+    measure = _clean_phrase(reading.measure.text) or reading.measure.text
+    change = _change_noun(reading.measure)
+    if change and q.dimension in ("percent", "points"):
+        return change  # "a gain of 2.1%", "a 22% reduction": a change, named by its direction
+    if reading.qualifier is not None:
+        measure = _qualified(measure, " " + reading.qualifier.text)
+    return f"{measure} {direction}" if direction else measure
+
+
+def _change_noun(measure: parse.Phrase) -> str:
+    """A measure whose head names a change: 'rise' or 'fall' with the words before it ('price growth'
+    is 'price rise'), else ''."""
+    lemma = measure.head.lemma_.lower()
+    if lemma not in lexicon.RISE_NOUNS and lemma not in lexicon.FALL_NOUNS:
+        return ""
+    words = [t.text for t in measure.head.lefts if t.dep_ == "compound" and t.pos_ == "NOUN" and t.is_alpha]
+    return " ".join([*words, "rise" if lemma in lexicon.RISE_NOUNS else "fall"])
+
+
+def _dated_here(tree: Doc, q: Quantity) -> Callable[[int, int], bool]:
+    """Whether a date at given characters belongs to the figure's clause, by the parse: it hangs
+    from the figure's verb or from a verb above it ("said on Tuesday" dates what was said)."""
+    verb = parse.verb_of(tree, q.start, q.end)
+
+    def here(start: int, end: int) -> bool:
+        dated_verb = parse.verb_of(tree, start, end)
+        return verb is None or dated_verb is None or dated_verb.i == verb.i or dated_verb in verb.ancestors
+
+    return here
+
+
+PARSE_AHEAD = 48  # pieces of a paragraph parsed in one batch; the bounds are asked before each is read
+
+
+def _batches(spans: Iterator[Span]) -> Iterator[list[Span]]:
+    """The pieces of a paragraph, PARSE_AHEAD at a time."""
+    batch: list[Span] = []
+    for span in spans:
+        batch.append(span)
+        if len(batch) == PARSE_AHEAD:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _quote(tree: Doc, sentence: Span, q: Quantity, figures: list[Quantity]) -> Span:
+    """The tight quote of one figure: its clause, cut before a neighbouring figure's apposition and
+    where a coordinated clause starts."""
+    clause = clause_at(sentence, sentence.start + q.start)
+    clause = _own_stretch(clause, sentence.start + q.start, sentence.start + q.end, figures, sentence.start)
+    cut = parse.clause_end(tree, q.start, q.end)
+    if cut is not None and clause.start < sentence.start + cut < clause.end:
+        clause = Span(clause.text[:sentence.start + cut - clause.start].rstrip(" ,"), clause.start)
+    return clause
+
+
+def _own_stretch(clause: Span, start: int, end: int, figures: list[Quantity], offset: int) -> Span:
+    """The clause cut at a comma that stands between the figure and a neighbouring figure:
+    "$52 per share, a premium of 28%" quotes each figure without the other, so that two documents
+    agreeing on one figure are not read as agreeing on its neighbour."""
+    begin, stop = clause.start, clause.end
+    for f in figures:
+        f_start, f_end = offset + f.start, offset + f.end
+        if f_start >= end and f_end <= stop:
+            comma = clause.text.find(", ", end - clause.start, f_start - clause.start)
+            stop = clause.start + comma if comma >= 0 else stop
+        elif f_end <= start and f_start >= begin:
+            comma = clause.text.rfind(", ", f_end - clause.start, start - clause.start)
+            begin = clause.start + comma + 2 if comma >= 0 else begin
+    return Span(clause.text[begin - clause.start:stop - clause.start], begin)
+
+
+def _starting_point(tree: Doc, q: Quantity) -> bool:
+    """'narrowed to $45 million from $80 million': the figure a change started from is the earlier
+    level, said in passing; the claim is the figure it went to."""
+    reading = parse.read_figure(tree, q.start, q.end, bare=False)
+    verb = reading.verb if reading is not None else None
+    return bool(reading and verb is not None and reading.relation == "prep:from"
+                and any(c.dep_ == "prep" and c.lower_ == "to" for c in verb.children))
+
+
+def _sentence_case(name: parse.Phrase, common: Vocabulary, plural: bool = False) -> bool:
+    """One capitalised word opening its sentence that the document never capitalises inside one:
+    a capital the sentence gives, not a name. With `plural`, only a plural one ("Reservoirs were
+    38% full"): a singular one may be a name the document writes once ("Brindle announced ...")."""
+    if plural and not (name.head.tag_ in ("NNS", "NNPS") or re.search(r"[^s']s$", name.text)):
+        return False
+    return parse.opens_sentence(name.head) and " " not in name.text and not common.named_inside_sentences(name.text)
+
+
+def _opener_as_measure(reading: parse.Reading | None, common: Vocabulary) -> parse.Reading | None:
+    """'Turnout was 61%': one capitalised word opening the sentence, that the document never
+    capitalises inside a sentence, is no name: the measure the copula gives a value, or, when the
+    figure has its own measure ('Reservoirs were 38% full'), owned by whoever the text is about."""
+    if reading is None or reading.owner is None:
+        return reading
+    owner = reading.owner
+    if not _sentence_case(owner, common):
+        return reading
+    if reading.measure is not None:
+        return dataclasses.replace(reading, owner=None) if _sentence_case(owner, common, plural=True) else reading
+    stated = reading.relation in ("attr", "acomp", "npadvmod", "prep:to", "prep:at") or (
+        reading.relation == "dobj" and reading.verb is not None and parse.states_a_level(reading.verb))
+    if not stated or reading.counted is not None:
+        return reading  # "Kelder reported 4,100 complaints": a name doing something, not a measure
+    return dataclasses.replace(reading, measure=owner, owner=None)
+
+
+def _direction(reading: parse.Reading, q: Quantity) -> str:
+    """'rise' or 'fall' when a percentage is a change: the verb it hangs from ('fell 7%') or the
+    comparative it measures ('1.4% higher'); '' for a level."""
+    if q.dimension not in ("percent", "points"):
+        return ""
+    if reading.comparative is not None:
+        word = reading.comparative.lower_
+        return "rise" if word in lexicon.RISE_WORDS else "fall" if word in lexicon.FALL_WORDS else ""
+    verb = reading.verb
+    if verb is None or (reading.measure is not None and reading.measure.head.i == verb.i):
+        return ""
+    if reading.relation not in ("dobj", "npadvmod", "prep:by", "advmod", ""):
+        return ""
+    lemma = verb.lemma_.lower()
+    return "rise" if lemma in lexicon.RISE_WORDS else "fall" if lemma in lexicon.FALL_WORDS else ""
+
+
+def _parsed_subject(tree: Doc, q: Quantity, reading: parse.Reading | None, blocked: list[tuple[int, int]],
+                    main: str, previous: Callable[[], str], common: Vocabulary) -> str:
+    """Whose figure it is: the owner the parse gives, else whoever a pronoun stands for, else the
+    nearest name of the sentence (not a place, a source or the measure), else the previous subject."""
+    if reading is not None and reading.owner is not None and not _overlaps_span(reading.owner, blocked):
+        return _bare_name(reading.owner.text)
+    if reading is not None and reading.refers:
+        if reading.pronoun in lexicon.PERSONAL_PRONOUNS:
+            return previous()  # "He scored 31 goals": whom the sentence before was about
+        return main or previous()
+    measure = reading.measure if reading is not None else None
+    taken = [*blocked, (q.start, q.end)] + ([(measure.start, measure.end)] if measure else [])
+    candidates = [p for p in parse.names(tree) if not _overlaps_span(p, taken)
+                  and parse.label(p.head) not in parse.PLACE_LABELS and not _sentence_case(p, common, plural=True)]
+    opener = parse.root_subject(tree, q.start)
+    if opener is not None and measure is not None and measure.start <= opener.idx < measure.end:
+        opener = None  # the sentence's subject is the figure's measure ("Turnout was 61%")
+    if opener is not None and _sentence_case(parse.name_phrase(opener), common, plural=True):
+        opener = None  # "Reservoirs supplying Lanmere were 38% full": a capital the sentence gives
+    if opener is not None and (opener.pos_ == "PRON" or parse.is_name(opener) or any(
+            c.dep_ == "det" and c.lower_ == "the" for c in opener.children)):
+        # the figure hangs from no clause of its own ("The model posts strong results: 89.5 on X"):
+        # the sentence's subject, or what it stands for
+        if parse.is_name(opener) and not _overlaps_span(parse.name_phrase(opener), blocked):
+            return _bare_name(parse.name_phrase(opener).text)
+        if not parse.is_name(opener) and (reading is None or reading.clause_subject is None):
+            return main or previous()
+    before = [p for p in candidates if p.end <= q.start]
+    if before:
+        return _bare_name(before[-1].text)
+    return previous()
+
+
+def _not_a_scale(tree: Doc, span: tuple[int, int]) -> bool:
+    """A name after "on" or "in" that is a place or a time ("in the UK", "on Monday"), or after "in"
+    that the parser does not take for an organisation, a product or a work ("34°C in Lanmere"): not
+    the scale a figure is a score on."""
+    labels = {e.label_ for e in tree.ents if e.start_char < span[1] and span[0] < e.end_char}
+    if labels & (parse.PLACE_LABELS | parse.TIME_LABELS):
+        return True
+    said_in = re.search(r"\bin\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$", tree.text[:span[0]]) is not None
+    return said_in and not labels & {"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}
+
+
+def _overlaps_span(p: parse.Phrase, spans: list[tuple[int, int]]) -> bool:
+    return any(p.start < e and s < p.end for s, e in spans)
+
+
+def _bare_name(text: str) -> str:
+    """A name without its article, possessive ending, brackets or list marks."""
+    name, _ = split_parenthetical(text)
+    return re.sub(r"^(?:the|The)\s+|['’]s$", "", name.strip().lstrip("•*-–—·> "))

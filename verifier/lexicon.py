@@ -1,0 +1,346 @@
+"""Every word list the code reads, in one place, each tagged with what kind of list it is.
+
+- **grammar**: words of English that belong to no topic: function words, approximators ("about",
+  "more than"), reporting verbs, verbs and nouns of rising and falling, words of time and status.
+- **unit**: what a figure is counted in: units of measure, scale words, currencies (ISO codes,
+  symbols, names), ordinals and ranks. Reading a figure is code's job (numbers.py); these are its
+  tables.
+- **domain**: words of one topic (a sport, a trade, a disease). There is none: a list that only
+  works for one kind of news is the kind of fix that made the extractor fail on every other kind,
+  and `tests/test_lexicon.py` fails if one is added.
+
+A list is registered with `grammar(...)` or `unit(...)`; `KINDS` maps every list's name to its
+kind. Lists that the llm backend's readings depend on (frames, numbers) are moved here verbatim:
+their content is what the recorded cassettes were made with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Literal, TypeVar
+
+Kind = Literal["grammar", "unit", "domain"]
+KINDS: dict[str, Kind] = {}
+
+T = TypeVar("T")
+
+
+def _register(name: str, kind: Kind, value: T) -> T:
+    if name in KINDS:
+        raise ValueError(f"lexicon: {name} is registered twice")
+    KINDS[name] = kind
+    return value
+
+
+def grammar(name: str, words: Iterable[str]) -> frozenset[str]:
+    """A set of words of English that belong to no topic."""
+    return _register(name, "grammar", frozenset(words))
+
+
+def grammar_map(name: str, mapping: Mapping[str, T]) -> dict[str, T]:
+    """Words of English mapped to what they mean to the code."""
+    return _register(name, "grammar", dict(mapping))
+
+
+def grammar_phrases(name: str, phrases: T) -> T:
+    """Phrases (or alternations of them, as regular-expression text) of English of no topic."""
+    return _register(name, "grammar", phrases)
+
+
+def unit(name: str, mapping: Mapping[str, T]) -> dict[str, T]:
+    """A table of units, scales or currencies."""
+    return _register(name, "unit", dict(mapping))
+
+
+def unit_words(name: str, words: Iterable[str]) -> frozenset[str]:
+    """A set of words that name what a figure is counted in."""
+    return _register(name, "unit", frozenset(words))
+
+
+# --- grammar: the words every other list is read against --------------------------------------------
+
+FUNCTION_WORDS = grammar("function words", {
+    "a", "an", "the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "my", "your",
+    "of", "in", "on", "at", "to", "by", "for", "with", "from", "into", "onto", "over", "under", "about",
+    "around", "across", "through", "after", "before", "during", "since", "until", "between", "among",
+    "per", "via", "than", "as", "vs", "versus", "against", "within", "without", "up", "down", "out", "off",
+    "and", "or", "but", "nor", "so", "yet", "if", "whether", "while",
+    "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "will",
+    "would", "could", "should", "may", "might", "can", "shall",
+    "it", "they", "them", "he", "she", "we", "who", "whom", "whose", "which", "what", "when", "where",
+    "why", "how", "many", "much", "there", "here", "also", "not", "no", "any", "some", "each", "every",
+    "all", "both", "other", "such", "own", "s",
+})
+# words that say "a figure of" without saying of what
+GENERIC_MEASURE_WORDS = grammar("generic measure words", {
+    "number", "amount", "count", "figure", "value", "level", "total", "overall", "reported", "stated", "official",
+    "current", "latest",
+})
+DETERMINERS = grammar("determiners", {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these",
+                                      "those"})
+# legal forms and the words any kind of organisation adds to its name, of no one trade:
+# "Acme Corp." and "Acme Labs" are Acme
+ORG_SUFFIXES = grammar("organisation suffixes", {
+    "inc", "incorporated", "corp", "corporation", "ltd", "limited", "plc", "llc", "co",
+    "company", "group", "holdings", "sa", "ag", "nv", "se", "gmbh", "labs", "laboratories", "industries",
+    "international", "systems", "technologies", "technology", "networks", "solutions", "services",
+    "ab", "asa", "oy", "oyj", "srl", "bv", "kk", "pty", "llp", "sarl", "pte",
+})
+# words that say "a figure of" without saying of what: "GPQA Diamond score" is "GPQA Diamond"
+GENERIC_ATTRIBUTE_WORDS = grammar("generic attribute words", {
+    "score", "scores", "result", "results", "rating", "figure", "figures", "number", "reported", "overall",
+    "total", "official", "latest", "new", "current", "estimated", "level", "value",
+})
+
+# --- grammar: what the parser's reading of a sentence leans on ----------------------------------------
+
+# the lemmas of verbs of saying: their subject is a source, not what a figure is about
+REPORTING_VERBS = grammar("reporting verbs", {"say", "tell", "add", "explain", "note", "warn", "argue", "insist",
+                                              "recall", "write"})
+# nouns that count something else: "the number of dead" counts the dead
+COUNTING_NOUNS = grammar("counting nouns", {"number", "total", "amount", "count", "tally", "sum"})
+# a percentage hanging from one of these is a change, named by its direction
+RISE_WORDS = grammar("words of rising", {
+    "rise", "climb", "grow", "increase", "gain", "jump", "surge", "soar", "advance", "rally", "add", "higher", "up",
+    "more", "above",
+})
+FALL_WORDS = grammar("words of falling", {
+    "fall", "drop", "decline", "decrease", "slip", "lose", "sink", "slide", "plunge", "tumble", "shrink", "ease",
+    "dip", "shed", "lower", "down", "less", "fewer", "below",
+})
+# verbs whose object is the level of their subject ("revenue hit $5 billion", "turnout reached 58%");
+# any other verb's object is what the subject did ("the plant pumped 5,000 litres")
+LEVEL_VERBS = grammar("verbs of level", {
+    "be", "stand", "reach", "hit", "total", "come", "remain", "amount", "stay", "sit", "top", "exceed", "near",
+    "hover", "average", "number", "peak", "equal", "represent", "touch", "settle", "close", "finish", "end", "open",
+})
+RISE_NOUNS = grammar("nouns of rising", {"rise", "gain", "growth", "increase", "jump", "surge", "climb", "advance",
+                                         "rally", "uplift"})
+FALL_NOUNS = grammar("nouns of falling", {"fall", "drop", "decline", "decrease", "cut", "reduction", "slump", "slide",
+                                          "dip", "plunge", "contraction"})
+# pronouns that stand for a person: the sentence before says whom
+PERSONAL_PRONOUNS = grammar("personal pronouns", {"he", "she", "him", "his", "her", "hers"})
+# prepositions that attach an owner to a measure ("the price of the City 3", "volunteers in the Watch")
+OWNER_PREPOSITIONS = grammar("owner prepositions", {"of", "for", "at", "in", "from", "by", "aboard"})
+# prepositions that attach the reference of a comparison ("a 34% premium to Brightline's last close")
+REFERENCE_PREPOSITIONS = grammar("reference prepositions", {"to", "over", "against"})
+
+# --- units ---------------------------------------------------------------------------------------------
+
+SCALES = unit("scale words", {
+    "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6,
+    "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12, "lakh": 1e5, "crore": 1e7,
+})
+# scale words written out (the one-letter ones are read only beside a currency or a digit)
+WORD_SCALES = unit_words("scale words written out", ("thousand", "million", "billion", "trillion", "bn", "mn", "mln",
+                                                     "tn", "lakh", "crore"))
+# the codes read in any case, as they always were ("usd 5"); every other code in capitals only
+CURRENCY_CODES_ANY_CASE = unit_words("currency codes in any case", {"USD", "EUR", "GBP", "JPY", "CNY"})
+# ISO 4217 codes of the currencies in use, matched in capitals only ("ALL" and "TOP" are words too)
+CURRENCY_CODES = unit_words("currency codes", {
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
+    "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLP", "CNY", "COP", "CRC",
+    "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS",
+    "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD",
+    "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL",
+    "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MYR", "MZN", "NAD",
+    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD",
+    "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SYP", "SZL",
+    "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VES", "VND",
+    "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG"
+})
+# symbols written before a figure; the dollar sign alone is read as US dollars
+CURRENCY_SYMBOLS = unit("currency symbols", {
+    "US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "A$": "AUD", "AU$": "AUD", "C$": "CAD",
+    "CA$": "CAD", "NZ$": "NZD", "HK$": "HKD", "S$": "SGD", "R$": "BRL", "NT$": "TWD", "MX$": "MXN", "₹": "INR",
+    "₩": "KRW", "₽": "RUB", "₺": "TRY", "₪": "ILS", "₫": "VND", "₦": "NGN", "₱": "PHP", "฿": "THB", "₴": "UAH",
+    "₸": "KZT", "₵": "GHS", "₡": "CRC", "₲": "PYG", "₭": "LAK", "₮": "MNT", "₼": "AZN", "₾": "GEL", "zł": "PLN",
+})
+# currency names written after a figure ("85 million pounds", "1.2 billion rupees")
+CURRENCY_NAMES = unit("currency names", {
+    "dollars": "USD", "dollar": "USD", "euros": "EUR", "euro": "EUR", "pounds": "GBP", "yuan": "CNY",
+    "renminbi": "CNY", "yen": "JPY", "rupees": "INR", "rupee": "INR", "roubles": "RUB",
+    "rubles": "RUB", "naira": "NGN", "reais": "BRL", "zlotys": "PLN", "zloty": "PLN",
+    "liras": "TRY", "lira": "TRY", "shekels": "ILS", "dirhams": "AED", "riyals": "SAR", "ringgit": "MYR",
+    "baht": "THB", "hryvnias": "UAH", "francs": "CHF", "kronor": "SEK", "kroner": "NOK", "forints": "HUF",
+})
+# unit word -> (canonical unit, dimension, factor to canonical)
+UNITS = unit("units of measure", {
+    "%": ("%", "percent", 1.0), "percent": ("%", "percent", 1.0), "per cent": ("%", "percent", 1.0),
+    "percentage points": ("pp", "points", 1.0), "percentage point": ("pp", "points", 1.0),
+    "basis points": ("pp", "points", 0.01), "basis point": ("pp", "points", 0.01), "bps": ("pp", "points", 0.01),
+    "bp": ("pp", "points", 0.01),
+    "km": ("m", "length", 1000.0), "kilometers": ("m", "length", 1000.0),
+    "kilometres": ("m", "length", 1000.0), "kilometer": ("m", "length", 1000.0),
+    "kilometre": ("m", "length", 1000.0), "miles": ("m", "length", 1609.344),
+    "mile": ("m", "length", 1609.344), "meters": ("m", "length", 1.0), "metres": ("m", "length", 1.0),
+    "meter": ("m", "length", 1.0), "metre": ("m", "length", 1.0), "feet": ("m", "length", 0.3048),
+    "ft": ("m", "length", 0.3048), "foot": ("m", "length", 0.3048), "kg": ("kg", "mass", 1.0),
+    "kilograms": ("kg", "mass", 1.0), "kilogram": ("kg", "mass", 1.0), "kilogrammes": ("kg", "mass", 1.0),
+    "tonnes": ("kg", "mass", 1000.0), "tonne": ("kg", "mass", 1000.0), "tons": ("kg", "mass", 907.18474),
+    "ton": ("kg", "mass", 907.18474), "lb": ("kg", "mass", 0.45359237), "grams": ("kg", "mass", 1e-3),
+    "pounds": ("kg", "mass", 0.45359237), "mg": ("kg", "mass", 1e-6), "g": ("kg", "mass", 1e-3),
+    "seconds": ("s", "time", 1.0), "minutes": ("s", "time", 60.0), "hours": ("s", "time", 3600.0),
+    "days": ("s", "time", 86400.0), "weeks": ("s", "time", 604800.0), "second": ("s", "time", 1.0),
+    "minute": ("s", "time", 60.0), "hour": ("s", "time", 3600.0), "day": ("s", "time", 86400.0),
+    "week": ("s", "time", 604800.0),
+    "months": ("month", "months", 1.0), "years": ("year", "years", 1.0), "month": ("month", "months", 1.0),
+    "year": ("year", "years", 1.0),
+    # speeds (canonical m/s), areas (m²), smaller lengths, power and energy: the units news uses
+    "km/h": ("m/s", "speed", 1 / 3.6), "kph": ("m/s", "speed", 1 / 3.6), "kmh": ("m/s", "speed", 1 / 3.6),
+    "kilometres per hour": ("m/s", "speed", 1 / 3.6), "kilometers per hour": ("m/s", "speed", 1 / 3.6),
+    "mph": ("m/s", "speed", 0.44704), "miles per hour": ("m/s", "speed", 0.44704),
+    "knots": ("m/s", "speed", 0.514444), "knot": ("m/s", "speed", 0.514444),
+    "hectares": ("m2", "area", 1e4), "hectare": ("m2", "area", 1e4), "acres": ("m2", "area", 4046.8564224),
+    "acre": ("m2", "area", 4046.8564224), "square kilometres": ("m2", "area", 1e6),
+    "square kilometers": ("m2", "area", 1e6), "square kilometre": ("m2", "area", 1e6),
+    "square kilometer": ("m2", "area", 1e6), "sq km": ("m2", "area", 1e6), "km2": ("m2", "area", 1e6),
+    "square miles": ("m2", "area", 2589988.110336), "square mile": ("m2", "area", 2589988.110336),
+    "mm": ("m", "length", 1e-3), "millimetres": ("m", "length", 1e-3), "millimeters": ("m", "length", 1e-3),
+    "cm": ("m", "length", 1e-2), "centimetres": ("m", "length", 1e-2), "centimeters": ("m", "length", 1e-2),
+    "inches": ("m", "length", 0.0254), "inch": ("m", "length", 0.0254),
+    "kw": ("W", "power", 1e3), "mw": ("W", "power", 1e6), "gw": ("W", "power", 1e9),
+    "megawatts": ("W", "power", 1e6), "gigawatts": ("W", "power", 1e9),
+    "kwh": ("Wh", "energy", 1e3), "mwh": ("Wh", "energy", 1e6), "gwh": ("Wh", "energy", 1e9),
+    "twh": ("Wh", "energy", 1e12),
+    # volumes (canonical litres)
+    "litres": ("l", "volume", 1.0), "liters": ("l", "volume", 1.0), "litre": ("l", "volume", 1.0),
+    "liter": ("l", "volume", 1.0), "millilitres": ("l", "volume", 1e-3), "milliliters": ("l", "volume", 1e-3),
+    "ml": ("l", "volume", 1e-3), "megalitres": ("l", "volume", 1e6), "megaliters": ("l", "volume", 1e6),
+    "cubic metres": ("l", "volume", 1e3), "cubic meters": ("l", "volume", 1e3), "m3": ("l", "volume", 1e3),
+    "m³": ("l", "volume", 1e3), "gallons": ("l", "volume", 3.785411784), "gallon": ("l", "volume", 3.785411784),
+    "barrels": ("l", "volume", 158.987294928), "barrel": ("l", "volume", 158.987294928),
+    # temperatures (canonical °C; Fahrenheit is converted with its offset in numbers.py)
+    "°c": ("°C", "temperature", 1.0), "degrees celsius": ("°C", "temperature", 1.0),
+    "degrees centigrade": ("°C", "temperature", 1.0), "celsius": ("°C", "temperature", 1.0),
+    "°f": ("°C", "temperature", 5 / 9), "degrees fahrenheit": ("°C", "temperature", 5 / 9),
+    "fahrenheit": ("°C", "temperature", 5 / 9),
+})
+# a temperature's zero: °F counts from 32 below the freezing point °C counts from
+UNIT_OFFSETS = unit("unit offsets", {"°f": -32.0, "degrees fahrenheit": -32.0, "fahrenheit": -32.0})
+# nouns and verbs that make an ordinal a rank: "48th place", "ranked 12th", "finished third"
+RANK_NOUNS = unit_words("rank nouns", {"place", "position", "spot", "rank", "ranking", "seed"})
+RANK_VERBS = unit_words("rank verbs", {"ranked", "ranks", "rank", "finished", "finishes", "placed", "came", "comes",
+                                       "slipped to", "climbed to", "rose to", "fell to", "dropped to"})
+ORDINAL_WORDS = unit("ordinal words", {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+                                       "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10})
+
+# --- grammar and units numbers.py reads around a figure (moved verbatim: cassettes depend on them) ---
+
+APPROXIMATORS = grammar_phrases("approximators", r"(?:about|around|approximately|roughly|some|an estimated|"
+                                                 r"estimated|nearly|almost|close to|circa|~)")
+LOWER_BOUNDS = grammar_phrases("lower bounds", r"(?:more than|over|at least|upwards of|in excess of|exceeding|above)")
+# "nearly 5,000" is at most 5,000 and loosely so (4,962 fits); "fewer than 1,000" is strictly below
+UPPER_BOUNDS = grammar_phrases("upper bounds", r"(?:less than|under|fewer than|up to|at most|below)")
+NEARLY = grammar_phrases("nearly", r"(?:nearly|almost)")
+# a negated comparative turns the bound round: "no more than 100" is at most 100
+NOT_ABOVE = grammar_phrases("negated lower comparatives",
+                            r"(?:no|not|never)\s+(?:more|greater|higher|larger|bigger|over|above)(?:\s+than)?"
+                            r"|not\s+exceeding")
+NOT_BELOW = grammar_phrases("negated upper comparatives",
+                            r"(?:no|not|never)\s+(?:fewer|less|lower|smaller|under|below)(?:\s+than)?")
+ORDINAL_NOUNS = grammar_phrases("nouns numbered by a figure", (
+    "phase|stage|grade|level|tier|type|version|series|round|class|category|step|article|section|chapter|page|"
+    "line|gate|terminal|flight|route|highway|no\\.|number|week|day|game|match|season|act|paragraph|item|rule"
+))
+NOT_NAMES = grammar("words before a figure that are no name", {
+    "a", "an", "on", "in", "at", "of", "to", "by", "for", "and", "or", "the", "with", "from", "was", "is",
+    "about", "around", "nearly", "almost", "over", "under", "some", "just", "only", "exactly",
+    "roughly", "approximately", "than", "reached", "scored", "scores", "posted", "hit", "totaled", "between",
+})
+WORD_SHARES = unit("shares in words", {
+    "perfect": (100.0, 100.0), "near-perfect": (95.0, 100.0), "near perfect": (95.0, 100.0),
+    "nearly perfect": (95.0, 100.0), "almost perfect": (95.0, 100.0), "nearly all": (90.0, 100.0),
+    "almost all": (90.0, 100.0), "virtually all": (90.0, 100.0), "a majority": (50.0, 100.0),
+    "the majority": (50.0, 100.0), "half": (47.5, 52.5), "one-half": (47.5, 52.5), "a third": (31.0, 35.5),
+    "one-third": (31.0, 35.5), "one in three": (31.0, 35.5), "two-thirds": (64.0, 69.0),
+    "a quarter": (23.0, 27.0), "one-quarter": (23.0, 27.0), "one in four": (23.0, 27.0),
+    "three-quarters": (73.0, 77.0), "one in five": (18.0, 22.0), "one in ten": (9.0, 11.0),
+})
+SMALL_NUMBERS = unit("numbers in words", {
+    "a": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0, "seven": 7.0,
+    "eight": 8.0, "nine": 9.0, "ten": 10.0, "eleven": 11.0, "twelve": 12.0, "fifteen": 15.0, "twenty": 20.0,
+    "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "a hundred": 100.0,
+})
+FRACTIONS = unit("fractions in words", {
+    "a quarter of a": 0.25, "quarter of a": 0.25, "a third of a": 1 / 3, "half a": 0.5, "a half": 0.5,
+    "three quarters of a": 0.75, "three-quarters of a": 0.75, "two-thirds of a": 2 / 3,
+})
+
+# --- grammar frames.py reads next to a figure (moved verbatim: the cassettes' readings depend on them) ---
+
+# how much of a count is in: "with 60% of sites counted", "with most precincts reporting"
+COVERAGE = grammar_phrases("how much of a count is in", (
+             r"\bwith\s+(?:about\s+|nearly\s+|almost\s+|more\s+than\s+|over\s+|just\s+|only\s+)?"
+             r"(?:[\d.,]+\s?(?:%|per\s?cent)|most|half|two[-\s]thirds|three[-\s]quarters|a\s+third|a\s+quarter|"
+             r"all\s+but\s+\w+|the\s+(?:majority|bulk))\s+(?:of\s+)?(?:the\s+|all\s+)?[\w\s-]{0,40}?\b(?:counted|"
+             r"reporting|in|tallied|declared|processed|returned|surveyed|checked|verified|complete)\b"))
+STATUS_WORDS = grammar_phrases("words of a figure's status", (
+    ("partial", COVERAGE
+                + r"|\b(?:partial|incomplete|early)\s+(?:results?|returns|counts?|tall(?:y|ies)|figures|data)\b"
+                r"|\b(?:count(?:ing)?|tally|tallying)\s+(?:is|was|were)\s+(?:still\s+)?(?:continuing|under\s?way|"
+                r"ongoing|in\s+progress|incomplete)\b|\bstill\s+being\s+counted\b|\bpartial\b"),
+    ("provisional", r"\b(?:provisional(?:ly)?|preliminary|flash|unaudited|advance\s+estimate|first\s+estimate|"
+                    r"initial(?:ly)?\s+(?:estimated?|figures?|counts?|results?|data|readings?|tall(?:y|ies)|reports?)|"
+                    r"early\s+estimates?)\b"),
+    # a figure revised, not a "revised timetable": the verb, or the adjective on a word for a figure
+    ("revised", r"\b(?:revised\s+(?:up|down|upwards?|downwards?|higher|lower|to|from)|(?:was|were|been|be)\s+"
+                r"(?:revised|restated|corrected|downgraded|upgraded)|revised\s+(?:figures?|estimates?|data|counts?|"
+                r"totals?|numbers?|tall(?:y|ies))|revisions?|restated)\b"),
+    ("final", r"\b(?:final(?:ised|ized)?|certified|audited|official\s+(?:results?|counts?|tall(?:y|ies)|figures?|"
+              r"totals?)|(?:full|complete)\s+(?:count|results?|tall(?:y|ies)|totals?|figures?)|"
+              r"all\s+(?:[\w-]+\s+){0,2}(?:counted|declared|reporting))\b"),
+    ("expectation", r"\b(?:analysts?|economists?|forecasters?|traders?|investors?|markets?|consensus|polls?|"
+                    r"the\s+market)\b[\w\s,'’-]{0,40}?\b(?:expect(?:ed|s|ing)?|forecast(?:s|ed)?|predict(?:s|ed)?|"
+                    r"anticipat(?:e|ed|es)|pencil(?:l)?ed\s+in|estimated?|projected|polled|surveyed)\b"
+                    r"|\b(?:expectations?|consensus(?:\s+(?:estimate|forecast|view))?|(?:had\s+)?been\s+expected|"
+                    r"(?:was|were)\s+expected|expected|anticipated)\b"),
+    ("forecast", r"\b(?:forecasts?|forecasting|predictions?|projections?|outlook|guidance|by\s+(?:the\s+end\s+of\s+)?"
+                 r"(?:19|20)\d\d)\b"),
+    ("target", r"\b(?:targets?|targeted|ambitions?|capped\s+at|cap\s+of)\b"),
+    ("plan", r"\b(?:planned|scheduled|proposed|proposals?|budgeted|earmarked|allocated)\b"),
+    ("estimate", r"\b(?:an?\s+estimated|estimated|estimates?|roughly|approximately)\b"),
+))
+STATUS_VERBS = grammar_phrases("verbs of a figure's status", (
+    ("forecast", r"\b(?:expects?|expecting|anticipates?|predict(?:s|ed)?|projects?|projected|forecasts?|"
+                 r"(?:is|are|was|were)\s+(?:expected|set|due|likely|poised|on\s+(?:course|track))\s+to|"
+                 r"(?:will|'ll)\s+(?!have\b|not\b)[a-z]+|(?:would|could|might)\s+(?:reach|rise|fall|hit|total|"
+                 r"top|cost|be|grow|climb|drop|exceed|increase|decrease|double|halve|need|require))\b"),
+    ("target", r"\b(?:aims?\s+(?:to|for|at)|aimed\s+(?:to|for|at)|aiming\s+(?:to|for|at)|pledg(?:e|es|ed)\s+to|"
+               r"targeting)\b"),
+    ("plan", r"\b(?:plans?\s+to|planning\s+to|intends?\s+to|promis(?:e|es|ed)\s+to|(?:is|are)\s+to\s+[a-z]+)\b"),
+))
+MOMENT_WORDS = grammar_phrases("words of a moment in a day or a session", (
+    ("early trading", r"\b(?:in\s+early\s+(?:trading|trade|deals|dealings)|at\s+the\s+open(?:ing)?(?:\s+bell)?|"
+                      r"(?:shortly\s+)?after\s+the\s+open(?:ing)?|opened\s+(?:up|down|higher|lower|at|flat)|"
+                      r"in\s+(?:pre|pre-market)\s*trading|premarket|pre-market)\b"),
+    # a market's close, not any "closing" ("closing the gap"): a direction, a level or the session follows
+    ("at the close", r"\b(?:at\s+(?:the|\w+['’]s)\s+(?:close|closing\s+bell|end\s+of\s+(?:trading|the\s+"
+                     r"(?:session|day)))|(?:closed|closing|settled|finished|ended)\s+(?:up|down|higher|lower|at|flat|"
+                     r"unchanged)|closing\s+(?:price|level|bell)|(?:ended|finished|closed)\s+(?:the\s+|\w+['’]s\s+)?"
+                     r"(?:day|session|trading))\b"),
+    ("intraday", r"\b(?:intraday|at\s+one\s+point|during\s+the\s+(?:session|day)|in\s+(?:afternoon|midday|morning)\s+"
+                 r"(?:trading|trade|deals)|at\s+(?:its|their)\s+(?:low|lowest|high|highest|worst|peak))\b"),
+    ("overnight", r"\bovernight\b"),
+    ("morning", r"\b(?:morning|dawn|daybreak|a\.m\.?)\b"),
+    ("midday", r"\b(?:midday|noon|lunchtime)\b"),
+    ("afternoon", r"\bafternoon\b"),
+    ("evening", r"\b(?:evening|tonight|dusk|p\.m\.?)\b"),
+    ("night", r"\b(?:night|midnight)\b"),
+))
+MOMENT_ORDER = grammar_map("the order of a day", {
+    "overnight": 0, "early trading": 1, "morning": 1, "midday": 2, "intraday": 2, "afternoon": 3, "at the close": 4,
+    "evening": 5, "night": 6,
+})
+PER_TIME = unit("periods a rate is per, per year", {
+    "hour": 8766.0, "day": 365.25, "week": 52.18, "fortnight": 26.09, "month": 12.0, "quarter": 4.0, "year": 1.0,
+    "annum": 1.0,
+})
+RATE_ADVERBS = grammar_map("adverbs of a rate", {
+    "hourly": "hour", "daily": "day", "weekly": "week", "fortnightly": "fortnight", "monthly": "month",
+    "quarterly": "quarter", "annual": "year", "annually": "year", "yearly": "year", "annualised": "year",
+    "annualized": "year",
+})
+RATE_ABBREVIATIONS = unit("periods abbreviated after a slash", {"hr": "hour", "wk": "week", "mo": "month",
+                                                                 "yr": "year"})
+PER_PERSON = grammar("nouns of a figure per person", {"capita", "person", "head", "resident", "inhabitant"})
