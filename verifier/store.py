@@ -679,9 +679,8 @@ class Store:
         self.db.atomic(work)
 
     def _check_holder(self, job_id: str, n: int, worker_id: str) -> None:
-        row = self.db.one("SELECT worker_id, status FROM slices WHERE job_id = ? AND n = ? {skip_locked}"
-                          .replace("{skip_locked}", "FOR UPDATE" if self.engine == "postgresql" else ""),
-                          (job_id, n))
+        lock = " FOR UPDATE" if self.engine == "postgresql" else ""  # held till the commit: no claim slips in
+        row = self.db.one("SELECT worker_id, status FROM slices WHERE job_id = ? AND n = ?" + lock, (job_id, n))
         if row is None or row["worker_id"] != worker_id or row["status"] != "running":
             raise LeaseLost(f"slice {n} of job {job_id} is no longer this worker's")
 
