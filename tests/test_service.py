@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
+import sys
 import threading
 import time
 from pathlib import Path
@@ -40,7 +42,8 @@ def _wait(client: TestClient, url: str, seconds: float = 120) -> dict[str, objec
         if job["status"] in ("done", "failed", "cancelled"):
             return job
         time.sleep(0.1)
-    raise AssertionError(f"{url} did not finish")
+    faulthandler.dump_traceback(file=sys.stderr)  # where every thread stood: a hang says where it hung
+    raise AssertionError(f"{url} did not finish in {seconds:.0f} s; last seen: {job}")
 
 
 def _findings(report: dict[str, object]) -> tuple[list[str], list[str]]:
