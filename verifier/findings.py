@@ -49,15 +49,16 @@ class Findings:
     sha_of: dict[str, str] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set, repr=False)  # ids already recorded, of every kind
     _timeline_of: dict[str, Timeline] = field(default_factory=dict, repr=False)
+    _against: dict[str, set[str]] = field(default_factory=dict, repr=False)  # claim id -> documents flagged against it
 
     def sources(self, documents: list[str]) -> int:
         """How many independent sources these documents are (copies of one story count once)."""
         return len({self.source_of.get(d, d) for d in documents})
 
     def opposed(self, claim: GroundedClaim, document: str) -> bool:
-        """Whether a flag already sets this claim against some claim of `document`."""
-        return any(claim in f.claims and any(c.document == document for c in f.claims if c is not claim)
-                   for f in self.contradictions)
+        """Whether a flag already sets this claim against some claim of `document` (an index kept by
+        `flag`: scanning every flag for every judged pair made comparison quadratic in the batch)."""
+        return document in self._against.get(claim.id, ())
 
     def flag(
         self, a: GroundedClaim, b: GroundedClaim, *, kind: Literal["numeric", "textual"],
@@ -69,6 +70,8 @@ class Findings:
             return
         self._seen.add(fid)
         first, second = sorted((a, b), key=lambda c: (c.document, c.start))
+        self._against.setdefault(a.id, set()).add(b.document)
+        self._against.setdefault(b.id, set()).add(a.document)
         self.contradictions.append(
             Contradiction(
                 id=fid, kind=kind, severity=severity, rationale=rationale, conditions_differ=conditions_differ,
