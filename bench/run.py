@@ -9,7 +9,8 @@ candidate_pairs, calls, tokens, wall_s, calls_per_s, overhead_ms_per_call (wall 
 beyond calls x latency / concurrency, per call), peak_rss_mb (of the pipeline process),
 warm_calls and warm_wall_s, and the alignment and judge stages' calls. With --postgres the store
 and the answers are in a throwaway PostgreSQL server (verifier.testing.PostgresServer) instead of
-SQLite and the disk cache.
+SQLite and the disk cache. With --stages it also prints the seconds each stage of the pipeline took
+(cold and warm), timed around the stage functions, to show where the time beyond the calls goes.
 
 It measures throughput, calls and memory, nothing else: the fake endpoint answers from the
 same templates the corpus is written with, so a recall computed here would measure the
@@ -72,6 +73,40 @@ def requests_made(url: str) -> int:
         return count
 
 
+STAGES = {"read_documents": pipeline, "commit_documents": pipeline, "build_report": pipeline}
+_STAGE_MODULES = ("framing.frame", "align.align", "compare.cross_check", "report.write_report")
+_STORE_STEPS = ("batch_claims", "finish_batch")
+
+
+def time_stages(seconds: dict[str, float]) -> None:
+    """Wrap the pipeline's stage functions so each adds its wall time to `seconds` (extraction, whose
+    calls are the ideal, and each stage that runs with no call in flight)."""
+    import functools
+    import importlib
+
+    from verifier.store import Store
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        @functools.wraps(inner)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.monotonic()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                seconds[label] = seconds.get(label, 0.0) + time.monotonic() - started
+        setattr(owner, name, wrapper)
+
+    for name, module in STAGES.items():
+        timed(module, name, name)
+    for spec in _STAGE_MODULES:
+        module_name, name = spec.split(".")
+        timed(importlib.import_module(f"verifier.{module_name}"), name, spec)
+    for name in _STORE_STEPS:
+        timed(Store, name, f"store.{name}")
+
+
 def _run(folder: Path, url: str, home: Path, out: Path, concurrency: int) -> tuple[pipeline.RunResult, float]:
     settings = LLMSettings(model="fake", base_url=url, api_key="bench", timeout=60)
     options = pipeline.RunOptions(paths=[str(folder)], out_dir=out, backend="llm", llm=settings,
@@ -90,6 +125,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true",
                         help="store the batch (and the answers) in a throwaway PostgreSQL server, not SQLite")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--stages", action="store_true", help="also print seconds per stage, cold and warm")
     args = parser.parse_args()
     entities = args.entities or max(args.docs // 10, 5)
     with contextlib.ExitStack() as stack:
@@ -100,7 +136,9 @@ def main() -> None:
 
 
 def _measure(args: argparse.Namespace, entities: int) -> None:
-
+    cold_stages: dict[str, float] = {}
+    if args.stages:
+        time_stages(cold_stages)
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     server = multiprocessing.Process(target=serve, args=(args.latency_ms / 1000, ports), daemon=True)
     server.start()
@@ -111,6 +149,8 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
             corpus.write(corpus.generate(args.docs, entities), root / "docs")
             cold, cold_wall = _run(root / "docs", url, root / "home", root / "out", args.concurrency)
             calls = requests_made(url)
+            measured_cold = dict(cold_stages)
+            cold_stages.clear()
             warm, warm_wall = _run(root / "docs", url, root / "home", root / "out2", args.concurrency)
             warm_calls = requests_made(url) - calls
     finally:
@@ -138,6 +178,9 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
         "warm_wall_s": round(warm_wall, 2),
         "warm_cache_hits": warm.report.usage.cache_hits,
     }
+    if args.stages:
+        figures["stages_cold_s"] = {k: round(v, 1) for k, v in measured_cold.items()}
+        figures["stages_warm_s"] = {k: round(v, 1) for k, v in cold_stages.items()}
     if args.json:
         print(json.dumps(figures))
     else:
