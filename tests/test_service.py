@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import SEEDS
 from verifier.cli import cli
 from verifier.service import BatchService, Limits
+from verifier.store import Jobs
 from verifier.web import create_app
 
 TOKEN = "t0ken-for-tests"
@@ -155,6 +156,36 @@ def test_errors_name_documents_as_submitted_never_where_the_server_keeps_them(ve
     assert failed["status"] == "failed" and "scan.pdf" in failed["error"], failed
     assert str(verifier_home) not in failed["error"] and "uploads" not in failed["error"], failed["error"]
     assert str(verifier_home) not in client.get("/batches").text
+    service.close()
+
+
+def test_a_status_read_while_a_job_ends_never_writes_the_old_status_back(
+    verifier_home: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every status read flushes the job fields not yet written; a read that had taken "running"
+    must not write it over the "done" the worker wrote meanwhile (the job then stayed running)."""
+    service = BatchService(home=verifier_home, workers=0)
+    with service._jobs() as jobs:
+        jobs.add("j1", "2026-12-04T10:00:00+00:00", {"names": ["a.txt"]}, ["a.txt"])
+    update = Jobs.update
+    slow_write_started = threading.Event()
+
+    def slow_running(self: Jobs, job_id: str, **fields: object) -> None:
+        if fields.get("status") == "running":  # the stale write is slow, so the worker's lands first
+            slow_write_started.set()
+            time.sleep(0.5)
+        update(self, job_id, **fields)
+
+    monkeypatch.setattr(Jobs, "update", slow_running)
+    reader = threading.Thread(target=service._persist, args=("j1",), kwargs={"status": "running"})
+    reader.start()
+    assert slow_write_started.wait(5)
+    service._persist("j1", status="done", finished="2026-12-04T10:00:01+00:00")
+    reader.join()
+    assert service.status("j1").status == "done"
+    with service._jobs() as jobs:
+        stored = jobs.get("j1")
+    assert stored is not None and stored.status == "done"
     service.close()
 
 

@@ -143,6 +143,7 @@ class BatchService:
         self._ended: set[str] = set()  # jobs this process has ended (done, failed or cancelled)
         self._unsaved: dict[str, dict[str, object]] = {}  # job fields the store refused, to write later
         self._snapshot_lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # one flush at a time: writes reach the store in order
         self._started = False
         self.threads = workers  # batches run at once in this process (0: none, `verifier worker`s run them)
         self.worker_id = f"serve:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -536,21 +537,27 @@ class BatchService:
         self._flush()
 
     def _flush(self) -> None:
-        """Write what the store refused before; keep it for later if it still refuses."""
-        with self._lock:
-            todo = {job_id: dict(fields) for job_id, fields in self._unsaved.items()}
-        if not todo:
-            return
-        try:
-            with self._jobs() as jobs:
+        """Write what the store refused before; keep it for later if it still refuses.
+
+        Flushes run one at a time. Every status read flushes too, and two flushes at once lost
+        updates: a request's flush that had read "running" wrote it after the worker's own flush had
+        written "done", and the job stayed running for ever (seen as a rare hang in the service tests).
+        """
+        with self._flush_lock:
+            with self._lock:
+                todo = {job_id: dict(fields) for job_id, fields in self._unsaved.items()}
+            if not todo:
+                return
+            try:
+                with self._jobs() as jobs:
+                    for job_id, fields in todo.items():
+                        jobs.update(job_id, **fields)
+            except STORE_ERRORS:
+                return
+            with self._lock:
                 for job_id, fields in todo.items():
-                    jobs.update(job_id, **fields)
-        except STORE_ERRORS:
-            return
-        with self._lock:
-            for job_id, fields in todo.items():
-                if self._unsaved.get(job_id) == fields:
-                    del self._unsaved[job_id]
+                    if self._unsaved.get(job_id) == fields:
+                        del self._unsaved[job_id]
 
     def _jobs(self) -> _JobsSession:
         return _JobsSession(self.home)
