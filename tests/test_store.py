@@ -102,3 +102,12 @@ def test_an_unreachable_database_or_wrong_password_is_one_line(both_engines: str
         assert result.exit_code == 1 and reason in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "not-the-password" not in result.stderr
         assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("url", ["postgresql://ana:s3cret-pw@[::1/verifier",  # an IPv6 host left open
+                                 "postgresql://ana:s3cret-pw@127.0.0.1:notaport/verifier"])
+def test_a_malformed_database_url_is_one_line_without_its_password(url: str, verifier_home: Path) -> None:
+    result = CliRunner().invoke(cli, ["status", "--database", url])
+    assert result.exit_code == 1, result.output
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "s3cret-pw" not in result.stderr and "ana:***@" in result.stderr, result.stderr

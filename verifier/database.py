@@ -43,13 +43,27 @@ def is_postgresql(url: str | None) -> bool:
     return bool(url) and str(url).split(":", 1)[0] in ("postgresql", "postgres")
 
 
+_USERINFO = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):(?P<password>[^@/]*)@")
+
+
 def shown(url: str) -> str:
-    """A URL as it may be printed: the password replaced by ***."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """A URL as it may be printed: the password replaced by ***, even in a URL too malformed to parse."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # "Invalid IPv6 URL", a bad port: masked by pattern, never printed as typed
+        return _USERINFO.sub(r"\g<head>:***@", url, count=1)
+    if password is None:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    netloc = parts.netloc.replace(f":{password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def scrubbed(text: str, url: str) -> str:
+    """`text` (a driver's message that may repeat the URL) with the URL's password replaced by ***."""
+    found = _USERINFO.match(url)
+    password = found["password"] if found else ""
+    return text.replace(url, shown(url)).replace(password, "***") if password else text
 
 
 def sqlite_path(url: str) -> Path:
@@ -243,7 +257,10 @@ class PostgreSQLDatabase(Database):
         try:
             return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)
         except psycopg.Error as exc:
-            raise DatabaseError(f"cannot use the database {shown(self.url)}: {_reason(exc)}") from exc
+            raise DatabaseError(f"cannot use the database {shown(self.url)}: {scrubbed(_reason(exc), self.url)}") from exc
+        except ValueError as exc:  # a URL the driver cannot parse
+            raise DatabaseError(f"cannot use the database {shown(self.url)}: "
+                                f"{scrubbed(one_line(exc), self.url)}") from None
 
     def _execute(self, sql: str, params: Sequence[Any]) -> list[Row]:
         with self.lock:
