@@ -189,6 +189,17 @@ def test_a_status_read_while_a_job_ends_never_writes_the_old_status_back(
     service.close()
 
 
+def test_a_budget_is_refused_where_only_workers_would_run_the_batch(verifier_home: Path) -> None:
+    client, service = _client(verifier_home, workers=0)
+    files = [("files", ("a.txt", b"Acme's revenue was $5 billion.", "text/plain"))]
+    refused = client.post("/api/batches", files=files, data={"backend": "rules", "max_cost": "1.5"})
+    assert refused.status_code == 400 and "max_cost" in refused.json()["detail"]
+    assert client.get("/api/batches").json() == []  # nothing queued that would overspend
+    accepted = client.post("/api/batches", files=files, data={"backend": "rules"})
+    assert accepted.status_code == 202, accepted.text
+    service.close()
+
+
 def test_a_body_over_the_batch_limit_is_refused_before_it_is_read(verifier_home: Path) -> None:
     client, service = _client(verifier_home, limits=Limits(max_batch_bytes=1024))
     big = [("files", ("big.txt", b"y" * (3 * 1024 * 1024), "text/plain"))]

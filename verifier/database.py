@@ -257,7 +257,8 @@ class PostgreSQLDatabase(Database):
         try:
             return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)
         except psycopg.Error as exc:
-            raise DatabaseError(f"cannot use the database {shown(self.url)}: {scrubbed(_reason(exc), self.url)}") from exc
+            reason = scrubbed(_reason(exc), self.url)
+            raise DatabaseError(f"cannot use the database {shown(self.url)}: {reason}") from exc
         except ValueError as exc:  # a URL the driver cannot parse
             raise DatabaseError(f"cannot use the database {shown(self.url)}: "
                                 f"{scrubbed(one_line(exc), self.url)}") from None

@@ -261,6 +261,9 @@ class BatchService:
                                "--allow-client-endpoints)")
         backend = options.backend or ("llm" if self._has_endpoint() else "rules")
         if not self.threads:
+            if options.max_cost is not None:  # a budget no worker enforces would be a promise broken
+                raise Refused(400, "max_cost is not enforced by `verifier worker`s yet; submit without it, "
+                                   "or to a server that runs batches itself (--workers 1 or more)")
             return  # run by `verifier worker`s, whose endpoint is their own
         if backend == "llm" and not (self._has_endpoint() or options.base_url):
             raise Refused(400, "the llm backend needs an endpoint and this server has none configured")
@@ -360,7 +363,9 @@ class BatchService:
             if body is None:
                 return None
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(body, encoding="utf-8")
+            partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part")  # readers never see half
+            partial.write_text(body, encoding="utf-8")
+            partial.replace(path)
         return path
 
     def public_report(self, job_id: str, name: Literal["report.json", "report.md"]) -> str | None:
