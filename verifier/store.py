@@ -676,7 +676,9 @@ class Store:
             if holder is not None:
                 self.db.execute("UPDATE slices SET done = done + 1 WHERE job_id = ? AND n = ?", holder[:2])
 
-        self.db.atomic(work)
+        # immediate: on SQLite the holder check and the writes are one write transaction from the start; a
+        # deferred one reads first and its upgrade to a writer fails at once (SQLITE_BUSY) after another's commit
+        self.db.atomic(work, immediate=True)
 
     def _check_holder(self, job_id: str, n: int, worker_id: str) -> None:
         lock = " FOR UPDATE" if self.engine == "postgresql" else ""  # held till the commit: no claim slips in
@@ -1163,7 +1165,7 @@ class WorkQueue:
             self.db.execute("UPDATE slices SET status = 'done', lease_until = NULL, usage = ? WHERE job_id = ?"
                             " AND n = ?", (usage, job_id, n))
 
-        self.db.atomic(work)
+        self.db.atomic(work, immediate=True)  # a holder check and a write: one write transaction (save_document)
 
     def slice_usages(self, job_id: str) -> list[dict[str, Any]]:
         return [_json(r["usage"], {}) for r in self.db.query("SELECT usage FROM slices WHERE job_id = ? ORDER BY n",
