@@ -20,7 +20,7 @@ from verifier import review
 from verifier.cli import cli
 from verifier.database import PostgreSQLDatabase
 from verifier.models import Document
-from verifier.store import MIGRATIONS, Jobs, LeaseLost, Store, WorkQueue
+from verifier.store import MIGRATIONS, Jobs, Store, WorkQueue
 
 # made by the code of 2026-12-04 (migrations 1-6): `verifier run seeds/`, one flag confirmed by
 # 'ana', and one job queued over HTTP

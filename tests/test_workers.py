@@ -20,9 +20,11 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import POSTGRES_REQUIRED, free_port
+from verifier import pipeline
 from verifier.cli import cli
 from verifier.store import Jobs, Store, WorkQueue
 from verifier.testing import FakeEndpoint, PostgresServer, pg_bin, repeated_answers
+from verifier.workers import Worker, WorkerOptions
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 DOCUMENTS = 24
@@ -269,3 +271,71 @@ def test_a_batch_cancelled_while_workers_run_it_stops_asking(tmp_path: Path, dat
         finally:
             cluster.stop()
     assert "cancelled" in cluster.logs()
+
+
+# --- two workers in this process, on either engine: leases lapsed by time travel ----------------------
+
+
+def _workers(home: Path, folder: Path, lines: list[str]) -> tuple[Worker, Worker]:
+    """Two workers on one database and a job of three documents (rules backend) prepared by the first
+    and its one slice extracted: what is left is its finish step."""
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"d{n}.txt").write_text(f"Acme reported revenue of ${n + 1} billion in 2024.\n")
+    a, b = (Worker(WorkerOptions(home=home, log=lines.append)) for _ in range(2))
+    Jobs(a.store).add("j1", "2026-12-04T00:00:00+00:00", {"backend": "rules"},
+                      [str(p) for p in sorted(folder.iterdir())])
+    assert a.step() and a.step()  # prepare, then the slice
+    return a, b
+
+
+def _lapse_job(store: Store, job_id: str) -> None:
+    """Time travel: the job's own lease lapsed a minute ago."""
+    store.db.execute("UPDATE jobs SET lease_until = {now} - 60 WHERE id = ?", (job_id,))
+
+
+def test_a_finisher_whose_lease_lapsed_writes_nothing_after_its_successor(both_engines: str, verifier_home: Path,
+                                                                          tmp_path: Path) -> None:
+    lines: list[str] = []
+    a, b = _workers(verifier_home, tmp_path / "docs", lines)
+    try:
+        claimed = a.queue.claim_job(a.id, 30)
+        assert claimed is not None and claimed[1] == "finish"
+        _lapse_job(a.store, "j1")  # a paused past its lease: b takes the finish step over and ends the job
+        assert b.step()
+        job = Jobs(b.store).get("j1")
+        assert job is not None and job.status == "done"
+        b.store.db.execute("UPDATE reports SET body = 'the successor''s' WHERE job_id = 'j1'")
+        a._guarded(claimed[0], lambda: a._finish(claimed[0]))  # a wakes up and goes on
+        bodies = {r["body"] for r in a.store.db.query("SELECT body FROM reports WHERE job_id = 'j1'")}
+        assert bodies == {"the successor's"}  # a stored no report, nor its batch's findings
+        assert [line for line in lines if "no longer this worker's" in line] == [
+            "job j1 is no longer this worker's; left to the worker that holds it"]
+        job = Jobs(a.store).get("j1")
+        assert job is not None and job.status == "done"
+    finally:
+        a.store.close()
+        b.store.close()
+
+
+def test_a_worker_whose_lease_lapsed_never_fails_a_finished_job(
+        both_engines: str, verifier_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines: list[str] = []
+    a, b = _workers(verifier_home, tmp_path / "docs", lines)
+    try:
+        claimed = a.queue.claim_job(a.id, 30)
+        assert claimed is not None
+        _lapse_job(a.store, "j1")
+        assert b.step()
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("the aligner broke")
+
+        monkeypatch.setattr(pipeline, "cross_check_batch", broken)
+        a._guarded(claimed[0], lambda: a._finish(claimed[0]))  # a wakes up, and its finish fails
+        job = Jobs(a.store).get("j1")
+        assert job is not None and job.status == "done" and job.error is None
+        assert any("not failed by this worker (the aligner broke)" in line for line in lines), lines
+    finally:
+        a.store.close()
+        b.store.close()

@@ -686,6 +686,14 @@ class Store:
         if row is None or row["worker_id"] != worker_id or row["status"] != "running":
             raise LeaseLost(f"slice {n} of job {job_id} is no longer this worker's")
 
+    def _check_job_holder(self, job_id: str, worker_id: str) -> None:
+        """A job's whole step (prepare, finish) is this worker's; the row stays locked till the commit on
+        PostgreSQL (on SQLite the caller's transaction is immediate), so no claim slips in."""
+        lock = " FOR UPDATE" if self.engine == "postgresql" else ""
+        row = self.db.one("SELECT worker_id FROM jobs WHERE id = ?" + lock, (job_id,))
+        if row is None or row["worker_id"] != worker_id:
+            raise LeaseLost(f"job {job_id} is no longer this worker's")
+
     def batch_claims(self, batch_id: str, document_ids: list[str]) -> tuple[list[GroundedClaim], int, list[str]]:
         """The committed claims of these documents, their dropped count and their failed chunks."""
         wanted = set(document_ids)
@@ -708,13 +716,16 @@ class Store:
         loaded: dict[str, object] = json.loads(row["usage"]) if row and row["usage"] else {}
         return loaded
 
-    def finish_batch(self, report: Report, report_dir: str) -> None:
+    def finish_batch(self, report: Report, report_dir: str, holder: tuple[str, str] | None = None) -> None:
         """Store the alignment and the findings and mark the batch done, in one transaction.
 
         A batch stopped by its budget is marked 'stopped': the same command with a larger
-        budget resumes it.
+        budget resumes it. `holder` (job, worker) stores it only while that worker holds the job's
+        finish step (LeaseLost otherwise): two finishers never write the same rows.
         """
         def work() -> None:
+            if holder is not None:
+                self._check_job_holder(*holder)
             self._save_alignment(report)
             self.db.execute("DELETE FROM findings WHERE batch_id = ?", (report.batch,))
             self.db.executemany(
@@ -737,7 +748,7 @@ class Store:
                  report.usage.model_dump_json(), json.dumps(report.prompt_hashes), report_dir, report.batch),
             )
 
-        self.db.atomic(work)
+        self.db.atomic(work, immediate=holder is not None)
 
     def _save_alignment(self, report: Report) -> None:
         """Entities, questions, and each claim's entity, question and time (a re-run replaces them)."""
@@ -877,12 +888,16 @@ class Store:
         row = self.db.one("SELECT data FROM uploads WHERE sha256 = ?", (sha256,))
         return bytes(row["data"]) if row else None
 
-    def keep_report(self, job_id: str, name: str, body: str) -> None:
+    def keep_report(self, job_id: str, name: str, body: str, holder: str | None = None) -> None:
+        """Store a job's report file; with `holder` (a worker id) only while that worker holds the job
+        (LeaseLost otherwise), so a finisher whose lease lapsed never writes over its successor's."""
         def work() -> None:
+            if holder is not None:
+                self._check_job_holder(job_id, holder)
             self.db.execute("DELETE FROM reports WHERE job_id = ? AND name = ?", (job_id, name))
             self.db.execute("INSERT INTO reports (job_id, name, body) VALUES (?, ?, ?)", (job_id, name, body))
 
-        self.db.atomic(work)
+        self.db.atomic(work, immediate=True)
 
     def report(self, job_id: str, name: str) -> str | None:
         row = self.db.one("SELECT body FROM reports WHERE job_id = ? AND name = ?", (job_id, name))
@@ -1097,7 +1112,7 @@ class WorkQueue:
         """Record a prepared job: its batch, its documents in order, and their slices; then let the
         slices be claimed (the job's own lease is given up)."""
         def work() -> None:
-            self._check_job_holder(job_id, worker_id)
+            self.store._check_job_holder(job_id, worker_id)
             self.db.execute("DELETE FROM planned_documents WHERE job_id = ?", (job_id,))
             self.db.execute("DELETE FROM slices WHERE job_id = ?", (job_id,))
             self.db.executemany("INSERT INTO planned_documents (job_id, n, document) VALUES (?, ?, ?)",
@@ -1109,12 +1124,7 @@ class WorkQueue:
             self.db.execute("UPDATE jobs SET batch_id = ?, stage = 'slices', worker_id = NULL, lease_until = NULL"
                             " WHERE id = ?", (batch_id, job_id))
 
-        self.db.atomic(work)
-
-    def _check_job_holder(self, job_id: str, worker_id: str) -> None:
-        row = self.db.one("SELECT worker_id FROM jobs WHERE id = ?", (job_id,))
-        if row is None or row["worker_id"] != worker_id:
-            raise LeaseLost(f"job {job_id} is no longer this worker's")
+        self.db.atomic(work, immediate=True)
 
     def planned(self, job_id: str, first: int = 0, last: int | None = None) -> list[Document]:
         """The prepared documents of a job, in order (those of one slice with `first` and `last`)."""
@@ -1122,18 +1132,24 @@ class WorkQueue:
                              " ORDER BY n", (job_id, first, last if last is not None else 2**62))
         return [Document.model_validate_json(r["document"]) for r in rows]
 
-    def end_job(self, job_id: str, worker_id: str | None, status: str, **fields: object) -> None:
-        """A job's end (done, failed, cancelled), with its slices' work put away."""
+    def end_job(self, job_id: str, worker_id: str | None, status: str, slice_n: int | None = None,
+                **fields: object) -> None:
+        """A job's end (done, failed, cancelled), with its slices' work put away.
+
+        With `worker_id`, only while that worker holds the job's step, or its slice `slice_n` (LeaseLost
+        otherwise): a worker whose lease lapsed never ends a job another worker runs, or has finished."""
         def work() -> None:
-            if worker_id is not None:
-                self._check_job_holder(job_id, worker_id)
+            if worker_id is not None and slice_n is not None:
+                self.store._check_holder(job_id, slice_n, worker_id)
+            elif worker_id is not None:
+                self.store._check_job_holder(job_id, worker_id)
             names = ["status", "worker_id", "lease_until", *fields]
             values = [status, None, None, *(json.dumps(v) if k == "progress" else v for k, v in fields.items())]
             self.db.execute(f"UPDATE jobs SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
                             (*values, job_id))
             self.db.execute("DELETE FROM planned_documents WHERE job_id = ?", (job_id,))
 
-        self.db.atomic(work)
+        self.db.atomic(work, immediate=True)
 
     # slices ------------------------------------------------------------------------------------
 

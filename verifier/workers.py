@@ -127,7 +127,7 @@ class Worker:
         self.lost.clear()
         taken = self.queue.claim_slice(self.id, self.options.lease_seconds)
         if taken is not None:
-            self._guarded(taken[0], lambda: self._slice(*taken))
+            self._guarded(taken[0], lambda: self._slice(*taken), slice_n=taken[1])
             return True
         claimed = self.queue.claim_job(self.id, self.options.lease_seconds)
         if claimed is not None:
@@ -140,8 +140,9 @@ class Worker:
         jobs = Jobs(self.store)
         return not jobs.unfinished()
 
-    def _guarded(self, job: JobRecord, work: Callable[[], None]) -> None:
-        """Run one piece of work; a lost lease abandons it, a cancel ends the job, a failure fails it."""
+    def _guarded(self, job: JobRecord, work: Callable[[], None], slice_n: int | None = None) -> None:
+        """Run one piece of work (slice `slice_n`, or the job's whole step); a lost lease abandons it, a
+        cancel ends the job, a failure fails it."""
         try:
             work()
         except LeaseLost as exc:
@@ -151,14 +152,23 @@ class Worker:
         except Exception as exc:
             if isinstance(exc, store_errors()) and not isinstance(exc, OSError):
                 raise  # the store itself is gone: this worker cannot go on
-            self.log(f"job {job.id} failed: {one_line(exc)}")
-            self.queue.end_job(job.id, None, "failed", error=one_line(exc), finished=_now())
+            self._fail(job, exc, slice_n)
         finally:
             self._hold(None, None, "idle")
             with contextlib.suppress(*store_errors()):
                 self.queue.holds(self.id, None, None, "idle")
         if self.lost.is_set() and not self.stopping.is_set() and self.queue.cancel_requested(job.id):
             self._end_cancelled(job)
+
+    def _fail(self, job: JobRecord, exc: Exception, slice_n: int | None) -> None:
+        """Fail the job, only while this worker still holds what failed: one whose lease lapsed (another
+        worker took the step over, or has even finished the job) leaves the job to that worker."""
+        try:
+            self.queue.end_job(job.id, self.id, "failed", slice_n=slice_n, error=one_line(exc), finished=_now())
+        except LeaseLost as lost:
+            self.log(f"{lost}; not failed by this worker ({one_line(exc)})")
+            return
+        self.log(f"job {job.id} failed: {one_line(exc)}")
 
     def _end_cancelled(self, job: JobRecord) -> None:
         row = Jobs(self.store).get(job.id)
@@ -210,7 +220,8 @@ class Worker:
 
     def _slice(self, job: JobRecord, n: int, first: int, last: int) -> None:
         """Extract and commit one slice's documents; those committed before (by a worker that died)
-        are skipped, and answers it was given come from the cache."""
+        are skipped, and answers it was given come from the cache. A failure keeps the slice held: the
+        job is failed by its holder (`_fail`); a store gone away lets its lease lapse, as a kill does."""
         self._hold(job.id, n, "extracting")
         assert job.batch_id is not None
         options = self._run_options(job)
@@ -220,7 +231,6 @@ class Worker:
         self.log(f"job {job.id}: slice {n} (documents {first}-{last - 1}), {len(todo)} to do")
         llm = pipeline.open_llm(options, self.home) if options.backend == "llm" else None
         _, prompt_hashes, _ = pipeline.plan(options)
-        finished = False
         try:
             committer = pipeline.Committer(
                 self.store, job.batch_id, options, KeyMaker.from_file(None), prompt_hashes.get("extract"),
@@ -230,13 +240,9 @@ class Worker:
                 self._give_back(job, n)
                 return
             self.queue.slice_done(job.id, n, self.id, _usage_of(llm).model_dump_json())
-            finished = True
         finally:
             if llm is not None:
                 llm.close()
-            if not finished and not self.lost.is_set():  # failed on the way: another worker may do better
-                with contextlib.suppress(*store_errors()):
-                    self.queue.release_slice(job.id, n, self.id)
 
     def _give_back(self, job: JobRecord, n: int) -> None:
         """Stopped mid-slice (SIGTERM, a cancel, a lapsed lease): what was committed stays; the rest
@@ -269,8 +275,8 @@ class Worker:
                                              skipped, usage, aligner)
         json_path, md_path = report.write_report(batch_report, options.out_dir)
         for path in (json_path, md_path):
-            self.store.keep_report(job.id, path.name, path.read_text(encoding="utf-8"))
-        self.store.finish_batch(batch_report, str(options.out_dir))
+            self.store.keep_report(job.id, path.name, path.read_text(encoding="utf-8"), holder=self.id)
+        self.store.finish_batch(batch_report, str(options.out_dir), holder=(job.id, self.id))
         progress = {"done": len(documents), "total": len(documents), "calls": usage.llm_calls,
                     "tokens": usage.total_tokens, "cost_usd": usage.cost_usd,
                     "contradictions": len(batch_report.contradictions)}
