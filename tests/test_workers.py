@@ -276,16 +276,18 @@ def test_a_batch_cancelled_while_workers_run_it_stops_asking(tmp_path: Path, dat
 # --- two workers in this process, on either engine: leases lapsed by time travel ----------------------
 
 
-def _workers(home: Path, folder: Path, lines: list[str]) -> tuple[Worker, Worker]:
-    """Two workers on one database and a job of three documents (rules backend) prepared by the first
-    and its one slice extracted: what is left is its finish step."""
+def _workers(home: Path, folder: Path, lines: list[str], slice_size: int = 50) -> tuple[Worker, Worker]:
+    """Two workers on one database and a job of three documents (rules backend) prepared by the first;
+    with the default slice size, its one slice extracted too: what is left is its finish step."""
     folder.mkdir()
     for n in range(3):
         (folder / f"d{n}.txt").write_text(f"Acme reported revenue of ${n + 1} billion in 2024.\n")
-    a, b = (Worker(WorkerOptions(home=home, log=lines.append)) for _ in range(2))
+    a, b = (Worker(WorkerOptions(home=home, log=lines.append, slice_size=slice_size)) for _ in range(2))
     Jobs(a.store).add("j1", "2026-12-04T00:00:00+00:00", {"backend": "rules"},
                       [str(p) for p in sorted(folder.iterdir())])
-    assert a.step() and a.step()  # prepare, then the slice
+    assert a.step()  # prepare
+    if slice_size >= 3:
+        assert a.step()  # the one slice
     return a, b
 
 
@@ -337,5 +339,40 @@ def test_a_worker_whose_lease_lapsed_never_fails_a_finished_job(
         assert job is not None and job.status == "done" and job.error is None
         assert any("not failed by this worker (the aligner broke)" in line for line in lines), lines
     finally:
+        a.store.close()
+        b.store.close()
+
+
+def test_a_heartbeat_behind_the_main_thread_never_gives_back_the_next_slice(both_engines: str, verifier_home: Path,
+                                                                            tmp_path: Path) -> None:
+    a, b = _workers(verifier_home, tmp_path / "docs", [], slice_size=2)
+    beats = Store.open(verifier_home)
+    try:
+        assert a.queue.claim_slice(a.id, 30) is not None
+        a._hold("j1", 0, "extracting")
+        renew = WorkQueue(beats).beat
+
+        def late_beat(*args: Any) -> bool:
+            """The beat read 'slice 0'; before it reaches the database, the main thread marks slice 0
+            done and takes slice 1."""
+            a.queue.slice_done("j1", 0, a.id, "{}")
+            a._hold(None, None, "idle")
+            a.lost.clear()
+            taken = a.queue.claim_slice(a.id, 30)
+            assert taken is not None and taken[1] == 1
+            a._hold("j1", 1, "extracting")
+            return renew(*args)  # slice 0 is done: not renewed
+
+        queue = WorkQueue(beats)
+        queue.beat = late_beat  # type: ignore[method-assign]
+        a._beat(queue)
+        assert not a.lost.is_set()  # slice 1 is still a's, and is not given back
+        a._beat(WorkQueue(beats))  # the next beat renews slice 1
+        assert not a.lost.is_set()
+        beats.db.execute("UPDATE slices SET worker_id = 'another' WHERE job_id = 'j1' AND n = 1")
+        a._beat(WorkQueue(beats))  # slice 1 taken by another worker: that one is lost
+        assert a.lost.is_set()
+    finally:
+        beats.close()
         a.store.close()
         b.store.close()

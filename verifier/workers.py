@@ -189,16 +189,26 @@ class Worker:
         queue = WorkQueue(beats)
         try:
             while not self.stopping.wait(self.options.lease_seconds / 3):
-                with self._hold_lock:
-                    job_id, slice_n, state = self._holding
                 try:
-                    renewed = queue.beat(self.id, self.options.lease_seconds, job_id, slice_n, state)
-                    if not renewed or (job_id is not None and queue.cancel_requested(job_id)):
-                        self.lost.set()
+                    self._beat(queue)
                 except store_errors() as exc:
                     self.log(f"heartbeat failed: {one_line(exc)}")
         finally:
             beats.close()
+
+    def _beat(self, queue: WorkQueue) -> None:
+        """One beat. What it renewed may be behind the main thread (a slice marked done, the next one
+        taken since it read `_holding`): a lease it finds lost, or a cancel, stops the work only if the
+        worker still holds what the beat was about, else the next slice would be given back for nothing."""
+        with self._hold_lock:
+            holding = self._holding
+        job_id, slice_n, state = holding
+        renewed = queue.beat(self.id, self.options.lease_seconds, job_id, slice_n, state)
+        if renewed and not (job_id is not None and queue.cancel_requested(job_id)):
+            return
+        with self._hold_lock:  # the main thread moves on (`_hold`) only after this
+            if self._holding[:2] == holding[:2]:
+                self.lost.set()
 
     # --- the three kinds of work -----------------------------------------------------------------
 
