@@ -124,13 +124,6 @@ def _sliced_job(store: Store, job_id: str = "j1", documents: int = 4, slice_size
     return batch_id
 
 
-def _lapse(store: Store, job_id: str) -> None:
-    """Time travel: every lease of the job (its own, its slices') lapsed a minute ago."""
-    store.db.execute("UPDATE jobs SET lease_until = {now} - 60 WHERE id = ? AND lease_until IS NOT NULL", (job_id,))
-    store.db.execute("UPDATE slices SET lease_until = {now} - 60 WHERE job_id = ? AND lease_until IS NOT NULL",
-                     (job_id,))
-
-
 def test_a_document_commit_while_another_connection_writes_waits_its_turn(both_engines: str) -> None:
     """The holder check and the document's rows are one write transaction from its start: another
     connection's write in between waits (a deferred SQLite transaction failed at once, SQLITE_BUSY)."""

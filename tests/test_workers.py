@@ -376,3 +376,42 @@ def test_a_heartbeat_behind_the_main_thread_never_gives_back_the_next_slice(both
         beats.close()
         a.store.close()
         b.store.close()
+
+
+def test_a_cancelled_job_whose_worker_died_is_ended_by_the_next_worker(both_engines: str, verifier_home: Path,
+                                                                       tmp_path: Path) -> None:
+    lines: list[str] = []
+    a, b = _workers(verifier_home, tmp_path / "docs", lines, slice_size=2)
+    try:
+        assert a.queue.claim_slice(a.id, 30) is not None  # a holds slice 0 ...
+        Jobs(b.store).request_cancel("j1")  # ... is asked to cancel, and is SIGKILLed before its next beat
+        assert not b.step()
+        job = Jobs(b.store).get("j1")
+        assert job is not None and job.status == "running"  # a's lease is live: a may still hear the cancel
+        b.store.db.execute("UPDATE slices SET lease_until = {now} - 60 WHERE job_id = 'j1' AND status = 'running'")
+        assert not b.step() and not b.step()
+        job = Jobs(b.store).get("j1")
+        assert job is not None and job.status == "cancelled" and job.finished is not None
+        assert [line for line in lines if "cancelled" in line] == [
+            "job j1 cancelled (the worker that ran it stopped before it could)"]  # once
+        assert b._idle()
+    finally:
+        a.store.close()
+        b.store.close()
+
+
+def test_a_cancelled_job_whose_preparing_worker_died_is_ended_too(both_engines: str, verifier_home: Path) -> None:
+    worker = Worker(WorkerOptions(home=verifier_home))
+    try:
+        jobs = Jobs(worker.store)
+        jobs.add("j2", "2026-12-04T00:00:00+00:00", {"backend": "rules"}, [])
+        assert worker.queue.claim_job("dead-worker", 30) is not None
+        jobs.request_cancel("j2")
+        assert worker.queue.end_abandoned_cancels("2026-12-04T00:01:00+00:00") == []
+        _lapse_job(worker.store, "j2")
+        assert worker.queue.end_abandoned_cancels("2026-12-04T00:01:00+00:00") == ["j2"]
+        assert worker.queue.end_abandoned_cancels("2026-12-04T00:01:00+00:00") == []
+        job = jobs.get("j2")
+        assert job is not None and job.status == "cancelled" and job.worker_id is None
+    finally:
+        worker.store.close()

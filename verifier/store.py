@@ -1107,6 +1107,24 @@ class WorkQueue:
 
         return self.db.atomic(work, immediate=True)
 
+    def end_abandoned_cancels(self, finished: str) -> list[str]:
+        """End as cancelled the jobs a cancel was asked of whose worker died before it could: no lease
+        of the job's, nor of a slice of it, is live. Nothing else ends them (claims skip a job with a
+        cancel asked), so the next worker that looks does; the status change makes it happen once."""
+        def work() -> list[str]:
+            rows = self.db.query(
+                "UPDATE jobs SET status = 'cancelled', worker_id = NULL, lease_until = NULL, finished = ?"
+                " WHERE status IN ('queued', 'running') AND cancel_requested = 1"
+                " AND (worker_id IS NULL OR lease_until IS NULL OR lease_until < {now})"
+                " AND NOT EXISTS (SELECT 1 FROM slices s WHERE s.job_id = jobs.id AND s.status = 'running'"
+                " AND s.lease_until >= {now}) RETURNING id", (finished,))
+            ended = sorted(str(r["id"]) for r in rows)
+            for job_id in ended:
+                self.db.execute("DELETE FROM planned_documents WHERE job_id = ?", (job_id,))
+            return ended
+
+        return self.db.atomic(work, immediate=True)
+
     def plan(self, job_id: str, worker_id: str, batch_id: str, documents: list[Document],
              slice_size: int) -> None:
         """Record a prepared job: its batch, its documents in order, and their slices; then let the

@@ -129,6 +129,8 @@ class Worker:
         if taken is not None:
             self._guarded(taken[0], lambda: self._slice(*taken), slice_n=taken[1])
             return True
+        for job_id in self.queue.end_abandoned_cancels(_now()):
+            self.log(f"job {job_id} cancelled (the worker that ran it stopped before it could)")
         claimed = self.queue.claim_job(self.id, self.options.lease_seconds)
         if claimed is not None:
             job, step = claimed
