@@ -205,7 +205,7 @@ def test_a_worker_killed_mid_slice_leaves_the_batch_to_the_others(tmp_path: Path
             store = _store(database)
             workers = {w.id: w for w in WorkQueue(store).workers()}
             store.close()
-            assert workers[victim].state != "stopped" and workers[victim].seconds_since_heartbeat > 3.0
+            assert workers[victim].state == "lost" and workers[victim].seconds_since_heartbeat > 3.0
             page = httpx.get(f"{cluster.base}/batches", timeout=30).text
             assert "slices: 6 done, 0 running, 0 waiting" in " ".join(page.split())
             assert all(f"<td>{w.pid}</td>" in page for w in cluster.workers)
@@ -415,3 +415,26 @@ def test_a_cancelled_job_whose_preparing_worker_died_is_ended_too(both_engines: 
         assert job is not None and job.status == "cancelled" and job.worker_id is None
     finally:
         worker.store.close()
+
+
+def test_a_worker_that_stopped_beating_is_shown_lost_not_holding_its_slice(both_engines: str,
+                                                                           verifier_home: Path) -> None:
+    store = Store.open(verifier_home)
+    try:
+        queue = WorkQueue(store)
+        for worker_id in ("killed", "alive", "stopped"):
+            queue.register(worker_id, 30)
+            queue.holds(worker_id, "j1", 0, "extracting")
+        queue.stopped("stopped")
+        store.db.execute("UPDATE workers SET heartbeat = {now} - 31 WHERE id IN ('killed', 'stopped')")
+    finally:
+        store.close()
+    status = CliRunner().invoke(cli, ["status", "--json"])
+    assert status.exit_code == 0, status.output
+    shown = {w["id"]: w for w in json.loads(status.stdout)["workers"]}
+    assert (shown["killed"]["state"], shown["killed"]["job_id"], shown["killed"]["slice"]) == ("lost", None, None)
+    assert shown["killed"]["pid"] == os.getpid() and shown["killed"]["seconds_since_heartbeat"] >= 31
+    assert (shown["alive"]["state"], shown["alive"]["job_id"], shown["alive"]["slice"]) == ("extracting", "j1", 0)
+    assert shown["stopped"]["state"] == "stopped"
+    table = CliRunner().invoke(cli, ["status"]).stdout
+    assert any(line.startswith("killed") and " lost " in line for line in table.splitlines()), table

@@ -254,6 +254,10 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX jobs_by_status ON jobs(status, created);
         """,
     ),
+    Migration(
+        "workers: each one's lease, so one that stopped beating (killed) is shown as lost",
+        "ALTER TABLE workers ADD COLUMN lease_seconds REAL NOT NULL DEFAULT 30",
+    ),
 ]
 
 def default_home() -> Path:
@@ -1039,10 +1043,11 @@ class WorkQueue:
 
     # workers -----------------------------------------------------------------------------------
 
-    def register(self, worker_id: str) -> None:
+    def register(self, worker_id: str, lease_seconds: float) -> None:
         self.db.execute(
-            "INSERT INTO workers (id, host, pid, started, heartbeat, state) VALUES (?, ?, ?, ?, {now}, 'idle')",
-            (worker_id, socket.gethostname(), os.getpid(), _now()))
+            "INSERT INTO workers (id, host, pid, started, heartbeat, state, lease_seconds)"
+            " VALUES (?, ?, ?, ?, {now}, 'idle', ?)",
+            (worker_id, socket.gethostname(), os.getpid(), _now(), lease_seconds))
 
     def beat(self, worker_id: str, lease_seconds: float, job_id: str | None, slice_n: int | None,
              state: str) -> bool:
@@ -1078,10 +1083,9 @@ class WorkQueue:
                         " WHERE id = ?", (worker_id,))
 
     def workers(self) -> list[WorkerRecord]:
-        return [WorkerRecord(r["id"], r["host"], int(r["pid"]), r["started"], r["state"], r["job_id"], r["slice"],
-                             round(float(r["ago"]), 1))
-                for r in self.db.query("SELECT *, {now} - heartbeat AS ago FROM workers"
-                                       " ORDER BY started COLLATE BINARY, id COLLATE BINARY")]
+        """Each worker as it last said (`verifier status`, the batches page)."""
+        return [_worker_of(r) for r in self.db.query("SELECT *, {now} - heartbeat AS ago FROM workers"
+                                                     " ORDER BY started COLLATE BINARY, id COLLATE BINARY")]
 
     # jobs --------------------------------------------------------------------------------------
 
@@ -1209,6 +1213,17 @@ class WorkQueue:
         """Give a slice back (this worker stops: SIGTERM), so another takes it at once."""
         self.db.execute("UPDATE slices SET status = 'waiting', worker_id = NULL, lease_until = NULL"
                         " WHERE job_id = ? AND n = ? AND worker_id = ? AND status = 'running'", (job_id, n, worker_id))
+
+
+def _worker_of(row: Row) -> WorkerRecord:
+    """A worker whose last heartbeat is older than its lease is 'lost' (killed, or cut off): it never
+    said it stopped, and what it held is no longer its own, so it is not shown holding it."""
+    ago = float(row["ago"])
+    if row["state"] != "stopped" and ago > float(row["lease_seconds"]):
+        return WorkerRecord(row["id"], row["host"], int(row["pid"]), row["started"], "lost", None, None,
+                            round(ago, 1))
+    return WorkerRecord(row["id"], row["host"], int(row["pid"]), row["started"], row["state"], row["job_id"],
+                        row["slice"], round(ago, 1))
 
 
 def holder_gone(worker_id: str) -> bool:

@@ -94,7 +94,7 @@ class Worker:
     # --- the loop ------------------------------------------------------------------------------
 
     def run(self) -> None:
-        self.queue.register(self.id)
+        self.queue.register(self.id, self.options.lease_seconds)
         self.log(f"worker {self.id} started")
         beat = threading.Thread(target=self._heartbeat, name="verifier-heartbeat", daemon=True)
         beat.start()
