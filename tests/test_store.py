@@ -134,7 +134,13 @@ def test_a_document_commit_while_another_connection_writes_waits_its_turn(both_e
         batch_id = _sliced_job(store)
         taken = WorkQueue(store).claim_slice("w1", 30)
         assert taken is not None and taken[1] == 0
-        writer = threading.Thread(target=lambda: WorkQueue(other).register("w2"))
+        written: list[str] = []
+
+        def write() -> None:
+            WorkQueue(other).register("w2", 30)
+            written.append("w2")
+
+        writer = threading.Thread(target=write)
         check = store._check_holder
 
         def checked_then_another_writes(job_id: str, n: int, worker_id: str) -> None:
@@ -145,7 +151,7 @@ def test_a_document_commit_while_another_connection_writes_waits_its_turn(both_e
         store._check_holder = checked_then_another_writes  # type: ignore[method-assign]
         store.save_document(batch_id, _document(0), [], 0, [], "rules", None, None, holder=("j1", 0, "w1"))
         writer.join(timeout=10)
-        assert not writer.is_alive()
+        assert written == ["w2"]  # the other connection's write went through, after the commit
         assert store.done_documents(batch_id) == {"d0": _document(0).sha256}
     finally:
         store.close()
