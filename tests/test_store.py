@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,8 @@ from tests.conftest import ROOT, SEEDS
 from verifier import review
 from verifier.cli import cli
 from verifier.database import PostgreSQLDatabase
-from verifier.store import MIGRATIONS, Jobs, Store
+from verifier.models import Document
+from verifier.store import MIGRATIONS, Jobs, Store, WorkQueue
 
 # made by the code of 2026-12-04 (migrations 1-6): `verifier run seeds/`, one flag confirmed by
 # 'ana', and one job queued over HTTP
@@ -111,3 +113,55 @@ def test_a_malformed_database_url_is_one_line_without_its_password(url: str, ver
     assert result.exit_code == 1, result.output
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "s3cret-pw" not in result.stderr and "ana:***@" in result.stderr, result.stderr
+
+
+# --- the work queue: leases, as two workers see them ---------------------------------------------------
+
+
+def _document(n: int) -> Document:
+    return Document(id=f"d{n}", path=f"d{n}.txt", sha256=f"{n:064x}", title=f"d{n}", text=f"Document {n}.")
+
+
+def _sliced_job(store: Store, job_id: str = "j1", documents: int = 4, slice_size: int = 2) -> str:
+    """A job prepared by worker 'w0' and cut into slices, as `verifier worker` leaves it; its batch id."""
+    Jobs(store).add(job_id, "2026-12-04T00:00:00+00:00", {}, [])
+    claimed = WorkQueue(store).claim_job("w0", 30)
+    assert claimed is not None and claimed[1] == "prepare"
+    batch_id = f"b-{job_id}"
+    store.begin_batch(batch_id, "2026-12-04T00:00:00+00:00", "rules", None, [], {}, {})
+    WorkQueue(store).plan(job_id, "w0", batch_id, [_document(n) for n in range(documents)], slice_size)
+    return batch_id
+
+
+def test_a_document_commit_while_another_connection_writes_waits_its_turn(both_engines: str) -> None:
+    """The holder check and the document's rows are one write transaction from its start: another
+    connection's write in between waits (a deferred SQLite transaction failed at once, SQLITE_BUSY)."""
+    if both_engines == "postgresql":
+        pytest.skip("a row lock (FOR UPDATE) does this on PostgreSQL")
+    store, other = Store.open(), Store.open()
+    try:
+        batch_id = _sliced_job(store)
+        taken = WorkQueue(store).claim_slice("w1", 30)
+        assert taken is not None and taken[1] == 0
+        written: list[str] = []
+
+        def write() -> None:
+            WorkQueue(other).register("w2", 30)
+            written.append("w2")
+
+        writer = threading.Thread(target=write)
+        check = store._check_holder
+
+        def checked_then_another_writes(job_id: str, n: int, worker_id: str) -> None:
+            check(job_id, n, worker_id)
+            writer.start()
+            writer.join(timeout=0.5)  # with the write lock held, the other connection waits for the commit
+
+        store._check_holder = checked_then_another_writes  # type: ignore[method-assign]
+        store.save_document(batch_id, _document(0), [], 0, [], "rules", None, None, holder=("j1", 0, "w1"))
+        writer.join(timeout=10)
+        assert written == ["w2"]  # the other connection's write went through, after the commit
+        assert store.done_documents(batch_id) == {"d0": _document(0).sha256}
+    finally:
+        store.close()
+        other.close()

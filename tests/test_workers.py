@@ -20,9 +20,11 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import POSTGRES_REQUIRED, free_port
+from verifier import pipeline
 from verifier.cli import cli
 from verifier.store import Jobs, Store, WorkQueue
 from verifier.testing import FakeEndpoint, PostgresServer, pg_bin, repeated_answers
+from verifier.workers import Worker, WorkerOptions
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 DOCUMENTS = 24
@@ -203,7 +205,7 @@ def test_a_worker_killed_mid_slice_leaves_the_batch_to_the_others(tmp_path: Path
             store = _store(database)
             workers = {w.id: w for w in WorkQueue(store).workers()}
             store.close()
-            assert workers[victim].state != "stopped" and workers[victim].seconds_since_heartbeat > 3.0
+            assert workers[victim].state == "lost" and workers[victim].seconds_since_heartbeat > 3.0
             page = httpx.get(f"{cluster.base}/batches", timeout=30).text
             assert "slices: 6 done, 0 running, 0 waiting" in " ".join(page.split())
             assert all(f"<td>{w.pid}</td>" in page for w in cluster.workers)
@@ -269,3 +271,170 @@ def test_a_batch_cancelled_while_workers_run_it_stops_asking(tmp_path: Path, dat
         finally:
             cluster.stop()
     assert "cancelled" in cluster.logs()
+
+
+# --- two workers in this process, on either engine: leases lapsed by time travel ----------------------
+
+
+def _workers(home: Path, folder: Path, lines: list[str], slice_size: int = 50) -> tuple[Worker, Worker]:
+    """Two workers on one database and a job of three documents (rules backend) prepared by the first;
+    with the default slice size, its one slice extracted too: what is left is its finish step."""
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"d{n}.txt").write_text(f"Acme reported revenue of ${n + 1} billion in 2024.\n")
+    a, b = (Worker(WorkerOptions(home=home, log=lines.append, slice_size=slice_size)) for _ in range(2))
+    Jobs(a.store).add("j1", "2026-12-04T00:00:00+00:00", {"backend": "rules"},
+                      [str(p) for p in sorted(folder.iterdir())])
+    assert a.step()  # prepare
+    if slice_size >= 3:
+        assert a.step()  # the one slice
+    return a, b
+
+
+def _lapse_job(store: Store, job_id: str) -> None:
+    """Time travel: the job's own lease lapsed a minute ago."""
+    store.db.execute("UPDATE jobs SET lease_until = {now} - 60 WHERE id = ?", (job_id,))
+
+
+def test_a_finisher_whose_lease_lapsed_writes_nothing_after_its_successor(both_engines: str, verifier_home: Path,
+                                                                          tmp_path: Path) -> None:
+    lines: list[str] = []
+    a, b = _workers(verifier_home, tmp_path / "docs", lines)
+    try:
+        claimed = a.queue.claim_job(a.id, 30)
+        assert claimed is not None and claimed[1] == "finish"
+        _lapse_job(a.store, "j1")  # a paused past its lease: b takes the finish step over and ends the job
+        assert b.step()
+        job = Jobs(b.store).get("j1")
+        assert job is not None and job.status == "done"
+        b.store.db.execute("UPDATE reports SET body = 'the successor''s' WHERE job_id = 'j1'")
+        a._guarded(claimed[0], lambda: a._finish(claimed[0]))  # a wakes up and goes on
+        bodies = {r["body"] for r in a.store.db.query("SELECT body FROM reports WHERE job_id = 'j1'")}
+        assert bodies == {"the successor's"}  # a stored no report, nor its batch's findings
+        assert [line for line in lines if "no longer this worker's" in line] == [
+            "job j1 is no longer this worker's; left to the worker that holds it"]
+        job = Jobs(a.store).get("j1")
+        assert job is not None and job.status == "done"
+    finally:
+        a.store.close()
+        b.store.close()
+
+
+def test_a_worker_whose_lease_lapsed_never_fails_a_finished_job(
+        both_engines: str, verifier_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines: list[str] = []
+    a, b = _workers(verifier_home, tmp_path / "docs", lines)
+    try:
+        claimed = a.queue.claim_job(a.id, 30)
+        assert claimed is not None
+        _lapse_job(a.store, "j1")
+        assert b.step()
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("the aligner broke")
+
+        monkeypatch.setattr(pipeline, "cross_check_batch", broken)
+        a._guarded(claimed[0], lambda: a._finish(claimed[0]))  # a wakes up, and its finish fails
+        job = Jobs(a.store).get("j1")
+        assert job is not None and job.status == "done" and job.error is None
+        assert any("not failed by this worker (the aligner broke)" in line for line in lines), lines
+    finally:
+        a.store.close()
+        b.store.close()
+
+
+def test_a_heartbeat_behind_the_main_thread_never_gives_back_the_next_slice(both_engines: str, verifier_home: Path,
+                                                                            tmp_path: Path) -> None:
+    a, b = _workers(verifier_home, tmp_path / "docs", [], slice_size=2)
+    beats = Store.open(verifier_home)
+    try:
+        assert a.queue.claim_slice(a.id, 30) is not None
+        a._hold("j1", 0, "extracting")
+        renew = WorkQueue(beats).beat
+
+        def late_beat(*args: Any) -> bool:
+            """The beat read 'slice 0'; before it reaches the database, the main thread marks slice 0
+            done and takes slice 1."""
+            a.queue.slice_done("j1", 0, a.id, "{}")
+            a._hold(None, None, "idle")
+            a.lost.clear()
+            taken = a.queue.claim_slice(a.id, 30)
+            assert taken is not None and taken[1] == 1
+            a._hold("j1", 1, "extracting")
+            return renew(*args)  # slice 0 is done: not renewed
+
+        queue = WorkQueue(beats)
+        queue.beat = late_beat  # type: ignore[method-assign]
+        a._beat(queue)
+        assert not a.lost.is_set()  # slice 1 is still a's, and is not given back
+        a._beat(WorkQueue(beats))  # the next beat renews slice 1
+        assert not a.lost.is_set()
+        beats.db.execute("UPDATE slices SET worker_id = 'another' WHERE job_id = 'j1' AND n = 1")
+        a._beat(WorkQueue(beats))  # slice 1 taken by another worker: that one is lost
+        assert a.lost.is_set()
+    finally:
+        beats.close()
+        a.store.close()
+        b.store.close()
+
+
+def test_a_cancelled_job_whose_worker_died_is_ended_by_the_next_worker(both_engines: str, verifier_home: Path,
+                                                                       tmp_path: Path) -> None:
+    lines: list[str] = []
+    a, b = _workers(verifier_home, tmp_path / "docs", lines, slice_size=2)
+    try:
+        assert a.queue.claim_slice(a.id, 30) is not None  # a holds slice 0 ...
+        Jobs(b.store).request_cancel("j1")  # ... is asked to cancel, and is SIGKILLed before its next beat
+        assert not b.step()
+        job = Jobs(b.store).get("j1")
+        assert job is not None and job.status == "running"  # a's lease is live: a may still hear the cancel
+        b.store.db.execute("UPDATE slices SET lease_until = {now} - 60 WHERE job_id = 'j1' AND status = 'running'")
+        assert not b.step() and not b.step()
+        job = Jobs(b.store).get("j1")
+        assert job is not None and job.status == "cancelled" and job.finished is not None
+        assert [line for line in lines if "cancelled" in line] == [
+            "job j1 cancelled (the worker that ran it stopped before it could)"]  # once
+        assert b._idle()
+    finally:
+        a.store.close()
+        b.store.close()
+
+
+def test_a_cancelled_job_whose_preparing_worker_died_is_ended_too(both_engines: str, verifier_home: Path) -> None:
+    worker = Worker(WorkerOptions(home=verifier_home))
+    try:
+        jobs = Jobs(worker.store)
+        jobs.add("j2", "2026-12-04T00:00:00+00:00", {"backend": "rules"}, [])
+        assert worker.queue.claim_job("dead-worker", 30) is not None
+        jobs.request_cancel("j2")
+        assert worker.queue.end_abandoned_cancels("2026-12-04T00:01:00+00:00") == []
+        _lapse_job(worker.store, "j2")
+        assert worker.queue.end_abandoned_cancels("2026-12-04T00:01:00+00:00") == ["j2"]
+        assert worker.queue.end_abandoned_cancels("2026-12-04T00:01:00+00:00") == []
+        job = jobs.get("j2")
+        assert job is not None and job.status == "cancelled" and job.worker_id is None
+    finally:
+        worker.store.close()
+
+
+def test_a_worker_that_stopped_beating_is_shown_lost_not_holding_its_slice(both_engines: str,
+                                                                           verifier_home: Path) -> None:
+    store = Store.open(verifier_home)
+    try:
+        queue = WorkQueue(store)
+        for worker_id in ("killed", "alive", "stopped"):
+            queue.register(worker_id, 30)
+            queue.holds(worker_id, "j1", 0, "extracting")
+        queue.stopped("stopped")
+        store.db.execute("UPDATE workers SET heartbeat = {now} - 31 WHERE id IN ('killed', 'stopped')")
+    finally:
+        store.close()
+    status = CliRunner().invoke(cli, ["status", "--json"])
+    assert status.exit_code == 0, status.output
+    shown = {w["id"]: w for w in json.loads(status.stdout)["workers"]}
+    assert (shown["killed"]["state"], shown["killed"]["job_id"], shown["killed"]["slice"]) == ("lost", None, None)
+    assert shown["killed"]["pid"] == os.getpid() and shown["killed"]["seconds_since_heartbeat"] >= 31
+    assert (shown["alive"]["state"], shown["alive"]["job_id"], shown["alive"]["slice"]) == ("extracting", "j1", 0)
+    assert shown["stopped"]["state"] == "stopped"
+    table = CliRunner().invoke(cli, ["status"]).stdout
+    assert any(line.startswith("killed") and " lost " in line for line in table.splitlines()), table

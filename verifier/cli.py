@@ -403,7 +403,8 @@ def worker(model: str | None, base_url: str | None, slice_size: int, lease_secon
 @database_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def status(as_json: bool) -> None:
-    """Show each worker (host, pid, what it holds, last heartbeat) and each unfinished batch's slices."""
+    """Show each worker (host, pid, what it holds, last heartbeat; 'lost' when that is older than its lease)
+    and each unfinished batch's slices."""
     def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         store = Store.open()
         try:

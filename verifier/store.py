@@ -254,6 +254,10 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX jobs_by_status ON jobs(status, created);
         """,
     ),
+    Migration(
+        "workers: each one's lease, so one that stopped beating (killed) is shown as lost",
+        "ALTER TABLE workers ADD COLUMN lease_seconds REAL NOT NULL DEFAULT 30",
+    ),
 ]
 
 def default_home() -> Path:
@@ -676,13 +680,23 @@ class Store:
             if holder is not None:
                 self.db.execute("UPDATE slices SET done = done + 1 WHERE job_id = ? AND n = ?", holder[:2])
 
-        self.db.atomic(work)
+        # immediate: on SQLite the holder check and the writes are one write transaction from the start; a
+        # deferred one reads first and its upgrade to a writer fails at once (SQLITE_BUSY) after another's commit
+        self.db.atomic(work, immediate=True)
 
     def _check_holder(self, job_id: str, n: int, worker_id: str) -> None:
         lock = " FOR UPDATE" if self.engine == "postgresql" else ""  # held till the commit: no claim slips in
         row = self.db.one("SELECT worker_id, status FROM slices WHERE job_id = ? AND n = ?" + lock, (job_id, n))
         if row is None or row["worker_id"] != worker_id or row["status"] != "running":
             raise LeaseLost(f"slice {n} of job {job_id} is no longer this worker's")
+
+    def _check_job_holder(self, job_id: str, worker_id: str) -> None:
+        """A job's whole step (prepare, finish) is this worker's; the row stays locked till the commit on
+        PostgreSQL (on SQLite the caller's transaction is immediate), so no claim slips in."""
+        lock = " FOR UPDATE" if self.engine == "postgresql" else ""
+        row = self.db.one("SELECT worker_id FROM jobs WHERE id = ?" + lock, (job_id,))
+        if row is None or row["worker_id"] != worker_id:
+            raise LeaseLost(f"job {job_id} is no longer this worker's")
 
     def batch_claims(self, batch_id: str, document_ids: list[str]) -> tuple[list[GroundedClaim], int, list[str]]:
         """The committed claims of these documents, their dropped count and their failed chunks."""
@@ -706,13 +720,16 @@ class Store:
         loaded: dict[str, object] = json.loads(row["usage"]) if row and row["usage"] else {}
         return loaded
 
-    def finish_batch(self, report: Report, report_dir: str) -> None:
+    def finish_batch(self, report: Report, report_dir: str, holder: tuple[str, str] | None = None) -> None:
         """Store the alignment and the findings and mark the batch done, in one transaction.
 
         A batch stopped by its budget is marked 'stopped': the same command with a larger
-        budget resumes it.
+        budget resumes it. `holder` (job, worker) stores it only while that worker holds the job's
+        finish step (LeaseLost otherwise): two finishers never write the same rows.
         """
         def work() -> None:
+            if holder is not None:
+                self._check_job_holder(*holder)
             self._save_alignment(report)
             self.db.execute("DELETE FROM findings WHERE batch_id = ?", (report.batch,))
             self.db.executemany(
@@ -735,7 +752,7 @@ class Store:
                  report.usage.model_dump_json(), json.dumps(report.prompt_hashes), report_dir, report.batch),
             )
 
-        self.db.atomic(work)
+        self.db.atomic(work, immediate=holder is not None)
 
     def _save_alignment(self, report: Report) -> None:
         """Entities, questions, and each claim's entity, question and time (a re-run replaces them)."""
@@ -875,12 +892,16 @@ class Store:
         row = self.db.one("SELECT data FROM uploads WHERE sha256 = ?", (sha256,))
         return bytes(row["data"]) if row else None
 
-    def keep_report(self, job_id: str, name: str, body: str) -> None:
+    def keep_report(self, job_id: str, name: str, body: str, holder: str | None = None) -> None:
+        """Store a job's report file; with `holder` (a worker id) only while that worker holds the job
+        (LeaseLost otherwise), so a finisher whose lease lapsed never writes over its successor's."""
         def work() -> None:
+            if holder is not None:
+                self._check_job_holder(job_id, holder)
             self.db.execute("DELETE FROM reports WHERE job_id = ? AND name = ?", (job_id, name))
             self.db.execute("INSERT INTO reports (job_id, name, body) VALUES (?, ?, ?)", (job_id, name, body))
 
-        self.db.atomic(work)
+        self.db.atomic(work, immediate=True)
 
     def report(self, job_id: str, name: str) -> str | None:
         row = self.db.one("SELECT body FROM reports WHERE job_id = ? AND name = ?", (job_id, name))
@@ -1022,10 +1043,11 @@ class WorkQueue:
 
     # workers -----------------------------------------------------------------------------------
 
-    def register(self, worker_id: str) -> None:
+    def register(self, worker_id: str, lease_seconds: float) -> None:
         self.db.execute(
-            "INSERT INTO workers (id, host, pid, started, heartbeat, state) VALUES (?, ?, ?, ?, {now}, 'idle')",
-            (worker_id, socket.gethostname(), os.getpid(), _now()))
+            "INSERT INTO workers (id, host, pid, started, heartbeat, state, lease_seconds)"
+            " VALUES (?, ?, ?, ?, {now}, 'idle', ?)",
+            (worker_id, socket.gethostname(), os.getpid(), _now(), lease_seconds))
 
     def beat(self, worker_id: str, lease_seconds: float, job_id: str | None, slice_n: int | None,
              state: str) -> bool:
@@ -1061,10 +1083,9 @@ class WorkQueue:
                         " WHERE id = ?", (worker_id,))
 
     def workers(self) -> list[WorkerRecord]:
-        return [WorkerRecord(r["id"], r["host"], int(r["pid"]), r["started"], r["state"], r["job_id"], r["slice"],
-                             round(float(r["ago"]), 1))
-                for r in self.db.query("SELECT *, {now} - heartbeat AS ago FROM workers"
-                                       " ORDER BY started COLLATE BINARY, id COLLATE BINARY")]
+        """Each worker as it last said (`verifier status`, the batches page)."""
+        return [_worker_of(r) for r in self.db.query("SELECT *, {now} - heartbeat AS ago FROM workers"
+                                                     " ORDER BY started COLLATE BINARY, id COLLATE BINARY")]
 
     # jobs --------------------------------------------------------------------------------------
 
@@ -1090,12 +1111,30 @@ class WorkQueue:
 
         return self.db.atomic(work, immediate=True)
 
+    def end_abandoned_cancels(self, finished: str) -> list[str]:
+        """End as cancelled the jobs a cancel was asked of whose worker died before it could: no lease
+        of the job's, nor of a slice of it, is live. Nothing else ends them (claims skip a job with a
+        cancel asked), so the next worker that looks does; the status change makes it happen once."""
+        def work() -> list[str]:
+            rows = self.db.query(
+                "UPDATE jobs SET status = 'cancelled', worker_id = NULL, lease_until = NULL, finished = ?"
+                " WHERE status IN ('queued', 'running') AND cancel_requested = 1"
+                " AND (worker_id IS NULL OR lease_until IS NULL OR lease_until < {now})"
+                " AND NOT EXISTS (SELECT 1 FROM slices s WHERE s.job_id = jobs.id AND s.status = 'running'"
+                " AND s.lease_until >= {now}) RETURNING id", (finished,))
+            ended = sorted(str(r["id"]) for r in rows)
+            for job_id in ended:
+                self.db.execute("DELETE FROM planned_documents WHERE job_id = ?", (job_id,))
+            return ended
+
+        return self.db.atomic(work, immediate=True)
+
     def plan(self, job_id: str, worker_id: str, batch_id: str, documents: list[Document],
              slice_size: int) -> None:
         """Record a prepared job: its batch, its documents in order, and their slices; then let the
         slices be claimed (the job's own lease is given up)."""
         def work() -> None:
-            self._check_job_holder(job_id, worker_id)
+            self.store._check_job_holder(job_id, worker_id)
             self.db.execute("DELETE FROM planned_documents WHERE job_id = ?", (job_id,))
             self.db.execute("DELETE FROM slices WHERE job_id = ?", (job_id,))
             self.db.executemany("INSERT INTO planned_documents (job_id, n, document) VALUES (?, ?, ?)",
@@ -1107,12 +1146,7 @@ class WorkQueue:
             self.db.execute("UPDATE jobs SET batch_id = ?, stage = 'slices', worker_id = NULL, lease_until = NULL"
                             " WHERE id = ?", (batch_id, job_id))
 
-        self.db.atomic(work)
-
-    def _check_job_holder(self, job_id: str, worker_id: str) -> None:
-        row = self.db.one("SELECT worker_id FROM jobs WHERE id = ?", (job_id,))
-        if row is None or row["worker_id"] != worker_id:
-            raise LeaseLost(f"job {job_id} is no longer this worker's")
+        self.db.atomic(work, immediate=True)
 
     def planned(self, job_id: str, first: int = 0, last: int | None = None) -> list[Document]:
         """The prepared documents of a job, in order (those of one slice with `first` and `last`)."""
@@ -1120,18 +1154,24 @@ class WorkQueue:
                              " ORDER BY n", (job_id, first, last if last is not None else 2**62))
         return [Document.model_validate_json(r["document"]) for r in rows]
 
-    def end_job(self, job_id: str, worker_id: str | None, status: str, **fields: object) -> None:
-        """A job's end (done, failed, cancelled), with its slices' work put away."""
+    def end_job(self, job_id: str, worker_id: str | None, status: str, slice_n: int | None = None,
+                **fields: object) -> None:
+        """A job's end (done, failed, cancelled), with its slices' work put away.
+
+        With `worker_id`, only while that worker holds the job's step, or its slice `slice_n` (LeaseLost
+        otherwise): a worker whose lease lapsed never ends a job another worker runs, or has finished."""
         def work() -> None:
-            if worker_id is not None:
-                self._check_job_holder(job_id, worker_id)
+            if worker_id is not None and slice_n is not None:
+                self.store._check_holder(job_id, slice_n, worker_id)
+            elif worker_id is not None:
+                self.store._check_job_holder(job_id, worker_id)
             names = ["status", "worker_id", "lease_until", *fields]
             values = [status, None, None, *(json.dumps(v) if k == "progress" else v for k, v in fields.items())]
             self.db.execute(f"UPDATE jobs SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
                             (*values, job_id))
             self.db.execute("DELETE FROM planned_documents WHERE job_id = ?", (job_id,))
 
-        self.db.atomic(work)
+        self.db.atomic(work, immediate=True)
 
     # slices ------------------------------------------------------------------------------------
 
@@ -1163,7 +1203,7 @@ class WorkQueue:
             self.db.execute("UPDATE slices SET status = 'done', lease_until = NULL, usage = ? WHERE job_id = ?"
                             " AND n = ?", (usage, job_id, n))
 
-        self.db.atomic(work)
+        self.db.atomic(work, immediate=True)  # a holder check and a write: one write transaction (save_document)
 
     def slice_usages(self, job_id: str) -> list[dict[str, Any]]:
         return [_json(r["usage"], {}) for r in self.db.query("SELECT usage FROM slices WHERE job_id = ? ORDER BY n",
@@ -1173,6 +1213,17 @@ class WorkQueue:
         """Give a slice back (this worker stops: SIGTERM), so another takes it at once."""
         self.db.execute("UPDATE slices SET status = 'waiting', worker_id = NULL, lease_until = NULL"
                         " WHERE job_id = ? AND n = ? AND worker_id = ? AND status = 'running'", (job_id, n, worker_id))
+
+
+def _worker_of(row: Row) -> WorkerRecord:
+    """A worker whose last heartbeat is older than its lease is 'lost' (killed, or cut off): it never
+    said it stopped, and what it held is no longer its own, so it is not shown holding it."""
+    ago = float(row["ago"])
+    if row["state"] != "stopped" and ago > float(row["lease_seconds"]):
+        return WorkerRecord(row["id"], row["host"], int(row["pid"]), row["started"], "lost", None, None,
+                            round(ago, 1))
+    return WorkerRecord(row["id"], row["host"], int(row["pid"]), row["started"], row["state"], row["job_id"],
+                        row["slice"], round(ago, 1))
 
 
 def holder_gone(worker_id: str) -> bool:

@@ -94,7 +94,7 @@ class Worker:
     # --- the loop ------------------------------------------------------------------------------
 
     def run(self) -> None:
-        self.queue.register(self.id)
+        self.queue.register(self.id, self.options.lease_seconds)
         self.log(f"worker {self.id} started")
         beat = threading.Thread(target=self._heartbeat, name="verifier-heartbeat", daemon=True)
         beat.start()
@@ -127,8 +127,10 @@ class Worker:
         self.lost.clear()
         taken = self.queue.claim_slice(self.id, self.options.lease_seconds)
         if taken is not None:
-            self._guarded(taken[0], lambda: self._slice(*taken))
+            self._guarded(taken[0], lambda: self._slice(*taken), slice_n=taken[1])
             return True
+        for job_id in self.queue.end_abandoned_cancels(_now()):
+            self.log(f"job {job_id} cancelled (the worker that ran it stopped before it could)")
         claimed = self.queue.claim_job(self.id, self.options.lease_seconds)
         if claimed is not None:
             job, step = claimed
@@ -140,8 +142,9 @@ class Worker:
         jobs = Jobs(self.store)
         return not jobs.unfinished()
 
-    def _guarded(self, job: JobRecord, work: Callable[[], None]) -> None:
-        """Run one piece of work; a lost lease abandons it, a cancel ends the job, a failure fails it."""
+    def _guarded(self, job: JobRecord, work: Callable[[], None], slice_n: int | None = None) -> None:
+        """Run one piece of work (slice `slice_n`, or the job's whole step); a lost lease abandons it, a
+        cancel ends the job, a failure fails it."""
         try:
             work()
         except LeaseLost as exc:
@@ -151,14 +154,23 @@ class Worker:
         except Exception as exc:
             if isinstance(exc, store_errors()) and not isinstance(exc, OSError):
                 raise  # the store itself is gone: this worker cannot go on
-            self.log(f"job {job.id} failed: {one_line(exc)}")
-            self.queue.end_job(job.id, None, "failed", error=one_line(exc), finished=_now())
+            self._fail(job, exc, slice_n)
         finally:
             self._hold(None, None, "idle")
             with contextlib.suppress(*store_errors()):
                 self.queue.holds(self.id, None, None, "idle")
         if self.lost.is_set() and not self.stopping.is_set() and self.queue.cancel_requested(job.id):
             self._end_cancelled(job)
+
+    def _fail(self, job: JobRecord, exc: Exception, slice_n: int | None) -> None:
+        """Fail the job, only while this worker still holds what failed: one whose lease lapsed (another
+        worker took the step over, or has even finished the job) leaves the job to that worker."""
+        try:
+            self.queue.end_job(job.id, self.id, "failed", slice_n=slice_n, error=one_line(exc), finished=_now())
+        except LeaseLost as lost:
+            self.log(f"{lost}; not failed by this worker ({one_line(exc)})")
+            return
+        self.log(f"job {job.id} failed: {one_line(exc)}")
 
     def _end_cancelled(self, job: JobRecord) -> None:
         row = Jobs(self.store).get(job.id)
@@ -179,16 +191,26 @@ class Worker:
         queue = WorkQueue(beats)
         try:
             while not self.stopping.wait(self.options.lease_seconds / 3):
-                with self._hold_lock:
-                    job_id, slice_n, state = self._holding
                 try:
-                    renewed = queue.beat(self.id, self.options.lease_seconds, job_id, slice_n, state)
-                    if not renewed or (job_id is not None and queue.cancel_requested(job_id)):
-                        self.lost.set()
+                    self._beat(queue)
                 except store_errors() as exc:
                     self.log(f"heartbeat failed: {one_line(exc)}")
         finally:
             beats.close()
+
+    def _beat(self, queue: WorkQueue) -> None:
+        """One beat. What it renewed may be behind the main thread (a slice marked done, the next one
+        taken since it read `_holding`): a lease it finds lost, or a cancel, stops the work only if the
+        worker still holds what the beat was about, else the next slice would be given back for nothing."""
+        with self._hold_lock:
+            holding = self._holding
+        job_id, slice_n, state = holding
+        renewed = queue.beat(self.id, self.options.lease_seconds, job_id, slice_n, state)
+        if renewed and not (job_id is not None and queue.cancel_requested(job_id)):
+            return
+        with self._hold_lock:  # the main thread moves on (`_hold`) only after this
+            if self._holding[:2] == holding[:2]:
+                self.lost.set()
 
     # --- the three kinds of work -----------------------------------------------------------------
 
@@ -210,7 +232,8 @@ class Worker:
 
     def _slice(self, job: JobRecord, n: int, first: int, last: int) -> None:
         """Extract and commit one slice's documents; those committed before (by a worker that died)
-        are skipped, and answers it was given come from the cache."""
+        are skipped, and answers it was given come from the cache. A failure keeps the slice held: the
+        job is failed by its holder (`_fail`); a store gone away lets its lease lapse, as a kill does."""
         self._hold(job.id, n, "extracting")
         assert job.batch_id is not None
         options = self._run_options(job)
@@ -220,7 +243,6 @@ class Worker:
         self.log(f"job {job.id}: slice {n} (documents {first}-{last - 1}), {len(todo)} to do")
         llm = pipeline.open_llm(options, self.home) if options.backend == "llm" else None
         _, prompt_hashes, _ = pipeline.plan(options)
-        finished = False
         try:
             committer = pipeline.Committer(
                 self.store, job.batch_id, options, KeyMaker.from_file(None), prompt_hashes.get("extract"),
@@ -230,13 +252,9 @@ class Worker:
                 self._give_back(job, n)
                 return
             self.queue.slice_done(job.id, n, self.id, _usage_of(llm).model_dump_json())
-            finished = True
         finally:
             if llm is not None:
                 llm.close()
-            if not finished and not self.lost.is_set():  # failed on the way: another worker may do better
-                with contextlib.suppress(*store_errors()):
-                    self.queue.release_slice(job.id, n, self.id)
 
     def _give_back(self, job: JobRecord, n: int) -> None:
         """Stopped mid-slice (SIGTERM, a cancel, a lapsed lease): what was committed stays; the rest
@@ -269,8 +287,8 @@ class Worker:
                                              skipped, usage, aligner)
         json_path, md_path = report.write_report(batch_report, options.out_dir)
         for path in (json_path, md_path):
-            self.store.keep_report(job.id, path.name, path.read_text(encoding="utf-8"))
-        self.store.finish_batch(batch_report, str(options.out_dir))
+            self.store.keep_report(job.id, path.name, path.read_text(encoding="utf-8"), holder=self.id)
+        self.store.finish_batch(batch_report, str(options.out_dir), holder=(job.id, self.id))
         progress = {"done": len(documents), "total": len(documents), "calls": usage.llm_calls,
                     "tokens": usage.total_tokens, "cost_usd": usage.cost_usd,
                     "contradictions": len(batch_report.contradictions)}
