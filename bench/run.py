@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import importlib
 import json
 import multiprocessing
 import os
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,38 +76,36 @@ def requests_made(url: str) -> int:
         return count
 
 
-STAGES = {"read_documents": pipeline, "commit_documents": pipeline, "build_report": pipeline}
-_STAGE_MODULES = ("framing.frame", "align.align", "compare.cross_check", "report.write_report")
-_STORE_STEPS = ("batch_claims", "finish_batch")
+# what --stages times: the label printed, and where the function is found under `verifier`
+TIMED_STAGES = (
+    ("read_documents", "pipeline.read_documents"), ("commit_documents", "pipeline.commit_documents"),
+    ("store.batch_claims", "store.Store.batch_claims"), ("framing.frame", "framing.frame"),
+    ("align.align", "align.align"), ("compare.cross_check", "compare.cross_check"),
+    ("build_report", "pipeline.build_report"), ("report.write_report", "report.write_report"),
+    ("store.finish_batch", "store.Store.finish_batch"),
+)
 
 
 def time_stages(seconds: dict[str, float]) -> None:
     """Wrap the pipeline's stage functions so each adds its wall time to `seconds` (extraction, whose
     calls are the ideal, and each stage that runs with no call in flight)."""
-    import functools
-    import importlib
+    for label, where in TIMED_STAGES:
+        module, *owners, name = where.split(".")
+        owner: Any = importlib.import_module(f"verifier.{module}")
+        for attribute in owners:
+            owner = getattr(owner, attribute)
+        setattr(owner, name, _timed(getattr(owner, name), label, seconds))
 
-    from verifier.store import Store
 
-    def timed(owner: Any, name: str, label: str) -> None:
-        inner = getattr(owner, name)
-
-        @functools.wraps(inner)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            started = time.monotonic()
-            try:
-                return inner(*args, **kwargs)
-            finally:
-                seconds[label] = seconds.get(label, 0.0) + time.monotonic() - started
-        setattr(owner, name, wrapper)
-
-    for name, module in STAGES.items():
-        timed(module, name, name)
-    for spec in _STAGE_MODULES:
-        module_name, name = spec.split(".")
-        timed(importlib.import_module(f"verifier.{module_name}"), name, spec)
-    for name in _STORE_STEPS:
-        timed(Store, name, f"store.{name}")
+def _timed(inner: Callable[..., Any], label: str, seconds: dict[str, float]) -> Callable[..., Any]:
+    @functools.wraps(inner)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            seconds[label] = seconds.get(label, 0.0) + time.monotonic() - started
+    return wrapper
 
 
 def _run(folder: Path, url: str, home: Path, out: Path, concurrency: int) -> tuple[pipeline.RunResult, float]:

@@ -63,7 +63,7 @@ def scrubbed(text: str, url: str) -> str:
     """`text` (a driver's message that may repeat the URL) with the URL's password replaced by ***."""
     found = _USERINFO.match(url)
     password = found["password"] if found else ""
-    return text.replace(url, shown(url)).replace(password, "***") if password else text
+    return text.replace(password, "***") if password else text  # wherever the driver repeats it
 
 
 def sqlite_path(url: str) -> Path:
