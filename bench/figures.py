@@ -1,6 +1,10 @@
 """Every figure README.md and BENCHMARKS.md state, regenerated from the repository alone.
 
     python bench/figures.py [--json] [--only offline|llm|readers|throughput|hostile|serve|large]
+    python bench/figures.py --set DIR [--json]
+
+`--set DIR` scores a folder of batches laid out as DIR/docs/BATCH/ and DIR/gold/BATCH.json (the
+shape of tests/unseen/) offline, one row a batch and a total: how a held-out set is scored once.
 
 Without --only it runs every section (about 25 minutes on this project's 2-core machine; the
 10,000-document throughput run is most of it):
@@ -109,6 +113,14 @@ def offline(name: str, folder: Path, gold: Path) -> Row:
         return _score(name, "rules", gold, pipeline.run_batch(options))
 
 
+def labelled_set(root: Path) -> list[tuple[str, Path, Path]]:
+    """(name, folder, gold) of each batch of a set laid out as root/docs/BATCH/ and root/gold/BATCH.json."""
+    golds = sorted((root / "gold").glob("*.json"))
+    if not golds:
+        raise SystemExit(f"figures: {root} has no gold/*.json")
+    return [(f"{root.name}/{g.stem}", root / "docs" / g.stem, g) for g in golds]
+
+
 def cassette_of(name: str) -> Path | None:
     """The file-endpoint cassette of a batch's llm test, when there is one."""
     if name == "seeds":
@@ -210,12 +222,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--only", choices=SECTIONS)
+    parser.add_argument("--set", type=Path, metavar="DIR", help="score the batches of DIR offline")
     parser.add_argument("--large-case", choices=["200mb", "19mb"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.pop("OPENAI_BASE_URL", None)
     os.environ.pop("OPENAI_API_KEY", None)
     if args.large_case:  # the child process of one "large" case
         print(json.dumps(large(args.large_case)))
+        return
+    if args.set:
+        rows = [offline(name, folder, gold) for name, folder, gold in labelled_set(args.set)]
+        _print_rows([*rows, total(rows, f"all {args.set.name} (rules)")], args.json)
         return
     sections = [args.only] if args.only else list(SECTIONS)
     if "offline" in sections or "llm" in sections:
@@ -248,7 +265,11 @@ def scores(args: argparse.Namespace, sections: list[str]) -> None:
             members = [r for r in rows if r.backend == backend and r.batch.startswith(group)]
             if members:
                 rows.append(total(members, f"all {group.rstrip('/')} ({backend})"))
-    if args.json:
+    _print_rows(rows, args.json)
+
+
+def _print_rows(rows: list[Row], as_json: bool) -> None:
+    if as_json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return
     print("| batch | backend | recall | precision | false alarms | candidate recall | as agreement | "
