@@ -84,8 +84,7 @@ class Row:
 def batches() -> list[tuple[str, Path, Path]]:
     """(name, folder, gold) of every labelled batch in the repository."""
     found = [("seeds", ROOT / "seeds", ROOT / "tests" / "gold" / "seeds.json")]
-    found += [(f"unseen/{g.stem}", ROOT / "tests" / "unseen" / "docs" / g.stem, g)
-              for g in sorted((ROOT / "tests" / "unseen" / "gold").glob("*.json"))]
+    found += labelled_set(ROOT / "tests" / "unseen")
     for folder in ("batches", "frames", "related"):
         found += [(f"{folder}/{g.name.split('.')[0]}", g.parent / g.name.split(".")[0], g)
                   for g in sorted((FIXTURES / folder).glob("*.gold.json"))]
