@@ -344,3 +344,69 @@ RATE_ADVERBS = grammar_map("adverbs of a rate", {
 RATE_ABBREVIATIONS = unit("periods abbreviated after a slash", {"hr": "hour", "wk": "week", "mo": "month",
                                                                  "yr": "year"})
 PER_PERSON = grammar("nouns of a figure per person", {"capita", "person", "head", "resident", "inhabitant"})
+
+# --- grammar text.py splits sentences and clauses with ------------------------------------------------
+
+# words written with a stop that does not end a sentence ("Dr. Smith", "Acme Corp. said")
+ABBREVIATIONS = grammar("abbreviations with a stop", {
+    "mr", "mrs", "ms", "dr", "prof", "inc", "corp", "ltd", "co", "jr", "sr", "st", "vs", "no", "fig", "u.s", "e.g",
+    "i.e", "approx", "est", "gov", "sen", "rep",
+})
+# words that open a new clause after a comma: the quote for one figure stops there
+CLAUSE_OPENERS = grammar_phrases("words opening a clause after a comma", "which|while|whereas|but|although|though")
+
+# --- grammar of the calendar (dates.py, timing.py) -----------------------------------------------------
+
+# month and weekday names in order (a month's number is its place)
+MONTHS = grammar_phrases("months", [
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+])
+WEEKDAYS = grammar_phrases("weekdays", ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                        "sunday"])
+# month names and their abbreviations as written, capitalised ("may" and "march" are words too)
+MONTH_NAMES = grammar_phrases("month names and abbreviations", (
+    r"Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"))
+# words before the date a document gives for itself ("Published March 3, 2026")
+PUBLICATION_WORDS = grammar_phrases("words of publication", "published|updated|last updated|posted|dated|modified")
+# what may stand before the date on a dateline or byline, besides names in capitals and punctuation
+BYLINE_WORDS = grammar_phrases("words of a byline",
+                               "by|on|at|and|of|the|de|la|del|da|van|von|published|updated|posted|modified|dated|"
+                               "first|last")
+# what makes a line with a date a dateline or byline: a byline or publication word, or a weekday
+BYLINE_MARKS = grammar_phrases("marks of a byline", (
+    r"By|by|Published|published|Updated|updated|Posted|posted|Modified|modified|Dated|dated"))
+WEEKDAY_NAMES = grammar_phrases("weekday names and abbreviations",
+                                r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|sday|urday|rsday)?")
+# parts of a day a time may name ("Tuesday morning")
+PARTS_OF_DAY = grammar_phrases("parts of a day", "morning|afternoon|evening|night")
+# a time relative to a document's date: today, yesterday, a weekday, last week, two days ago, by 5 p.m.
+RELATIVE_TIMES = grammar_phrases("relative times", (
+    rf"\b(?P<today>today|tonight|this\s+(?:{PARTS_OF_DAY}|midday|noon)|earlier\s+today|so\s+far\s+today)\b"
+    r"|\b(?P<yesterday>yesterday|last\s+night|overnight)\b"
+    rf"|\b(?P<weekday>{'|'.join(WEEKDAYS)})(?:\s+(?:{PARTS_OF_DAY}|midday|noon))?\b"
+    r"|\b(?P<lastweek>last\s+week|the\s+previous\s+week|a\s+week\s+ago)\b"
+    r"|\b(?P<thisweek>this\s+week|earlier\s+this\s+week)\b"
+    r"|\b(?P<lastmonth>last\s+month|the\s+previous\s+month)\b"
+    r"|\b(?P<thismonth>this\s+month|earlier\s+this\s+month)\b"
+    r"|\b(?P<lastyear>last\s+year|the\s+previous\s+year|a\s+year\s+(?:ago|earlier))\b"
+    r"|\b(?P<thisyear>this\s+year|so\s+far\s+this\s+year)\b"
+    r"|\b(?P<ago>\d{1,2}|two|three|four|five|six|seven)\s+(?P<unit>day|week)s?\s+ago\b"
+    r"|\b(?:by|at|before|until)\s+(?P<clock>\d{1,2}(?::\d\d)?\s?(?:a\.?m\.?|p\.?m\.?)|noon|midday|midnight)"))
+# a part of a year before a year: "early 2026", "the end of 2025"
+PARTS_OF_A_YEAR = grammar_phrases("parts of a year", r"early|late|mid|the\s+end\s+of|the\s+start\s+of")
+# a time after one of these opens a span rather than dates a reading: "since it opened on Friday"
+SPAN_OPENERS = grammar_phrases("words opening a span", "since|from|started|starting|began|beginning|broke out|after")
+# words of a report: a time attached to one ("officials said on Tuesday") dates the report, not the figure
+REPORTING_WORDS = grammar_phrases("words of reporting", (
+    r"said|says|say|told|tells|reported|reports|announced|announces|released|published|"
+    r"issued|confirmed|added|stated|according\s+to|statement|update[sd]?"))
+# words without which a quote states no time (a cheap first look)
+TIME_WORDS = grammar_phrases("words that may state a time", (
+    rf"{'|'.join(WEEKDAYS)}|today|tonight|yesterday|overnight|"
+    r"this|last|earlier|ago|morning|afternoon|evening|night|noon|midday|midnight|week|month|year"))
+# how a note names where a document's date came from
+DATE_SOURCE_NAMES = grammar_map("names of where a date came from", {
+    "published": "publication line", "metadata": "page metadata", "dateline": "dateline", "filename": "file name",
+    "batch": "dateline", "head": "dateline"})
