@@ -410,3 +410,22 @@ TIME_WORDS = grammar_phrases("words that may state a time", (
 DATE_SOURCE_NAMES = grammar_map("names of where a date came from", {
     "published": "publication line", "metadata": "page metadata", "dateline": "dateline", "filename": "file name",
     "batch": "dateline", "head": "dateline"})
+
+# --- grammar compare.py tells a running figure by ----------------------------------------------------
+
+# the perfect ("has flooded", "have been rescued"): a figure read at a moment
+PERFECT = grammar_phrases("the perfect", r"ha(?:s|ve|d) (?:now |so far |already |since )?(?:been )?\w{2,30}"
+                                         r"(?:ed|en|wn|nt|un)")
+# a total so far: a count that only grows
+SO_FAR = grammar_phrases("words of a total so far", "so far|to date")
+IN_ALL = grammar_phrases("words of a total", "cumulative|in total|altogether")
+# a state now ("stood at", "reached", "remain", "still") or a total so far
+RUNNING_WORDS = grammar_phrases("words of a running figure", (
+    rf"{PERFECT}|{SO_FAR}|as of|at least|now|still|currently|remain(?:s|ed)?|stood at|stands at|"
+    r"reached|reaches|(?:rose|rises|climbs|fell|falls|dropped|drops|grew|grows) to|risen|climbed|climbing|grown to|"
+    rf"{IN_ALL}"))
+# words that say a count went down
+FALLING_WORDS = grammar_phrases("words of a fall", (
+    "fell|fallen|dropped|declined|decreased|eased|shrank|shrunk|reduced|narrowed|lower|down|fewer|less|cut"))
+# words of negation
+NEGATION = grammar_phrases("negation", "no|not|without|excluding|non")
