@@ -429,3 +429,73 @@ FALLING_WORDS = grammar_phrases("words of a fall", (
     "fell|fallen|dropped|declined|decreased|eased|shrank|shrunk|reduced|narrowed|lower|down|fewer|less|cut"))
 # words of negation
 NEGATION = grammar_phrases("negation", "no|not|without|excluding|non")
+
+# --- grammar frames.py cuts the words around a figure with (moved verbatim) -------------------------------
+
+# where a clause ends before a figure with no figure before it
+CLAUSE_END = grammar_phrases("ends of a clause", (r"[;:]|\.\s|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b|,\s+and\b"
+                                                  r"|,\s+(?:which|who|whose)\b|,\s+[a-z]+ing\b"))
+# a fronted clause of concession or contrast speaks of something else: "Despite forecasts of rain, 30,000 attended"
+FRONTED = grammar_phrases("openers of a fronted clause", (
+    r"despite|although|though|even\s+though|unlike|in\s+contrast\s+to|apart\s+from|while|whereas"))
+# a subordinate clause after a figure tells of something else ("as" unless it is "as of", "as much", ...)
+SUBORDINATE = grammar_phrases("openers of a subordinate clause", (
+    r"after|when|because|although|though|unless|until|as(?!\s+(?:of|much|many|high|low|"
+    r"well|part|a\s+result|expected|forecast|planned|estimated)\b)"))
+# a comparison after a figure opens words about what it is compared with
+COMPARISON = grammar_phrases("openers of a comparison", (
+    r"than|in\s+line\s+with|compared\s+(?:with|to)|ahead\s+of|short\s+of|versus|vs\.?|"
+    r"beating|missing|matching|exceeding|topping"))
+# between two figures, words after one of these belong to the later figure, words before to the earlier
+SHARED_BREAK = grammar_phrases("breaks between two figures", (
+    r",|\band\b|\bafter\b|\bbefore\b|\bfrom\b|\bcompared\s+(?:with|to)\b|\bagainst\b|"
+    r"\bversus\b|\bvs\.?|\bthen\b|\bthan\b|\bwhile\b|\bwhereas\b|\bbut\b|[;:]"))
+# a comparison with an expectation is not the figure's own status: "rose 5%, more than expected"
+COMPARED = grammar_phrases("words of a comparison with an expectation", (
+    r"\b(?:than|as|versus|vs\.?|against|beat|beating|missed|missing|topped|topping)"
+    r"(?:\s+(?:the|an?|its|their|had|been|were|was|had been))*\s*$"))
+# a rate: "per week", "/yr", "annually"
+RATE = grammar_phrases("words of a rate", (
+    rf"\b(?:per|a|an|each|every)\s+(?P<unit>{'|'.join(PER_TIME)})\b"
+    r"(?!\s+(?:earlier|ago|before|later|after|on|to\s+date|from|since|into|of|or\s+so|and\s+a\s+half))"
+    r"|/\s?(?P<slash>hour|hr|day|week|wk|month|mo|year|yr)\b"
+    r"|\b(?P<adverb>hourly|daily|weekly|fortnightly|monthly|quarterly|annual(?:ly|ised|ized)?|yearly)\b"
+    r"|\bp\.a\.|\ba-year\b"))
+# what a figure is per: "per share", "per capita", "a pupil"
+PER_UNIT = grammar_phrases("nouns a figure is per", (
+    r"\b(?:per|a)\s+(?:diluted\s+|ordinary\s+)?(?P<noun>share|capita|person|head|resident|"
+    r"inhabitant|household|pupil|student|patient|passenger|customer|employee|worker|member)\b"))
+# a total so far, in the words frames.py reads it with, and the starts a total is counted from
+TOTAL_SO_FAR = grammar_phrases("words of a running total", (
+    r"so\s+far|to\s+date|in\s+total|cumulative(?:ly)?|altogether|all\s+told|running\s+total|year[-\s]to[-\s]date"))
+COUNTED_FROM = grammar_phrases("starts a total is counted from", r"the\s+(?:start|beginning|outbreak)|records\s+began")
+# the period a figure covers: a preposition and a quarter, half, fiscal year, month or year; a month named as a
+# reading ("a February reading", "November's decline"); a span ("for the full year"); a relative one ("last month")
+# the months as written in full, capitalised (read from MONTHS)
+FULL_MONTHS = "|".join(month.capitalize() for month in MONTHS)
+IN_PERIOD = grammar_phrases("words of the period a figure covers", (
+    r"\b(?:in|for|during|over|of|throughout|across)\s+(?:the\s+)?(?:month\s+of\s+)?"
+    r"(?P<what>(?:(?:first|second|third|fourth)[-\s](?:quarter|half)|Q[1-4]|H[12])(?:\s+(?:of\s+)?(?:19|20)\d\d)?"
+    r"|(?:fiscal(?:\s+year)?|FY)\s?(?:19|20)?\d\d"
+    rf"|(?P<month>{FULL_MONTHS})(?:\s+(?:19|20)\d\d)?|(?:19|20)\d\d)\b"
+    # a month written as the name of a reading: "a February reading", "November's 1.7% decline" (after an
+    # article or with a possessive: "Theresa May said" and "analyst June Lee" name people)
+    rf"|(?:(?<=\ba\s)|(?<=\bthe\s)|(?<=\bits\s)|(?<=\bthat\s)|(?<=\bthis\s))(?P<named>{FULL_MONTHS})(?=\s+[a-z])"
+    rf"|\b(?P<owned>{FULL_MONTHS})['’]s\b"
+    # a span: "for the full year", "in the first half", "in the three months to January", "the year to March"
+    r"|(?i:\b(?:for|in|during|over|across)\s+the\s+(?P<span>(?:(?:full|whole|financial|fiscal|calendar)\s+)?year|"
+    r"quarter|(?:first|second)\s+half|half[-\s]year|month|week|weekend|season|(?:\w+|\d+)\s+months|\d+\s+weeks)"
+    rf"(?:\s+to\s+(?:the\s+end\s+of\s+)?(?P<to>(?-i:{FULL_MONTHS}))(?:\s+(?:19|20)\d\d)?)?\b)"
+    r"|(?i:\b(?P<relative>last\s+(?:month|quarter|year|season|weekend)|the\s+(?:previous|prior|preceding)\s+"
+    r"(?:month|quarter|year|season)|(?:a|the)\s+(?:month|quarter|year)\s+(?:earlier|before|ago)|"
+    r"this\s+(?:month|quarter|year|season|weekend)|next\s+(?:month|quarter|year|season)|year[-\s]earlier)\b)"))
+# a period after one of these is what a change is measured against: "up 3.1% from a year earlier"
+BASE = grammar_phrases("words before a base period", (
+    r"\b(?:than|from|against|compared\s+(?:with|to)|over|versus|vs\.?|on)\s+(?:the\s+)?(?:same\s+\w+\s+)?(?:of\s+)?$"))
+# a time after one of these bounds a span, it is not the period a figure covers
+BEFORE_SPAN = grammar_phrases("words bounding a span", r"since|until|till|by|from|before|after|through")
+# words that count back from a period the sentence names: "the month before"
+ANCHORED = grammar_phrases("words counting back", r"earlier|before|previous|prior|preceding")
+# words that open a relative or time clause: a period after them is that clause's
+RELATIVE_CLAUSE = grammar_phrases("openers of a relative clause", r"who|which|that|whose|when|where|since|until|after|"
+                                                                   r"before")
