@@ -499,3 +499,118 @@ ANCHORED = grammar_phrases("words counting back", r"earlier|before|previous|prio
 # words that open a relative or time clause: a period after them is that clause's
 RELATIVE_CLAUSE = grammar_phrases("openers of a relative clause", r"who|which|that|whose|when|where|since|until|after|"
                                                                    r"before")
+
+# --- grammar rules.py reads names, measures and sources with (moved verbatim) -----------------------------
+
+# words that open a sentence in capitals without being a name ("However", "Analysts")
+SENTENCE_STARTERS = grammar("words opening a sentence that are no name", {
+    "the", "a", "an", "on", "in", "at", "for", "by", "with", "from", "as", "after", "before",
+    "this", "that", "these", "those", "it", "its", "while", "when", "where", "if", "but", "and",
+    "however", "notably", "meanwhile", "according", "despite", "although", "since", "until",
+    "perhaps", "still", "yet", "also", "here", "there", "what", "why", "how", "who", "which",
+    "initial", "recent", "officials", "analysts", "some", "many", "most", "both", "each", "all",
+    "one", "two", "three", "our", "their", "his", "her", "we", "they", "he", "she", "rather",
+    "instead", "over", "under", "up", "down", "last", "first", "new", "early", "late", "more",
+    "less", "fewer", "about", "around", "nearly", "almost", "only", "just", "rival", "rivals",
+    "neighbouring", "neighboring", "nearby", "fellow", "of", "de", "&", "then", "now", "today",
+    "yesterday", "tonight", "overall", "indeed", "finally", "second",
+    "third", "similarly", "likely", "separately", "elsewhere", "together", "altogether", "currently",
+})
+# function words and approximators a measure's noun phrase stops at
+MEASURE_STOPS = grammar("words a measure phrase stops at", {
+    "of", "in", "on", "at", "to", "by", "for", "with", "from", "and", "or", "than", "as", "that",
+    "which", "who", "while", "its", "their", "his", "her", "was", "is", "were", "are", "has",
+    "have", "had", "be", "been", "will", "would", "could", "may", "might", "this", "these",
+    "those", "it", "they", "about", "around", "nearly", "almost", "over", "some", "more",
+    "less", "up", "down", "just", "only", "roughly", "approximately", "per", "into", "across",
+    "through", "after", "before", "during", "since", "despite", "among", "between",
+})
+# determiners and verbs of reporting that stand before a measure, not in it
+DETERMINERS_AND_VERBS = grammar("determiners and verbs before a measure", {
+    "the", "a", "an", "reported", "reports", "report", "posted", "posts", "announced", "recorded", "generated",
+    "booked", "logged", "delivered", "had", "has", "have", "saw", "sees", "expects", "expected", "forecast",
+    "estimated", "estimate", "estimates", "its", "their", "total", "overall", "combined", "reaching", "hit", "says",
+    "said",
+})
+# adjectives that say a figure's period, not what it measures ("quarterly revenue")
+PERIOD_ADJECTIVES = grammar("adjectives of a period", {
+    "quarterly", "annual", "annualised", "annualized", "yearly", "monthly", "weekly", "daily-average",
+    "first-quarter", "second-quarter", "third-quarter", "fourth-quarter", "full-year", "half-year",
+    "first-half", "second-half", "year-end", "q1", "q2", "q3", "q4", "fiscal",
+})
+# verb forms a name may act with that end in neither -ed nor -s ("Acme won")
+IRREGULAR_VERBS = grammar("verb forms without a regular ending", {
+    "struck", "hit", "rose", "fell", "grew", "took", "made", "left", "led", "won", "lost", "saw", "came", "went",
+    "gave", "held", "ran", "sold", "bought", "paid", "spent", "holds", "reads", "is", "are", "was", "were", "will",
+    "would",
+})
+# words that qualify a figure, not name what it counts
+QUALIFIER_WORDS = grammar("qualifiers of a figure", {
+    "least", "most", "nearly", "almost", "roughly", "approximately", "just", "exactly", "some", "around", "about",
+    "over", "under", "than", "more", "fewer", "less", "only", "estimated", "another", "further", "extra", "total",
+})
+# prepositions that open a qualifier of a measure ("revenue for the quarter")
+QUALIFIER_PREPOSITIONS = grammar("prepositions opening a qualifier", {
+    "of", "in", "on", "at", "to", "by", "for", "with", "from", "into", "across", "through", "after", "before", "during",
+    "since", "despite", "among", "between", "per", "about", "around", "over",
+})
+# verbs that state a figure as a subject's result ("scored", "posted")
+SCORE_VERBS = grammar_phrases("verbs stating a figure as a result", (
+    r"scores?|scored|scoring|posts?|posted|reach(?:es|ed)?|achiev(?:es|ed|ing)|hits?|gets?|got|"
+    r"records?|recorded|earns?|earned|registers?|registered|logs?|logged"
+))
+# verbs of change in the past tense
+CHANGE_VERBS = grammar_phrases("verbs of change in the past", (
+    r"(?:rose|fell|grew|increased|decreased|declined|jumped|dropped|climbed|surged|slipped|gained|lost)"))
+# an approximator before a figure, with its space
+QUALIFIER = grammar_phrases("approximators before a figure", (
+    r"(?:(?:about|around|nearly|some|an estimated|just|roughly|approximately)\s+)?"))
+# verbs that put a subject at a figure ("stands at")
+POSITION_VERBS = grammar_phrases("verbs of a position", (
+    r"(?:lands at|landed at|sits at|sat at|comes in at|came in at|stands at|stood at)"))
+# words for how much or how likely, of any thing
+HOW_MUCH_OF = grammar_phrases("words of how much or how likely", (
+    r"(?:risk|rate|odds|chance|likelihood|probability|number|amount|level|count|share)"))
+# verbs that reduce a thing by a figure
+REDUCE_VERBS = grammar_phrases("verbs of reducing", (
+    r"(?:reduc(?:ed|es|e|ing)|cut(?:s|ting)?|lower(?:ed|s|ing)?|decreas(?:ed|es|e|ing)|slash(?:ed|es)?)"))
+# verbs that raise a thing by a figure
+RAISE_VERBS = grammar_phrases("verbs of raising", (
+    r"(?:increas(?:ed|es|e|ing)|rais(?:ed|es|e|ing)|boost(?:ed|s|ing)?|improv(?:ed|es|e|ing))"))
+# nouns of time: a qualifier with one says when, not what
+TIME_NOUNS = grammar_phrases("nouns of time", (
+    r"quarter|year|years|period|month|months|week|weeks|day|days|half|season|fiscal|today|yesterday"))
+# words that say a figure is reported, not known: "reportedly", "could not be confirmed", "is expected"
+HEDGES = grammar_phrases("hedges", (
+    r"reportedly|reported that|reports that|(?:is|are|was|were|has been|have been) reported|unconfirmed|"
+    r"unverified|could not (?:be )?(?:independently )?confirm|unable to (?:independently )?confirm|planned|"
+    r"plans? to|expected|expects|estimated|estimates?|projected|forecast|rumou?red|allegedly|may|might|could|"
+    r"preliminary|is said to|claims?|claimed"))
+# the roles of a person or body a figure is attributed to: "a company spokesperson", "the ministry's official"
+SOURCE_ROLES = grammar_phrases("roles of a source", (
+    r"executive|official|spokes(?:wo)?man|spokesperson|analyst|source|researcher|expert|economist|authorit(?:y|ies)"))
+# verbs whose subject is only a source of the figure ("X said ..."), and verbs whose subject states its own
+# figure ("X reported revenue of ...")
+SOURCE_VERBS = grammar_phrases("verbs of a source", (
+    r"said|says|told|tells|claims|claimed|estimated|estimates|estimate|noted|notes|"
+    r"stated|confirmed|believes?|expects?|forecasts?|predicts?|measured"))
+OWN_REPORT_VERBS = grammar_phrases("verbs of reporting one's own figure", (
+    r"reported|reports|announced|announces|posted|disclosed"))
+# words that stand for a source already named: the sentence names no new one
+SOURCE_PRONOUNS = grammar("words for a source already named", {"it", "he", "she", "they", "the company", "the firm",
+                                                                "we", "i"})
+# prepositions that date a figure ("by March 3"), and verbs that date a sentence's reading ("said on Tuesday")
+DATING_PREPOSITIONS = grammar_phrases("prepositions dating a figure", "by|on|since|through|until")
+READING_VERBS = grammar_phrases("verbs dating a reading", "said|reported|announced|confirmed|added")
+# words of a forecast
+FORECAST_WORDS = grammar_phrases("words of a forecast", (
+    r"expected|expects?|forecasts?|projected|projects|predicts?|estimates?|guidance|outlook|"
+    r"is set to|on track to|aims? to|targets?"))
+# verbs that put a figure on the word before them: "Turnout was 61%", "Sales rose 4%"
+BE_VERBS = grammar_phrases("forms of be, have and remain", "is|are|was|were|has|have|had|remains?|remained")
+LEVEL_VERB_FORMS = grammar_phrases("verb forms of a level", "st(?:ood|ands)|reached|hit|totall?ed|came|comes|edged|"
+                                                            "eased|topped")
+# the second part of a compound adjective ("state-owned", "AI-powered"): the first part is no name
+ADJECTIVE_COMPOUND_ENDS = grammar_phrases("ends of a compound adjective", (
+    r"level|based|style|like|class|grade|scale|size|sized|led|backed|owned|focused|related|"
+    r"specific|wide|free|era|year-old|old|made|driven|powered|first|only|native|friendly"))
