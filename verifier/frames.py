@@ -301,7 +301,7 @@ def _within_the_year(m: re.Match[str]) -> bool:
     """A month, quarter or half: what a sentence's other figures may share (a year they seldom do)."""
     if m.group("month") or m.group("named") or m.group("owned"):
         return True
-    return bool(re.match(r"(?:first|second|third|fourth|Q|H)", m.group("what") or "", re.IGNORECASE))
+    return bool(re.match(rf"(?:{'|'.join(dates.QUARTER_ORDINALS)}|Q|H)", m.group("what") or "", re.IGNORECASE))
 
 
 def _is_period(m: re.Match[str]) -> bool:

@@ -52,6 +52,11 @@ def unit(name: str, mapping: Mapping[str, T]) -> dict[str, T]:
     return _register(name, "unit", dict(mapping))
 
 
+def unit_phrases(name: str, phrases: T) -> T:
+    """Unit words as an alternation of regular-expression text."""
+    return _register(name, "unit", phrases)
+
+
 def unit_words(name: str, words: Iterable[str]) -> frozenset[str]:
     """A set of words that name what a figure is counted in."""
     return _register(name, "unit", frozenset(words))
@@ -614,3 +619,20 @@ LEVEL_VERB_FORMS = grammar_phrases("verb forms of a level", "st(?:ood|ands)|reac
 ADJECTIVE_COMPOUND_ENDS = grammar_phrases("ends of a compound adjective", (
     r"level|based|style|like|class|grade|scale|size|sized|led|backed|owned|focused|related|"
     r"specific|wide|free|era|year-old|old|made|driven|powered|first|only|native|friendly"))
+# a name that gave a score ("the panel awarded Acme a score of 71")
+SCORE_GIVING_VERBS = grammar_phrases("verbs of giving a score", "assigned|gave|awarded|rated")
+
+# --- grammar and units numbers.py reads beside a figure (moved verbatim) -----------------------------------
+
+# an ordinal followed by one of these is no rank: "third time", "second quarter", "fifth in a row"
+NOT_A_RANK_AFTER = grammar_phrases("words after an ordinal that is no rank",
+                                   r"of|in\s+a\s+row|time|quarter|half|day|week|month|year|century")
+# nouns of a result a share in words is of: "a perfect score", "near-perfect accuracy"
+RESULT_NOUNS = grammar_phrases("nouns of a result", "performance|score|scores|result|results|accuracy|marks|success")
+# the scale words a number in words is read with: "two million", "half a billion"
+SCALES_IN_WORDS = unit_phrases("scale words after a number in words", "thousand|million|billion|trillion")
+# an ordinal or a word of order before a figure: "the first 100", "the latter 20"
+ORDER_WORDS = grammar_phrases("words of order before a figure", "first|second|third|fourth|last|latter|former")
+# words after a figure that make it a physical extent: "30 metres deep", "5 km away"
+EXTENT_WORDS = grammar_phrases("words of a physical extent", (
+    r"deep|tall|high|long|wide|away|below|above|underground|under|across|in (?:depth|height|length|diameter)"))

@@ -569,8 +569,8 @@ def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str
     if m and m.end() <= q.start and not _is_calendar(m.group("name")) \
             and not CLAUSE_BREAK.search(text, m.end(), q.start):
         return m.group("name"), (m.start("name"), m.end("name"))
-    m = re.search(rf"(?P<name>{_NAME.pattern})\s+(?:assigned|gave|awarded|rated)\s+.{{1,60}}?(?:score|rating)\s+of\s*$",
-                  before_all)
+    m = re.search(rf"(?P<name>{_NAME.pattern})\s+(?:{lexicon.SCORE_GIVING_VERBS})\s+.{{1,60}}?(?:score|rating)"
+                  r"\s+of\s*$", before_all)
     if m:
         return m.group("name"), (m.start("name"), m.end("name"))
     m = re.search(rf"(?P<name>{_NAME.pattern})(?:,[^,]{{1,60}},)?\s+{_POSITION_VERBS}\s+{_QUALIFIER}$", before_all)
