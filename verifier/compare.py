@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Literal
 
 from . import dates, frames, lexicon, timing
 from .align import Alignment
@@ -329,6 +330,8 @@ def _unmatched(mine: frozenset[frozenset[str]], theirs: frozenset[frozenset[str]
     return [x for x in mine if not any(same(x, y) for y in theirs)]
 
 
+# the labels _relation gives two figures of one measure (labels of the code, not words of a text)
+Relation = Literal["same", "one-sided", "unlike", "conditions", "basis", "status", "period", "timeline"]
 _EXPLAINED = frozenset({"period", "status", "basis", "conditions"})
 _COMPARABLE = frozenset({"same", "one-sided", "unlike"})
 
