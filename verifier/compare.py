@@ -28,8 +28,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Literal
 
-from . import dates, frames, timing
+from . import dates, frames, lexicon, timing
 from .align import Alignment
 from .features import FUNCTION_WORDS, content_stems
 from .findings import Findings
@@ -47,20 +48,12 @@ JUDGE_CALL_CHARS = 12_000  # quotes and readings per judge call (about 3,000 tok
 # ("has flooded", "have been rescued"), a state now ("stood at", "reached", "remain", "still"),
 # a total so far ("so far", "to date"). Such a figure without a stated time is read at
 # its document's date, so reports two days apart make a timeline, not a contradiction.
-_PERFECT = r"ha(?:s|ve|d) (?:now |so far |already |since )?(?:been )?\w{2,30}(?:ed|en|wn|nt|un)"
-_RUNNING = re.compile(
-    rf"\b(?:{_PERFECT}|so far|to date|as of|at least|now|still|currently|remain(?:s|ed)?|stood at|stands at|"
-    r"reached|reaches|(?:rose|rises|climbs|fell|falls|dropped|drops|grew|grows) to|risen|climbed|climbing|grown to|"
-    r"cumulative|in total|altogether)\b",
-    re.IGNORECASE,
-)
+_PERFECT = lexicon.PERFECT
+_RUNNING = re.compile(rf"\b(?:{lexicon.RUNNING_WORDS})\b", re.IGNORECASE)
 # A count that only grows: a total so far or a perfect, unless the words say it went down.
-_CUMULATIVE = re.compile(rf"\b(?:so far|to date|cumulative|in total|altogether|{_PERFECT})\b", re.IGNORECASE)
-_FALLING = re.compile(
-    r"\b(?:fell|fallen|dropped|declined|decreased|eased|shrank|shrunk|reduced|narrowed|lower|down|fewer|less|cut)\b",
-    re.IGNORECASE,
-)
-_NEGATION = re.compile(r"\b(?:no|not|without|excluding|non)\b|\bnon-", re.IGNORECASE)
+_CUMULATIVE = re.compile(rf"\b(?:{lexicon.SO_FAR}|{lexicon.IN_ALL}|{_PERFECT})\b", re.IGNORECASE)
+_FALLING = re.compile(rf"\b(?:{lexicon.FALLING_WORDS})\b", re.IGNORECASE)
+_NEGATION = re.compile(rf"\b(?:{lexicon.NEGATION})\b|\bnon-", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -337,6 +330,8 @@ def _unmatched(mine: frozenset[frozenset[str]], theirs: frozenset[frozenset[str]
     return [x for x in mine if not any(same(x, y) for y in theirs)]
 
 
+# the labels _relation gives two figures of one measure (labels of the code, not words of a text)
+Relation = Literal["same", "one-sided", "unlike", "conditions", "basis", "status", "period", "timeline"]
 _EXPLAINED = frozenset({"period", "status", "basis", "conditions"})
 _COMPARABLE = frozenset({"same", "one-sided", "unlike"})
 

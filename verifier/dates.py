@@ -11,20 +11,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MONTHS = [
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-]
+from . import lexicon
+
+MONTHS = lexicon.MONTHS
 _MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)}
-_MONTH_NAMES = (r"Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-                r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?")
+_MONTH_NAMES = lexicon.MONTH_NAMES
 # Capitalised or in capitals ("FEB 11" on a wire), never in lower case ("may", "march" are words too)
 _MONTH_RE = rf"(?:{_MONTH_NAMES}|{_MONTH_NAMES.upper()})\.?"
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS = lexicon.WEEKDAYS
+_WEEKDAYS = "|".join(WEEKDAYS)
+# the ordinals that number quarters ("third-quarter"): the first four of the lexicon's
+QUARTER_ORDINALS = {word: n for word, n in lexicon.ORDINAL_WORDS.items() if n <= 4}
+_QUARTER_ORDINALS = "|".join(QUARTER_ORDINALS)
 
 DATE_PATTERN = (
     rf"{_MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d\d)?|\d{{1,2}}\s+{_MONTH_RE}(?:,?\s+(?:19|20)\d\d)?"
-    r"|(?:19|20)\d\d-\d\d-\d\d|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    rf"|(?:19|20)\d\d-\d\d-\d\d|(?:{_WEEKDAYS})"
     rf"|Q[1-4](?:\s+(?:19|20)\d\d)?|{_MONTH_RE}\s+(?:19|20)\d\d|(?:19|20)\d\d"
 )
 _FULL_DATE = re.compile(
@@ -36,7 +38,7 @@ _WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.IGNORECASE)
 _PERIOD = re.compile(
     r"\b(?:Q[1-4]|H[12]|FY)\s?'?(?:19|20)?\d\d\b"
     r"|\bQ[1-4]\b"
-    r"|\b(?:first|second|third|fourth)[- ](?:quarter|half)\b(?:\s+(?:of\s+)?(?:19|20)\d\d)?"
+    rf"|\b(?:{_QUARTER_ORDINALS})[- ](?:quarter|half)\b(?:\s+(?:of\s+)?(?:19|20)\d\d)?"
     r"|\bfiscal(?:\s+year)?\s+(?:19|20)\d\d\b"
     rf"|\b{_MONTH_RE}\s+(?:19|20)\d\d\b"
     r"|\b(?:a|one|the)\s+year\s+(?:earlier|ago|before)\b|\b(?:last|previous|prior)\s+(?:year|quarter)\b"
@@ -44,7 +46,7 @@ _PERIOD = re.compile(
     re.IGNORECASE,
 )
 _PUBLISHED = re.compile(
-    r"\b(?:published|updated|last updated|posted|dated|modified)\b[^\n]{0,30}?(?P<date>"
+    rf"\b(?:{lexicon.PUBLICATION_WORDS})\b[^\n]{{0,30}}?(?P<date>"
     rf"{_MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH_RE},?\s+(?:19|20)\d\d"
     r"|(?:19|20)\d\d-\d\d-\d\d)",
     re.IGNORECASE,
@@ -115,10 +117,10 @@ def date_spans(text: str) -> list[tuple[int, int]]:
 
 # --- periods as values ---------------------------------------------------------------------------
 
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_ORDINALS = QUARTER_ORDINALS
 _PERIOD_VALUE = re.compile(
     r"\bQ(?P<q>[1-4])(?:\s?'?(?P<qy>(?:19|20)?\d\d))?\b"
-    r"|\b(?P<qo>first|second|third|fourth)[- ]quarter(?:\s+(?:of\s+)?(?P<qoy>(?:19|20)\d\d))?"
+    rf"|\b(?P<qo>{_QUARTER_ORDINALS})[- ]quarter(?:\s+(?:of\s+)?(?P<qoy>(?:19|20)\d\d))?"
     r"|\bH(?P<h>[12])(?:\s?'?(?P<hy>(?:19|20)?\d\d))?\b"
     r"|\b(?P<ho>first|second)[- ]half(?:\s+(?:of\s+)?(?P<hoy>(?:19|20)\d\d))?"
     r"|\b(?:FY\s?'?(?P<fy>(?:19|20)?\d\d)|fiscal(?:\s+year)?\s+(?P<fy2>(?:19|20)\d\d))\b"

@@ -58,26 +58,21 @@ class Near:
         return last_before if len(self.before) - last_before.end() <= first_after.start() else first_after
 
 
-_CLAUSE_END = re.compile(r"[;:]|\.\s|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b|,\s+and\b"
-                         r"|,\s+(?:which|who|whose)\b|,\s+[a-z]+ing\b")
+_CLAUSE_END = re.compile(lexicon.CLAUSE_END)
 # A fronted clause of concession or contrast, or a relative clause set off by commas, speaks of
 # something else: "Despite forecasts of rain, 30,000 attended"; "The bank, which had forecast a
 # loss, reported a profit of $2 billion".
-_FRONTED = re.compile(r"^\s*(?:despite|although|though|even\s+though|unlike|in\s+contrast\s+to|apart\s+from|"
-                      r"while|whereas)\b[^,]*,", re.IGNORECASE)
+_FRONTED = re.compile(rf"^\s*(?:{lexicon.FRONTED})\b[^,]*,", re.IGNORECASE)
 _RELATIVE = re.compile(r",\s*(?:which|who|whose)\b[^,]*,", re.IGNORECASE)
 # After a figure, a subordinate clause tells of something else: "1.4% higher after surrendering a
 # morning rally", "0.8% as meteorologists said the front expected next week would pass".
-_SUBORDINATE = re.compile(r"\b(?:after|when|because|although|though|unless|until|as(?!\s+(?:of|much|many|high|low|"
-                          r"well|part|a\s+result|expected|forecast|planned|estimated)\b))\b", re.IGNORECASE)
+_SUBORDINATE = re.compile(rf"\b(?:{lexicon.SUBORDINATE})\b", re.IGNORECASE)
 # After a figure, a comparison opens words about what it is compared with, not about the figure:
 # "6.8, lower than the institute's initial estimate"; "in line with what analysts had pencilled in".
-_COMPARISON = re.compile(r"\b(?:than|in\s+line\s+with|compared\s+(?:with|to)|ahead\s+of|short\s+of|versus|vs\.?|"
-                         r"beating|missing|matching|exceeding|topping)\b")
+_COMPARISON = re.compile(rf"\b(?:{lexicon.COMPARISON})\b")
 # Between two figures, words after one of these belong to the later figure, words before to the
 # earlier: "rose 7% in early trading, closing down 4%"; "0.4% in February, after 0.2% a month before".
-_SHARED_BREAK = re.compile(r",|\band\b|\bafter\b|\bbefore\b|\bfrom\b|\bcompared\s+(?:with|to)\b|\bagainst\b|"
-                           r"\bversus\b|\bvs\.?|\bthen\b|\bthan\b|\bwhile\b|\bwhereas\b|\bbut\b|[;:]")
+_SHARED_BREAK = re.compile(lexicon.SHARED_BREAK)
 
 
 def near_figure(quote: str, value: str) -> Near:
@@ -109,8 +104,7 @@ def near_figure(quote: str, value: str) -> Near:
 # --- status -----------------------------------------------------------------------------------------
 
 # A comparison with an expectation is not the figure's own status: "rose 5%, more than expected".
-_COMPARED = re.compile(r"\b(?:than|as|versus|vs\.?|against|beat|beating|missed|missing|topped|topping)"
-                       r"(?:\s+(?:the|an?|its|their|had|been|were|was|had been))*\s*$", re.IGNORECASE)
+_COMPARED = re.compile(lexicon.COMPARED, re.IGNORECASE)
 # How much of a count is in: "with 60% of sites counted", "with two thirds of ballots counted",
 # "with most precincts reporting". A count's coverage is said once for its whole sentence.
 _COVERAGE = lexicon.COVERAGE
@@ -195,22 +189,12 @@ def read_moment(texts: list[str], near: Near) -> tuple[str | None, str]:
 
 _PER_TIME = lexicon.PER_TIME
 _ADVERBS = lexicon.RATE_ADVERBS
-_RATE = re.compile(
-    r"\b(?:per|a|an|each|every)\s+(?P<unit>hour|day|week|fortnight|month|quarter|year|annum)\b"
-    r"(?!\s+(?:earlier|ago|before|later|after|on|to\s+date|from|since|into|of|or\s+so|and\s+a\s+half))"
-    r"|/\s?(?P<slash>hour|hr|day|week|wk|month|mo|year|yr)\b"
-    r"|\b(?P<adverb>hourly|daily|weekly|fortnightly|monthly|quarterly|annual(?:ly|ised|ized)?|yearly)\b"
-    r"|\bp\.a\.|\ba-year\b",
-    re.IGNORECASE,
-)
+_RATE = re.compile(lexicon.RATE, re.IGNORECASE)
 _SLASH = lexicon.RATE_ABBREVIATIONS
-_PER_UNIT = re.compile(r"\b(?:per|a)\s+(?:diluted\s+|ordinary\s+)?(?P<noun>share|capita|person|head|resident|"
-                       r"inhabitant|household|pupil|student|patient|passenger|customer|employee|worker|member)\b",
-                       re.IGNORECASE)
+_PER_UNIT = re.compile(lexicon.PER_UNIT, re.IGNORECASE)
 _CAPITA = lexicon.PER_PERSON
-_CUMULATIVE = re.compile(r"\b(?:so\s+far|to\s+date|in\s+total|cumulative(?:ly)?|altogether|all\s+told|running\s+total|"
-                         r"year[-\s]to[-\s]date|since\s+(?:the\s+(?:start|beginning|outbreak)|records\s+began|"
-                         r"(?:early|late|mid-?)?(?:" + dates.MONTH_PATTERN + r")))\b", re.IGNORECASE)
+_CUMULATIVE = re.compile(rf"\b(?:{lexicon.TOTAL_SO_FAR}|since\s+(?:{lexicon.COUNTED_FROM}|"
+                         rf"(?:early|late|mid-?)?(?:{dates.MONTH_PATTERN})))\b", re.IGNORECASE)
 
 
 def read_basis(texts: list[str], near: Near) -> tuple[str | None, str]:
@@ -251,29 +235,12 @@ def per_year(basis: str | None) -> float | None:
 
 # --- period ----------------------------------------------------------------------------------------------
 
-_MONTH_NAMES = r"January|February|March|April|May|June|July|August|September|October|November|December"
-_IN_PERIOD = re.compile(
-    r"\b(?:in|for|during|over|of|throughout|across)\s+(?:the\s+)?(?:month\s+of\s+)?"
-    r"(?P<what>(?:(?:first|second|third|fourth)[-\s](?:quarter|half)|Q[1-4]|H[12])(?:\s+(?:of\s+)?(?:19|20)\d\d)?"
-    r"|(?:fiscal(?:\s+year)?|FY)\s?(?:19|20)?\d\d"
-    rf"|(?P<month>{_MONTH_NAMES})(?:\s+(?:19|20)\d\d)?|(?:19|20)\d\d)\b"
-    # a month written as the name of a reading: "a February reading", "November's 1.7% decline" (after an
-    # article or with a possessive: "Theresa May said" and "analyst June Lee" name people)
-    rf"|(?:(?<=\ba\s)|(?<=\bthe\s)|(?<=\bits\s)|(?<=\bthat\s)|(?<=\bthis\s))(?P<named>{_MONTH_NAMES})(?=\s+[a-z])"
-    rf"|\b(?P<owned>{_MONTH_NAMES})['’]s\b"
-    # a span: "for the full year", "in the first half", "in the three months to January", "the year to March"
-    r"|(?i:\b(?:for|in|during|over|across)\s+the\s+(?P<span>(?:(?:full|whole|financial|fiscal|calendar)\s+)?year|"
-    r"quarter|(?:first|second)\s+half|half[-\s]year|month|week|weekend|season|(?:\w+|\d+)\s+months|\d+\s+weeks)"
-    rf"(?:\s+to\s+(?:the\s+end\s+of\s+)?(?P<to>(?-i:{_MONTH_NAMES}))(?:\s+(?:19|20)\d\d)?)?\b)"
-    r"|(?i:\b(?P<relative>last\s+(?:month|quarter|year|season|weekend)|the\s+(?:previous|prior|preceding)\s+"
-    r"(?:month|quarter|year|season)|(?:a|the)\s+(?:month|quarter|year)\s+(?:earlier|before|ago)|"
-    r"this\s+(?:month|quarter|year|season|weekend)|next\s+(?:month|quarter|year|season)|year[-\s]earlier)\b)",
-)
+_MONTH_NAMES = lexicon.FULL_MONTHS
+_IN_PERIOD = re.compile(lexicon.IN_PERIOD)
 # a period after one of these is what a change is measured against, not what the figure covers:
 # "up 3.1% from a year earlier", "against the same month a year before"
-_BASE = re.compile(r"\b(?:than|from|against|compared\s+(?:with|to)|over|versus|vs\.?|on)\s+(?:the\s+)?"
-                   r"(?:same\s+\w+\s+)?(?:of\s+)?$", re.IGNORECASE)
-_BEFORE_SPAN = re.compile(r"\b(?:since|until|till|by|from|before|after|through)\s+$", re.IGNORECASE)
+_BASE = re.compile(lexicon.BASE, re.IGNORECASE)
+_BEFORE_SPAN = re.compile(rf"\b(?:{lexicon.BEFORE_SPAN})\s+$", re.IGNORECASE)
 
 
 def read_period(texts: list[str], near: Near, reference: date | None, ahead: bool = False) -> tuple[str | None, str]:
@@ -301,7 +268,7 @@ def read_period(texts: list[str], near: Near, reference: date | None, ahead: boo
     return _describe_period(m, reference, ahead), m.group(0)
 
 
-_ANCHORED = re.compile(r"\b(?:earlier|before|previous|prior|preceding)\b", re.IGNORECASE)
+_ANCHORED = re.compile(rf"\b(?:{lexicon.ANCHORED})\b", re.IGNORECASE)
 
 
 def _anchor(sentence: str, reference: date | None) -> tuple[str, int | None, int | None] | None:
@@ -327,14 +294,14 @@ def _previous(key: tuple[str, int | None, int | None]) -> str:
     return str(year - 1) if year else "the previous year"
 
 
-_RELATIVE_CLAUSE = re.compile(r"\b(?:who|which|that|whose|when|where|since|until|after|before)\b[^,;]*$", re.IGNORECASE)
+_RELATIVE_CLAUSE = re.compile(rf"\b(?:{lexicon.RELATIVE_CLAUSE})\b[^,;]*$", re.IGNORECASE)
 
 
 def _within_the_year(m: re.Match[str]) -> bool:
     """A month, quarter or half: what a sentence's other figures may share (a year they seldom do)."""
     if m.group("month") or m.group("named") or m.group("owned"):
         return True
-    return bool(re.match(r"(?:first|second|third|fourth|Q|H)", m.group("what") or "", re.IGNORECASE))
+    return bool(re.match(rf"(?:{'|'.join(dates.QUARTER_ORDINALS)}|Q|H)", m.group("what") or "", re.IGNORECASE))
 
 
 def _is_period(m: re.Match[str]) -> bool:

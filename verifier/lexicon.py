@@ -52,6 +52,11 @@ def unit(name: str, mapping: Mapping[str, T]) -> dict[str, T]:
     return _register(name, "unit", dict(mapping))
 
 
+def unit_phrases(name: str, phrases: T) -> T:
+    """Unit words as an alternation of regular-expression text."""
+    return _register(name, "unit", phrases)
+
+
 def unit_words(name: str, words: Iterable[str]) -> frozenset[str]:
     """A set of words that name what a figure is counted in."""
     return _register(name, "unit", frozenset(words))
@@ -344,3 +349,290 @@ RATE_ADVERBS = grammar_map("adverbs of a rate", {
 RATE_ABBREVIATIONS = unit("periods abbreviated after a slash", {"hr": "hour", "wk": "week", "mo": "month",
                                                                  "yr": "year"})
 PER_PERSON = grammar("nouns of a figure per person", {"capita", "person", "head", "resident", "inhabitant"})
+
+# --- grammar text.py splits sentences and clauses with ------------------------------------------------
+
+# words written with a stop that does not end a sentence ("Dr. Smith", "Acme Corp. said")
+ABBREVIATIONS = grammar("abbreviations with a stop", {
+    "mr", "mrs", "ms", "dr", "prof", "inc", "corp", "ltd", "co", "jr", "sr", "st", "vs", "no", "fig", "u.s", "e.g",
+    "i.e", "approx", "est", "gov", "sen", "rep",
+})
+# words that open a new clause after a comma: the quote for one figure stops there
+CLAUSE_OPENERS = grammar_phrases("words opening a clause after a comma", "which|while|whereas|but|although|though")
+
+# --- grammar of the calendar (dates.py, timing.py) -----------------------------------------------------
+
+# month and weekday names in order (a month's number is its place)
+MONTHS = grammar_phrases("months", [
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+])
+WEEKDAYS = grammar_phrases("weekdays", ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                        "sunday"])
+# month names and their abbreviations as written, capitalised ("may" and "march" are words too)
+MONTH_NAMES = grammar_phrases("month names and abbreviations", (
+    r"Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"))
+# words before the date a document gives for itself ("Published March 3, 2026")
+PUBLICATION_WORDS = grammar_phrases("words of publication", "published|updated|last updated|posted|dated|modified")
+# what may stand before the date on a dateline or byline, besides names in capitals and punctuation
+BYLINE_WORDS = grammar_phrases("words of a byline",
+                               "by|on|at|and|of|the|de|la|del|da|van|von|published|updated|posted|modified|dated|"
+                               "first|last")
+# what makes a line with a date a dateline or byline: a byline or publication word, or a weekday
+BYLINE_MARKS = grammar_phrases("marks of a byline", (
+    r"By|by|Published|published|Updated|updated|Posted|posted|Modified|modified|Dated|dated"))
+WEEKDAY_NAMES = grammar_phrases("weekday names and abbreviations",
+                                r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|sday|urday|rsday)?")
+# parts of a day a time may name ("Tuesday morning")
+PARTS_OF_DAY = grammar_phrases("parts of a day", "morning|afternoon|evening|night")
+# a time relative to a document's date: today, yesterday, a weekday, last week, two days ago, by 5 p.m.
+RELATIVE_TIMES = grammar_phrases("relative times", (
+    rf"\b(?P<today>today|tonight|this\s+(?:{PARTS_OF_DAY}|midday|noon)|earlier\s+today|so\s+far\s+today)\b"
+    r"|\b(?P<yesterday>yesterday|last\s+night|overnight)\b"
+    rf"|\b(?P<weekday>{'|'.join(WEEKDAYS)})(?:\s+(?:{PARTS_OF_DAY}|midday|noon))?\b"
+    r"|\b(?P<lastweek>last\s+week|the\s+previous\s+week|a\s+week\s+ago)\b"
+    r"|\b(?P<thisweek>this\s+week|earlier\s+this\s+week)\b"
+    r"|\b(?P<lastmonth>last\s+month|the\s+previous\s+month)\b"
+    r"|\b(?P<thismonth>this\s+month|earlier\s+this\s+month)\b"
+    r"|\b(?P<lastyear>last\s+year|the\s+previous\s+year|a\s+year\s+(?:ago|earlier))\b"
+    r"|\b(?P<thisyear>this\s+year|so\s+far\s+this\s+year)\b"
+    r"|\b(?P<ago>\d{1,2}|two|three|four|five|six|seven)\s+(?P<unit>day|week)s?\s+ago\b"
+    r"|\b(?:by|at|before|until)\s+(?P<clock>\d{1,2}(?::\d\d)?\s?(?:a\.?m\.?|p\.?m\.?)|noon|midday|midnight)"))
+# a part of a year before a year: "early 2026", "the end of 2025"
+PARTS_OF_A_YEAR = grammar_phrases("parts of a year", r"early|late|mid|the\s+end\s+of|the\s+start\s+of")
+# a time after one of these opens a span rather than dates a reading: "since it opened on Friday"
+SPAN_OPENERS = grammar_phrases("words opening a span", "since|from|started|starting|began|beginning|broke out|after")
+# words of a report: a time attached to one ("officials said on Tuesday") dates the report, not the figure
+REPORTING_WORDS = grammar_phrases("words of reporting", (
+    r"said|says|say|told|tells|reported|reports|announced|announces|released|published|"
+    r"issued|confirmed|added|stated|according\s+to|statement|update[sd]?"))
+# words without which a quote states no time (a cheap first look)
+TIME_WORDS = grammar_phrases("words that may state a time", (
+    rf"{'|'.join(WEEKDAYS)}|today|tonight|yesterday|overnight|"
+    r"this|last|earlier|ago|morning|afternoon|evening|night|noon|midday|midnight|week|month|year"))
+# how a note names where a document's date came from
+DATE_SOURCE_NAMES = grammar_map("names of where a date came from", {
+    "published": "publication line", "metadata": "page metadata", "dateline": "dateline", "filename": "file name",
+    "batch": "dateline", "head": "dateline"})
+
+# --- grammar compare.py tells a running figure by ----------------------------------------------------
+
+# the perfect ("has flooded", "have been rescued"): a figure read at a moment
+PERFECT = grammar_phrases("the perfect", r"ha(?:s|ve|d) (?:now |so far |already |since )?(?:been )?\w{2,30}"
+                                         r"(?:ed|en|wn|nt|un)")
+# a total so far: a count that only grows
+SO_FAR = grammar_phrases("words of a total so far", "so far|to date")
+IN_ALL = grammar_phrases("words of a total", "cumulative|in total|altogether")
+# a state now ("stood at", "reached", "remain", "still") or a total so far
+RUNNING_WORDS = grammar_phrases("words of a running figure", (
+    rf"{PERFECT}|{SO_FAR}|as of|at least|now|still|currently|remain(?:s|ed)?|stood at|stands at|"
+    r"reached|reaches|(?:rose|rises|climbs|fell|falls|dropped|drops|grew|grows) to|risen|climbed|climbing|grown to|"
+    rf"{IN_ALL}"))
+# words that say a count went down
+FALLING_WORDS = grammar_phrases("words of a fall", (
+    "fell|fallen|dropped|declined|decreased|eased|shrank|shrunk|reduced|narrowed|lower|down|fewer|less|cut"))
+# words of negation
+NEGATION = grammar_phrases("negation", "no|not|without|excluding|non")
+
+# --- grammar frames.py cuts the words around a figure with (moved verbatim) -------------------------------
+
+# where a clause ends before a figure with no figure before it
+CLAUSE_END = grammar_phrases("ends of a clause", (r"[;:]|\.\s|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b|,\s+and\b"
+                                                  r"|,\s+(?:which|who|whose)\b|,\s+[a-z]+ing\b"))
+# a fronted clause of concession or contrast speaks of something else: "Despite forecasts of rain, 30,000 attended"
+FRONTED = grammar_phrases("openers of a fronted clause", (
+    r"despite|although|though|even\s+though|unlike|in\s+contrast\s+to|apart\s+from|while|whereas"))
+# a subordinate clause after a figure tells of something else ("as" unless it is "as of", "as much", ...)
+SUBORDINATE = grammar_phrases("openers of a subordinate clause", (
+    r"after|when|because|although|though|unless|until|as(?!\s+(?:of|much|many|high|low|"
+    r"well|part|a\s+result|expected|forecast|planned|estimated)\b)"))
+# a comparison after a figure opens words about what it is compared with
+COMPARISON = grammar_phrases("openers of a comparison", (
+    r"than|in\s+line\s+with|compared\s+(?:with|to)|ahead\s+of|short\s+of|versus|vs\.?|"
+    r"beating|missing|matching|exceeding|topping"))
+# between two figures, words after one of these belong to the later figure, words before to the earlier
+SHARED_BREAK = grammar_phrases("breaks between two figures", (
+    r",|\band\b|\bafter\b|\bbefore\b|\bfrom\b|\bcompared\s+(?:with|to)\b|\bagainst\b|"
+    r"\bversus\b|\bvs\.?|\bthen\b|\bthan\b|\bwhile\b|\bwhereas\b|\bbut\b|[;:]"))
+# a comparison with an expectation is not the figure's own status: "rose 5%, more than expected"
+COMPARED = grammar_phrases("words of a comparison with an expectation", (
+    r"\b(?:than|as|versus|vs\.?|against|beat|beating|missed|missing|topped|topping)"
+    r"(?:\s+(?:the|an?|its|their|had|been|were|was|had been))*\s*$"))
+# a rate: "per week", "/yr", "annually"
+RATE = grammar_phrases("words of a rate", (
+    rf"\b(?:per|a|an|each|every)\s+(?P<unit>{'|'.join(PER_TIME)})\b"
+    r"(?!\s+(?:earlier|ago|before|later|after|on|to\s+date|from|since|into|of|or\s+so|and\s+a\s+half))"
+    r"|/\s?(?P<slash>hour|hr|day|week|wk|month|mo|year|yr)\b"
+    r"|\b(?P<adverb>hourly|daily|weekly|fortnightly|monthly|quarterly|annual(?:ly|ised|ized)?|yearly)\b"
+    r"|\bp\.a\.|\ba-year\b"))
+# what a figure is per: "per share", "per capita", "a pupil"
+PER_UNIT = grammar_phrases("nouns a figure is per", (
+    r"\b(?:per|a)\s+(?:diluted\s+|ordinary\s+)?(?P<noun>share|capita|person|head|resident|"
+    r"inhabitant|household|pupil|student|patient|passenger|customer|employee|worker|member)\b"))
+# a total so far, in the words frames.py reads it with, and the starts a total is counted from
+TOTAL_SO_FAR = grammar_phrases("words of a running total", (
+    r"so\s+far|to\s+date|in\s+total|cumulative(?:ly)?|altogether|all\s+told|running\s+total|year[-\s]to[-\s]date"))
+COUNTED_FROM = grammar_phrases("starts a total is counted from", r"the\s+(?:start|beginning|outbreak)|records\s+began")
+# the period a figure covers: a preposition and a quarter, half, fiscal year, month or year; a month named as a
+# reading ("a February reading", "November's decline"); a span ("for the full year"); a relative one ("last month")
+# the months as written in full, capitalised (read from MONTHS)
+FULL_MONTHS = "|".join(month.capitalize() for month in MONTHS)
+IN_PERIOD = grammar_phrases("words of the period a figure covers", (
+    r"\b(?:in|for|during|over|of|throughout|across)\s+(?:the\s+)?(?:month\s+of\s+)?"
+    r"(?P<what>(?:(?:first|second|third|fourth)[-\s](?:quarter|half)|Q[1-4]|H[12])(?:\s+(?:of\s+)?(?:19|20)\d\d)?"
+    r"|(?:fiscal(?:\s+year)?|FY)\s?(?:19|20)?\d\d"
+    rf"|(?P<month>{FULL_MONTHS})(?:\s+(?:19|20)\d\d)?|(?:19|20)\d\d)\b"
+    # a month written as the name of a reading: "a February reading", "November's 1.7% decline" (after an
+    # article or with a possessive: "Theresa May said" and "analyst June Lee" name people)
+    rf"|(?:(?<=\ba\s)|(?<=\bthe\s)|(?<=\bits\s)|(?<=\bthat\s)|(?<=\bthis\s))(?P<named>{FULL_MONTHS})(?=\s+[a-z])"
+    rf"|\b(?P<owned>{FULL_MONTHS})['’]s\b"
+    # a span: "for the full year", "in the first half", "in the three months to January", "the year to March"
+    r"|(?i:\b(?:for|in|during|over|across)\s+the\s+(?P<span>(?:(?:full|whole|financial|fiscal|calendar)\s+)?year|"
+    r"quarter|(?:first|second)\s+half|half[-\s]year|month|week|weekend|season|(?:\w+|\d+)\s+months|\d+\s+weeks)"
+    rf"(?:\s+to\s+(?:the\s+end\s+of\s+)?(?P<to>(?-i:{FULL_MONTHS}))(?:\s+(?:19|20)\d\d)?)?\b)"
+    r"|(?i:\b(?P<relative>last\s+(?:month|quarter|year|season|weekend)|the\s+(?:previous|prior|preceding)\s+"
+    r"(?:month|quarter|year|season)|(?:a|the)\s+(?:month|quarter|year)\s+(?:earlier|before|ago)|"
+    r"this\s+(?:month|quarter|year|season|weekend)|next\s+(?:month|quarter|year|season)|year[-\s]earlier)\b)"))
+# a period after one of these is what a change is measured against: "up 3.1% from a year earlier"
+BASE = grammar_phrases("words before a base period", (
+    r"\b(?:than|from|against|compared\s+(?:with|to)|over|versus|vs\.?|on)\s+(?:the\s+)?(?:same\s+\w+\s+)?(?:of\s+)?$"))
+# a time after one of these bounds a span, it is not the period a figure covers
+BEFORE_SPAN = grammar_phrases("words bounding a span", r"since|until|till|by|from|before|after|through")
+# words that count back from a period the sentence names: "the month before"
+ANCHORED = grammar_phrases("words counting back", r"earlier|before|previous|prior|preceding")
+# words that open a relative or time clause: a period after them is that clause's
+RELATIVE_CLAUSE = grammar_phrases("openers of a relative clause", r"who|which|that|whose|when|where|since|until|after|"
+                                                                   r"before")
+
+# --- grammar rules.py reads names, measures and sources with (moved verbatim) -----------------------------
+
+# words that open a sentence in capitals without being a name ("However", "Analysts")
+SENTENCE_STARTERS = grammar("words opening a sentence that are no name", {
+    "the", "a", "an", "on", "in", "at", "for", "by", "with", "from", "as", "after", "before",
+    "this", "that", "these", "those", "it", "its", "while", "when", "where", "if", "but", "and",
+    "however", "notably", "meanwhile", "according", "despite", "although", "since", "until",
+    "perhaps", "still", "yet", "also", "here", "there", "what", "why", "how", "who", "which",
+    "initial", "recent", "officials", "analysts", "some", "many", "most", "both", "each", "all",
+    "one", "two", "three", "our", "their", "his", "her", "we", "they", "he", "she", "rather",
+    "instead", "over", "under", "up", "down", "last", "first", "new", "early", "late", "more",
+    "less", "fewer", "about", "around", "nearly", "almost", "only", "just", "rival", "rivals",
+    "neighbouring", "neighboring", "nearby", "fellow", "of", "de", "&", "then", "now", "today",
+    "yesterday", "tonight", "overall", "indeed", "finally", "second",
+    "third", "similarly", "likely", "separately", "elsewhere", "together", "altogether", "currently",
+})
+# function words and approximators a measure's noun phrase stops at
+MEASURE_STOPS = grammar("words a measure phrase stops at", {
+    "of", "in", "on", "at", "to", "by", "for", "with", "from", "and", "or", "than", "as", "that",
+    "which", "who", "while", "its", "their", "his", "her", "was", "is", "were", "are", "has",
+    "have", "had", "be", "been", "will", "would", "could", "may", "might", "this", "these",
+    "those", "it", "they", "about", "around", "nearly", "almost", "over", "some", "more",
+    "less", "up", "down", "just", "only", "roughly", "approximately", "per", "into", "across",
+    "through", "after", "before", "during", "since", "despite", "among", "between",
+})
+# determiners and verbs of reporting that stand before a measure, not in it
+DETERMINERS_AND_VERBS = grammar("determiners and verbs before a measure", {
+    "the", "a", "an", "reported", "reports", "report", "posted", "posts", "announced", "recorded", "generated",
+    "booked", "logged", "delivered", "had", "has", "have", "saw", "sees", "expects", "expected", "forecast",
+    "estimated", "estimate", "estimates", "its", "their", "total", "overall", "combined", "reaching", "hit", "says",
+    "said",
+})
+# adjectives that say a figure's period, not what it measures ("quarterly revenue")
+PERIOD_ADJECTIVES = grammar("adjectives of a period", {
+    "quarterly", "annual", "annualised", "annualized", "yearly", "monthly", "weekly", "daily-average",
+    "first-quarter", "second-quarter", "third-quarter", "fourth-quarter", "full-year", "half-year",
+    "first-half", "second-half", "year-end", "q1", "q2", "q3", "q4", "fiscal",
+})
+# verb forms a name may act with that end in neither -ed nor -s ("Acme won")
+IRREGULAR_VERBS = grammar("verb forms without a regular ending", {
+    "struck", "hit", "rose", "fell", "grew", "took", "made", "left", "led", "won", "lost", "saw", "came", "went",
+    "gave", "held", "ran", "sold", "bought", "paid", "spent", "holds", "reads", "is", "are", "was", "were", "will",
+    "would",
+})
+# words that qualify a figure, not name what it counts
+QUALIFIER_WORDS = grammar("qualifiers of a figure", {
+    "least", "most", "nearly", "almost", "roughly", "approximately", "just", "exactly", "some", "around", "about",
+    "over", "under", "than", "more", "fewer", "less", "only", "estimated", "another", "further", "extra", "total",
+})
+# prepositions that open a qualifier of a measure ("revenue for the quarter")
+QUALIFIER_PREPOSITIONS = grammar("prepositions opening a qualifier", {
+    "of", "in", "on", "at", "to", "by", "for", "with", "from", "into", "across", "through", "after", "before", "during",
+    "since", "despite", "among", "between", "per", "about", "around", "over",
+})
+# verbs that state a figure as a subject's result ("scored", "posted")
+SCORE_VERBS = grammar_phrases("verbs stating a figure as a result", (
+    r"scores?|scored|scoring|posts?|posted|reach(?:es|ed)?|achiev(?:es|ed|ing)|hits?|gets?|got|"
+    r"records?|recorded|earns?|earned|registers?|registered|logs?|logged"
+))
+# verbs of change in the past tense
+CHANGE_VERBS = grammar_phrases("verbs of change in the past", (
+    r"(?:rose|fell|grew|increased|decreased|declined|jumped|dropped|climbed|surged|slipped|gained|lost)"))
+# an approximator before a figure, with its space
+QUALIFIER = grammar_phrases("approximators before a figure", (
+    r"(?:(?:about|around|nearly|some|an estimated|just|roughly|approximately)\s+)?"))
+# verbs that put a subject at a figure ("stands at")
+POSITION_VERBS = grammar_phrases("verbs of a position", (
+    r"(?:lands at|landed at|sits at|sat at|comes in at|came in at|stands at|stood at)"))
+# words for how much or how likely, of any thing
+HOW_MUCH_OF = grammar_phrases("words of how much or how likely", (
+    r"(?:risk|rate|odds|chance|likelihood|probability|number|amount|level|count|share)"))
+# verbs that reduce a thing by a figure
+REDUCE_VERBS = grammar_phrases("verbs of reducing", (
+    r"(?:reduc(?:ed|es|e|ing)|cut(?:s|ting)?|lower(?:ed|s|ing)?|decreas(?:ed|es|e|ing)|slash(?:ed|es)?)"))
+# verbs that raise a thing by a figure
+RAISE_VERBS = grammar_phrases("verbs of raising", (
+    r"(?:increas(?:ed|es|e|ing)|rais(?:ed|es|e|ing)|boost(?:ed|s|ing)?|improv(?:ed|es|e|ing))"))
+# nouns of time: a qualifier with one says when, not what
+TIME_NOUNS = grammar_phrases("nouns of time", (
+    r"quarter|year|years|period|month|months|week|weeks|day|days|half|season|fiscal|today|yesterday"))
+# words that say a figure is reported, not known: "reportedly", "could not be confirmed", "is expected"
+HEDGES = grammar_phrases("hedges", (
+    r"reportedly|reported that|reports that|(?:is|are|was|were|has been|have been) reported|unconfirmed|"
+    r"unverified|could not (?:be )?(?:independently )?confirm|unable to (?:independently )?confirm|planned|"
+    r"plans? to|expected|expects|estimated|estimates?|projected|forecast|rumou?red|allegedly|may|might|could|"
+    r"preliminary|is said to|claims?|claimed"))
+# the roles of a person or body a figure is attributed to: "a company spokesperson", "the ministry's official"
+SOURCE_ROLES = grammar_phrases("roles of a source", (
+    r"executive|official|spokes(?:wo)?man|spokesperson|analyst|source|researcher|expert|economist|authorit(?:y|ies)"))
+# verbs whose subject is only a source of the figure ("X said ..."), and verbs whose subject states its own
+# figure ("X reported revenue of ...")
+SOURCE_VERBS = grammar_phrases("verbs of a source", (
+    r"said|says|told|tells|claims|claimed|estimated|estimates|estimate|noted|notes|"
+    r"stated|confirmed|believes?|expects?|forecasts?|predicts?|measured"))
+OWN_REPORT_VERBS = grammar_phrases("verbs of reporting one's own figure", (
+    r"reported|reports|announced|announces|posted|disclosed"))
+# words that stand for a source already named: the sentence names no new one
+SOURCE_PRONOUNS = grammar("words for a source already named", {"it", "he", "she", "they", "the company", "the firm",
+                                                                "we", "i"})
+# prepositions that date a figure ("by March 3"), and verbs that date a sentence's reading ("said on Tuesday")
+DATING_PREPOSITIONS = grammar_phrases("prepositions dating a figure", "by|on|since|through|until")
+READING_VERBS = grammar_phrases("verbs dating a reading", "said|reported|announced|confirmed|added")
+# words of a forecast
+FORECAST_WORDS = grammar_phrases("words of a forecast", (
+    r"expected|expects?|forecasts?|projected|projects|predicts?|estimates?|guidance|outlook|"
+    r"is set to|on track to|aims? to|targets?"))
+# verbs that put a figure on the word before them: "Turnout was 61%", "Sales rose 4%"
+BE_VERBS = grammar_phrases("forms of be, have and remain", "is|are|was|were|has|have|had|remains?|remained")
+LEVEL_VERB_FORMS = grammar_phrases("verb forms of a level", "st(?:ood|ands)|reached|hit|totall?ed|came|comes|edged|"
+                                                            "eased|topped")
+# the second part of a compound adjective ("state-owned", "AI-powered"): the first part is no name
+ADJECTIVE_COMPOUND_ENDS = grammar_phrases("ends of a compound adjective", (
+    r"level|based|style|like|class|grade|scale|size|sized|led|backed|owned|focused|related|"
+    r"specific|wide|free|era|year-old|old|made|driven|powered|first|only|native|friendly"))
+# a name that gave a score ("the panel awarded Acme a score of 71")
+SCORE_GIVING_VERBS = grammar_phrases("verbs of giving a score", "assigned|gave|awarded|rated")
+
+# --- grammar and units numbers.py reads beside a figure (moved verbatim) -----------------------------------
+
+# an ordinal followed by one of these is no rank: "third time", "second quarter", "fifth in a row"
+NOT_A_RANK_AFTER = grammar_phrases("words after an ordinal that is no rank",
+                                   r"of|in\s+a\s+row|time|quarter|half|day|week|month|year|century")
+# nouns of a result a share in words is of: "a perfect score", "near-perfect accuracy"
+RESULT_NOUNS = grammar_phrases("nouns of a result", "performance|score|scores|result|results|accuracy|marks|success")
+# the scale words a number in words is read with: "two million", "half a billion"
+SCALES_IN_WORDS = unit_phrases("scale words after a number in words", "thousand|million|billion|trillion")
+# an ordinal or a word of order before a figure: "the first 100", "the latter 20"
+ORDER_WORDS = grammar_phrases("words of order before a figure", "first|second|third|fourth|last|latter|former")
+# words after a figure that make it a physical extent: "30 metres deep", "5 km away"
+EXTENT_WORDS = grammar_phrases("words of a physical extent", (
+    r"deep|tall|high|long|wide|away|below|above|underground|under|across|in (?:depth|height|length|diameter)"))

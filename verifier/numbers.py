@@ -179,7 +179,7 @@ _ORDINAL = rf"(?:\d{{1,4}}(?:st|nd|rd|th)|{'|'.join(lexicon.ORDINAL_WORDS)})"
 _RANK_VERBS = "|".join(sorted(lexicon.RANK_VERBS, key=len, reverse=True))
 _RANK = re.compile(
     rf"\b(?:(?P<verb>{_RANK_VERBS})\s+(?:the\s+)?(?P<after_verb>{_ORDINAL})\b"
-    rf"(?!\s+(?:of|in\s+a\s+row|time|quarter|half|day|week|month|year|century)\b)"
+    rf"(?!\s+(?:{lexicon.NOT_A_RANK_AFTER})\b)"
     rf"|(?P<before_noun>{_ORDINAL})[\s-]+(?:{'|'.join(lexicon.RANK_NOUNS)})\b)",
     re.IGNORECASE,
 )
@@ -208,7 +208,7 @@ _WORD_SHARE = re.compile(
     re.IGNORECASE,
 )
 _WORD_SHARE_CONTEXT = re.compile(
-    r"^\s+(?:of\b|(?:performance|score|scores|result|results|accuracy|marks|success)\b)", re.IGNORECASE
+    rf"^\s+(?:of\b|(?:{lexicon.RESULT_NOUNS})\b)", re.IGNORECASE
 )
 
 
@@ -243,7 +243,7 @@ _SMALL_NUMBERS = lexicon.SMALL_NUMBERS
 _FRACTIONS = lexicon.FRACTIONS
 _SCALE_WORD = re.compile(
     r"\b(?P<amount>" + "|".join(sorted(map(re.escape, list(_FRACTIONS) + list(_SMALL_NUMBERS)), key=len, reverse=True))
-    + r")[\s-]+(?P<scale>thousand|million|billion|trillion)\b(?!\s+(?:of\s+)?(?:dollars?|euros?|pounds?)\b)?",
+    + rf")[\s-]+(?P<scale>{lexicon.SCALES_IN_WORDS})\b(?!\s+(?:of\s+)?(?:dollars?|euros?|pounds?)\b)?",
     re.IGNORECASE,
 )
 
@@ -266,8 +266,8 @@ def _scale_words(text: str) -> list[Quantity]:
     return found
 
 
-_ORDINAL_BEFORE = re.compile(r"\b(?:first|second|third|fourth|last|latter|former)[\s-]+$", re.IGNORECASE)
-_OF_A_SCALE = re.compile(r"^\s+(?:of\s+)?an?\s+(?:thousand|million|billion|trillion)\b", re.IGNORECASE)
+_ORDINAL_BEFORE = re.compile(rf"\b(?:{lexicon.ORDER_WORDS})[\s-]+$", re.IGNORECASE)
+_OF_A_SCALE = re.compile(rf"^\s+(?:of\s+)?an?\s+(?:{lexicon.SCALES_IN_WORDS})\b", re.IGNORECASE)
 _BETWEEN = re.compile(r"\bbetween\s*$", re.IGNORECASE)
 
 
@@ -295,7 +295,7 @@ def _join_between(text: str, found: list[Quantity]) -> list[Quantity]:
 
 
 _PHYSICAL_AFTER = re.compile(
-    r"\s*(?:deep|tall|high|long|wide|away|below|above|underground|under|across|in (?:depth|height|length|diameter))\b"
+    rf"\s*(?:{lexicon.EXTENT_WORDS})\b"
 )
 
 

@@ -50,93 +50,48 @@ ANAPHORS = re.compile(
     r"|(?:^|(?<=[,;:]\s)|(?<=\bthat\s)|(?<=\band\s)|(?<=\bbut\s))[Tt]he\s+[a-z]{3,20}(?:\s+[a-z]{3,20})?"
     r"(?=['’]s\b|\s+[a-z])",
 )
-_SENTENCE_STARTERS = {
-    "the", "a", "an", "on", "in", "at", "for", "by", "with", "from", "as", "after", "before",
-    "this", "that", "these", "those", "it", "its", "while", "when", "where", "if", "but", "and",
-    "however", "notably", "meanwhile", "according", "despite", "although", "since", "until",
-    "perhaps", "still", "yet", "also", "here", "there", "what", "why", "how", "who", "which",
-    "initial", "recent", "officials", "analysts", "some", "many", "most", "both", "each", "all",
-    "one", "two", "three", "our", "their", "his", "her", "we", "they", "he", "she", "rather",
-    "instead", "over", "under", "up", "down", "last", "first", "new", "early", "late", "more",
-    "less", "fewer", "about", "around", "nearly", "almost", "only", "just", "rival", "rivals",
-    "neighbouring", "neighboring", "nearby", "fellow", "of", "de", "&", "then", "now", "today",
-    "yesterday", "tonight", "overall", "indeed", "finally", "second",
-    "third", "similarly", "likely", "separately", "elsewhere", "together", "altogether", "currently",
-}
+_SENTENCE_STARTERS = lexicon.SENTENCE_STARTERS
 
 # --- attributes ------------------------------------------------------------------------------
 
-_SCORE_VERBS = (
-    r"scores?|scored|scoring|posts?|posted|reach(?:es|ed)?|achiev(?:es|ed|ing)|hits?|gets?|got|"
-    r"records?|recorded|earns?|earned|registers?|registered|logs?|logged"
-)
-_CHANGE_VERBS = r"(?:rose|fell|grew|increased|decreased|declined|jumped|dropped|climbed|surged|slipped|gained|lost)"
-_QUALIFIER = r"(?:(?:about|around|nearly|some|an estimated|just|roughly|approximately)\s+)?"
-_POSITION_VERBS = r"(?:lands at|landed at|sits at|sat at|comes in at|came in at|stands at|stood at)"
-_STOP_PHRASE = {
-    "of", "in", "on", "at", "to", "by", "for", "with", "from", "and", "or", "than", "as", "that",
-    "which", "who", "while", "its", "their", "his", "her", "was", "is", "were", "are", "has",
-    "have", "had", "be", "been", "will", "would", "could", "may", "might", "this", "these",
-    "those", "it", "they", "about", "around", "nearly", "almost", "over", "some", "more",
-    "less", "up", "down", "just", "only", "roughly", "approximately", "per", "into", "across",
-    "through", "after", "before", "during", "since", "despite", "among", "between",
-}
+_SCORE_VERBS = lexicon.SCORE_VERBS
+_CHANGE_VERBS = lexicon.CHANGE_VERBS
+_QUALIFIER = lexicon.QUALIFIER
+_POSITION_VERBS = lexicon.POSITION_VERBS
+_STOP_PHRASE = lexicon.MEASURE_STOPS
 # words for how much or how likely, of any thing: "cut the risk of default", "raised the rate of
 # growth", "lowered the number of delays" change the thing itself
-_HOW_MUCH_OF = r"(?:risk|rate|odds|chance|likelihood|probability|number|amount|level|count|share)"
-_REDUCE_VERBS = r"(?:reduc(?:ed|es|e|ing)|cut(?:s|ting)?|lower(?:ed|s|ing)?|decreas(?:ed|es|e|ing)|slash(?:ed|es)?)"
-_RAISE_VERBS = r"(?:increas(?:ed|es|e|ing)|rais(?:ed|es|e|ing)|boost(?:ed|s|ing)?|improv(?:ed|es|e|ing))"
-_DETERMINERS_AND_VERBS = {
-    "the", "a", "an", "reported", "reports", "report", "posted", "posts", "announced", "recorded", "generated",
-    "booked", "logged", "delivered", "had", "has", "have", "saw", "sees", "expects", "expected", "forecast",
-    "estimated", "estimate", "estimates", "its", "their", "total", "overall", "combined", "reaching", "hit", "says",
-    "said",
-}
-_PERIOD_ADJECTIVES = {
-    "quarterly", "annual", "annualised", "annualized", "yearly", "monthly", "weekly", "daily-average",
-    "first-quarter", "second-quarter", "third-quarter", "fourth-quarter", "full-year", "half-year",
-    "first-half", "second-half", "year-end", "q1", "q2", "q3", "q4", "fiscal",
-}
-_IRREGULAR_VERBS = {"struck", "hit", "rose", "fell", "grew", "took", "made", "left", "led", "won", "lost", "saw",
-                    "came", "went", "gave", "held", "ran", "sold", "bought", "paid", "spent", "holds", "reads",
-                    "is", "are", "was", "were", "will", "would"}
-_HEDGES = re.compile(
-    r"\b(?:reportedly|reported that|reports that|(?:is|are|was|were|has been|have been) reported|unconfirmed|"
-    r"unverified|could not (?:be )?(?:independently )?confirm|unable to (?:independently )?confirm|planned|"
-    r"plans? to|expected|expects|estimated|estimates?|projected|forecast|rumou?red|allegedly|may|might|could|"
-    r"preliminary|is said to|claims?|claimed)\b",
-    re.IGNORECASE,
-)
+_HOW_MUCH_OF = lexicon.HOW_MUCH_OF
+_REDUCE_VERBS = lexicon.REDUCE_VERBS
+_RAISE_VERBS = lexicon.RAISE_VERBS
+_DETERMINERS_AND_VERBS = lexicon.DETERMINERS_AND_VERBS
+_PERIOD_ADJECTIVES = lexicon.PERIOD_ADJECTIVES
+_IRREGULAR_VERBS = lexicon.IRREGULAR_VERBS
+_HEDGES = re.compile(rf"\b(?:{lexicon.HEDGES})\b", re.IGNORECASE)
 _WHO = (
     r"(?P<who>(?:an? |the )?(?:[A-Z][\w’'.&-]{0,40}\s?){1,5}"
-    r"|(?:an? |the )?[a-z]{1,30}(?: [A-Z][\w’'-]{0,40})? (?:executive|"
-    r"official|spokes(?:wo)?man|spokesperson|analyst|source|researcher|expert|economist|authorit(?:y|ies))s?"
+    rf"|(?:an? |the )?[a-z]{{1,30}}(?: [A-Z][\w’'-]{{0,40}})? (?:{lexicon.SOURCE_ROLES})s?"
     r"|[Aa]nalysts at [A-Z][\w&.-]{0,40}(?: [A-Z][\w&.-]{0,40}){0,5}|[Oo]fficials|[Aa]uthorities)"
 )
 # (pattern, whether the speaker is only a source): "X said ..." reports someone else's figure;
 # "X reported revenue of ..." usually states X's own figure, so X stays a candidate subject.
 _ASSERTERS = [
     (re.compile(r"\baccording to (?P<who>(?:an? |the )?[^,.;]{2,60}?)(?=[,.;]|$)", re.IGNORECASE), True),
-    (re.compile(rf"{_WHO}\s+(?:said|says|told|tells|claims|claimed|estimated|estimates|estimate|noted|notes|"
-                r"stated|confirmed|believes?|expects?|forecasts?|predicts?|measured)\b"), True),
-    (re.compile(rf"{_WHO}\s+(?:reported|reports|announced|announces|posted|disclosed)\b"), False),
+    (re.compile(rf"{_WHO}\s+(?:{lexicon.SOURCE_VERBS})\b"), True),
+    (re.compile(rf"{_WHO}\s+(?:{lexicon.OWN_REPORT_VERBS})\b"), False),
 ]
 _DATED = re.compile(
-    rf"\b(?:by|on|since|through|until)\s+(?:(?:early|late|mid)\s+)?(?:{dates.DATE_PATTERN})"
-    rf"(?:\s+(?:morning|afternoon|evening|night))?",
+    rf"\b(?:{lexicon.DATING_PREPOSITIONS})\s+(?:(?:early|late|mid)\s+)?(?:{dates.DATE_PATTERN})"
+    rf"(?:\s+(?:{lexicon.PARTS_OF_DAY}))?",
     re.IGNORECASE,
 )
 # when a sentence's figures were read: it covers every figure of the sentence
 _READ_AT = re.compile(
-    rf"\b(?:as of|(?:said|reported|announced|confirmed|added)(?:\s+on)?)\s+(?:(?:early|late|mid)\s+)?"
-    rf"(?:{dates.DATE_PATTERN})(?:\s+(?:morning|afternoon|evening|night))?",
+    rf"\b(?:as of|(?:{lexicon.READING_VERBS})(?:\s+on)?)\s+(?:(?:early|late|mid)\s+)?"
+    rf"(?:{dates.DATE_PATTERN})(?:\s+(?:{lexicon.PARTS_OF_DAY}))?",
     re.IGNORECASE,
 )
-_FORECAST = re.compile(
-    r"\b(?:expected|expects?|forecasts?|projected|projects|predicts?|estimates?|guidance|outlook|"
-    r"is set to|on track to|aims? to|targets?)\b",
-    re.IGNORECASE,
-)
+_FORECAST = re.compile(rf"\b(?:{lexicon.FORECAST_WORDS})\b", re.IGNORECASE)
 # how a figure was obtained, in words of no one field: "without tools", "with assistance",
 # "in turbo mode" (a parenthetical after the figure is a condition too, whatever it says)
 _MODE_WORDS = re.compile(
@@ -551,10 +506,7 @@ def _mentions(text: str, keys: KeyMaker, vocabulary: Vocabulary | None = None) -
 
 
 # verbs that put a figure on the word before them: "Turnout was 61%", "Sales rose 4%"
-_STATES_A_FIGURE = re.compile(rf"(?:is|are|was|were|has|have|had|remains?|remained|{_CHANGE_VERBS}|"
-                              r"st(?:ood|ands)|reached|hit|totall?ed|came|comes|edged|eased|topped)$")
-
-
+_STATES_A_FIGURE = re.compile(rf"(?:{lexicon.BE_VERBS}|{_CHANGE_VERBS}|{lexicon.LEVEL_VERB_FORMS})$")
 def _acts(rest: str) -> bool:
     """Whether a sentence's one capitalised opening word is followed by a verb it does ("Acme
     reported revenue of ...", "Velmora employs 1,000 people"): then it is the doer, a name, even
@@ -567,10 +519,7 @@ def _acts(rest: str) -> bool:
     return verb in _IRREGULAR_VERBS or verb.endswith("ed") or (verb.endswith("s") and not verb.endswith("ss"))
 
 
-_ADJECTIVE_COMPOUND = re.compile(
-    r"-(?:level|based|style|like|class|grade|scale|size|sized|led|backed|owned|focused|related|"
-    r"specific|wide|free|era|year-old|old|made|driven|powered|first|only|native|friendly)\b"
-)
+_ADJECTIVE_COMPOUND = re.compile(rf"-(?:{lexicon.ADJECTIVE_COMPOUND_ENDS})\b")
 _CALENDAR_WORDS = (
     set(dates.MONTHS) | set(dates.WEEKDAYS) | {m[:3] for m in dates.MONTHS} | {"sept", "tues", "thurs"}
 )
@@ -620,8 +569,8 @@ def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str
     if m and m.end() <= q.start and not _is_calendar(m.group("name")) \
             and not CLAUSE_BREAK.search(text, m.end(), q.start):
         return m.group("name"), (m.start("name"), m.end("name"))
-    m = re.search(rf"(?P<name>{_NAME.pattern})\s+(?:assigned|gave|awarded|rated)\s+.{{1,60}}?(?:score|rating)\s+of\s*$",
-                  before_all)
+    m = re.search(rf"(?P<name>{_NAME.pattern})\s+(?:{lexicon.SCORE_GIVING_VERBS})\s+.{{1,60}}?(?:score|rating)"
+                  r"\s+of\s*$", before_all)
     if m:
         return m.group("name"), (m.start("name"), m.end("name"))
     m = re.search(rf"(?P<name>{_NAME.pattern})(?:,[^,]{{1,60}},)?\s+{_POSITION_VERBS}\s+{_QUALIFIER}$", before_all)
@@ -632,11 +581,7 @@ def _named_test(text: str, q: Quantity, before: str, after: str, before_all: str
 
 
 
-_QUALIFIER_WORDS = frozenset({"least", "most", "nearly", "almost", "roughly", "approximately", "just", "exactly",
-                              "some", "around", "about", "over", "under", "than", "more", "fewer", "less", "only",
-                              "estimated", "another", "further", "extra", "total"})
-
-
+_QUALIFIER_WORDS = lexicon.QUALIFIER_WORDS
 def _noun_like(word: str, determined: bool) -> bool:
     """A word that can head a noun phrase: no function word or known verb form; a word in -s only
     after a determiner ('its sales', not 'employs')."""
@@ -760,11 +705,8 @@ def _clean_phrase(phrase: str) -> str:
     return " ".join(words)
 
 
-_PREPOSITIONS = {"of", "in", "on", "at", "to", "by", "for", "with", "from", "into", "across", "through", "after",
-                 "before", "during", "since", "despite", "among", "between", "per", "about", "around", "over"}
-_COUNTING_NOUNS = {"number", "total", "amount", "count", "tally", "sum"}
-
-
+_PREPOSITIONS = lexicon.QUALIFIER_PREPOSITIONS
+_COUNTING_NOUNS = lexicon.COUNTING_NOUNS
 def _head(words: list[str]) -> list[str]:
     """A noun phrase without the qualifiers that do not change what is measured.
 
@@ -791,12 +733,7 @@ def _head(words: list[str]) -> list[str]:
     return words
 
 
-_TIME_WORD = re.compile(r"quarter|year|years|period|month|months|week|weeks|day|days|half|season|fiscal|today|"
-                        r"yesterday")
-
-
-
-
+_TIME_WORD = re.compile(lexicon.TIME_NOUNS)
 @dataclass(frozen=True)
 class _Source:
     """Who a sentence says asserts its figures, where, and whether they are only the source."""
@@ -813,7 +750,7 @@ def _asserted_by(text: str) -> _Source | None:
         m = pattern.search(text)
         if m:
             who = m.group("who").strip()
-            if who and who.lower() not in {"it", "he", "she", "they", "the company", "the firm", "we", "i"}:
+            if who and who.lower() not in lexicon.SOURCE_PRONOUNS:
                 return _Source(who, m.start("who"), m.start("who") + len(who), only_source)
     return None
 

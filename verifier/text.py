@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import lexicon
+
 
 @dataclass(frozen=True)
 class Span:
@@ -22,8 +24,7 @@ class Span:
         return self.start + len(self.text)
 
 
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "inc", "corp", "ltd", "co", "jr", "sr", "st",
-                  "vs", "no", "fig", "u.s", "e.g", "i.e", "approx", "est", "gov", "sen", "rep"}
+_ABBREVIATIONS = lexicon.ABBREVIATIONS
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9•\-–])")
 
 
@@ -75,7 +76,7 @@ def _trimmed(text: str, start: int) -> Span:
     return Span(stripped, start + text.index(stripped))
 
 
-CLAUSE_BREAK = re.compile(r";\s+|\s+[—–]\s+|,\s+(?=(?:which|while|whereas|but|although|though)\b)")
+CLAUSE_BREAK = re.compile(rf";\s+|\s+[—–]\s+|,\s+(?=(?:{lexicon.CLAUSE_OPENERS})\b)")
 
 
 def clause_at(sentence: Span, offset: int) -> Span:

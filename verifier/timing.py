@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from . import dates, numbers
+from . import dates, lexicon, numbers
 from .models import AsOf
 
 _MONTH = dates.MONTH_PATTERN
@@ -33,14 +33,12 @@ _FILE_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)[-_.]?(?P<m>0[1-9]|1[0-2])[
 # What may stand before the date on a dateline or byline: names in capitals (a city, a country,
 # an agency, a writer), initials, weekdays, the words of a byline, and punctuation.
 _HEAD_PREFIX = re.compile(
-    r"(?:[A-Z][\w.'’&-]*|by|on|at|and|of|the|de|la|del|da|van|von|published|updated|posted|modified|dated|first|last"
+    rf"(?:[A-Z][\w.'’&-]*|{lexicon.BYLINE_WORDS}"
     r"|[|·•,:/()—–-])",
 )
 # ...and what makes it a dateline or byline rather than a headline in title case ("Looking Back To
 # March 3, 1998"): a place in capitals, a byline, a weekday, a publication word, or nothing at all
-_HEAD_MARK = re.compile(r"\b[A-Z]{2,}\b|\b(?:By|by|Published|published|Updated|updated|Posted|posted|Modified|"
-                        r"modified|Dated|dated)\b|\b(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|sday|"
-                        r"urday|rsday)?\b")
+_HEAD_MARK = re.compile(rf"\b[A-Z]{{2,}}\b|\b(?:{lexicon.BYLINE_MARKS})\b|\b{lexicon.WEEKDAY_NAMES}\b")
 # What may follow it: a year, a time of day with its zone, an agency in brackets, a wire's
 # /SOURCE/ tag, then a break ('—', '-', ':', '|', ',') or the end of the line.
 _HEAD_SUFFIX = re.compile(
@@ -180,8 +178,7 @@ def _disagreement(best: DateReading, others: list[DateReading]) -> str | None:
     return None
 
 
-_SOURCE_WORDS = {"published": "publication line", "metadata": "page metadata", "dateline": "dateline",
-                 "filename": "file name", "batch": "dateline", "head": "dateline"}
+_SOURCE_WORDS = lexicon.DATE_SOURCE_NAMES
 
 
 # --- days and ranges ---------------------------------------------------------------------------
@@ -285,37 +282,20 @@ def order_key(as_of: AsOf | None) -> tuple[int, str]:
 
 # --- times stated in a claim ---------------------------------------------------------------------
 
-_PART_OF_DAY = r"(?:morning|afternoon|evening|night|midday|noon)"
-_CLOCK = r"\d{1,2}(?::\d\d)?\s?(?:a\.?m\.?|p\.?m\.?)"
-_RELATIVE = re.compile(
-    rf"\b(?P<today>today|tonight|this\s+{_PART_OF_DAY}|earlier\s+today|so\s+far\s+today)\b"
-    rf"|\b(?P<yesterday>yesterday|last\s+night|overnight)\b"
-    rf"|\b(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:\s+{_PART_OF_DAY})?\b"
-    r"|\b(?P<lastweek>last\s+week|the\s+previous\s+week|a\s+week\s+ago)\b"
-    r"|\b(?P<thisweek>this\s+week|earlier\s+this\s+week)\b"
-    r"|\b(?P<lastmonth>last\s+month|the\s+previous\s+month)\b"
-    r"|\b(?P<thismonth>this\s+month|earlier\s+this\s+month)\b"
-    r"|\b(?P<lastyear>last\s+year|the\s+previous\s+year|a\s+year\s+(?:ago|earlier))\b"
-    r"|\b(?P<thisyear>this\s+year|so\s+far\s+this\s+year)\b"
-    r"|\b(?P<ago>\d{1,2}|two|three|four|five|six|seven)\s+(?P<unit>day|week)s?\s+ago\b"
-    rf"|\b(?:by|at|before|until)\s+(?P<clock>{_CLOCK}|noon|midday|midnight)",
-    re.IGNORECASE,
-)
-_SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
-_SEASON = re.compile(rf"\b(?P<part>early|late|mid|the\s+end\s+of|the\s+start\s+of)[-\s]+(?P<year>{_YEAR})\b", re.I)
-_ORDINAL_QUARTERS = ["first", "second", "third", "fourth"]
+_RELATIVE = re.compile(lexicon.RELATIVE_TIMES, re.IGNORECASE)
+_SMALL = {word: int(n) for word, n in lexicon.SMALL_NUMBERS.items() if 2 <= n <= 7}
+_SEASON = re.compile(rf"\b(?P<part>{lexicon.PARTS_OF_A_YEAR})[-\s]+(?P<year>{_YEAR})\b", re.I)
 _QUARTER = re.compile(
-    rf"\b(?:Q(?P<q>[1-4])|(?P<qo>{'|'.join(_ORDINAL_QUARTERS)})[-\s]quarter(?:\s+of)?)\s+(?P<year>{_YEAR})\b",
+    rf"\b(?:Q(?P<q>[1-4])|(?P<qo>{'|'.join(dates.QUARTER_ORDINALS)})[-\s]quarter(?:\s+of)?)\s+(?P<year>{_YEAR})\b",
     re.IGNORECASE)
 _MONTH_YEAR = re.compile(rf"\b(?P<month>{_MONTH})\s+(?:of\s+)?(?P<year>{_YEAR})\b", re.IGNORECASE)
 _BARE_YEAR = re.compile(rf"\b(?P<year>{_YEAR})\b")
 # a time that opens a span rather than dates a reading: "since it opened on Friday"
-_STARTS = re.compile(r"\b(?:since|from|started|starting|began|beginning|broke out|after)\b[^,;.]{0,30}$", re.I)
+_STARTS = re.compile(rf"\b(?:{lexicon.SPAN_OPENERS})\b[^,;.]{{0,30}}$", re.I)
 # A time attached to a reporting verb ("officials said on Tuesday", "figures released on Sunday
 # morning", "told the Courier last night") dates the report; a time attached to the figure's own
 # verb ("visited on Saturday") dates the figure, and wins when both are there.
-REPORTED = re.compile(r"\b(?:said|says|say|told|tells|reported|reports|announced|announces|released|published|"
-                      r"issued|confirmed|added|stated|according\s+to|statement|update[sd]?)\b[^.;:!?]{0,45}$", re.I)
+REPORTED = re.compile(rf"\b(?:{lexicon.REPORTING_WORDS})\b[^.;:!?]{{0,45}}$", re.I)
 
 
 def _month_end(year: int, month: int) -> date:
@@ -395,7 +375,7 @@ def _period(text: str) -> Span | None:
     """Quarters, months of a year, parts of a year ('early 2026') and bare years as ranges."""
     m = _QUARTER.search(text)
     if m:
-        q = int(m.group("q")) if m.group("q") else _ORDINAL_QUARTERS.index(m.group("qo").lower()) + 1
+        q = int(m.group("q")) if m.group("q") else dates.QUARTER_ORDINALS[m.group("qo").lower()]
         year = int(m.group("year"))
         return Span(date(year, 3 * q - 2, 1), _month_end(year, 3 * q))
     m = _MONTH_YEAR.search(text)
@@ -449,8 +429,7 @@ def stated_time(text: str, reference: date | None, periods: bool = True,
 
 # a cheap first look: most quotes name no time, and need not be parsed for one
 _MAY_STATE_A_TIME = re.compile(
-    rf"\b(?:{_MONTH}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tonight|yesterday|overnight|"
-    r"this|last|earlier|ago|morning|afternoon|evening|night|noon|midday|midnight|week|month|year)\b"
+    rf"\b(?:{_MONTH}|{lexicon.TIME_WORDS})\b"
     r"|\d\s?(?:a\.?m|p\.?m)|\d{4}-\d\d-\d\d",
     re.IGNORECASE,
 )
