@@ -23,7 +23,7 @@ _WORD_SCALES = lexicon.WORD_SCALES
 # a currency by its symbol, ISO code or name, lower-cased: what `cur` and `cur2` below matched
 CURRENCIES = {**{symbol.lower(): code for symbol, code in lexicon.CURRENCY_SYMBOLS.items()},
               **{code.lower(): code for code in lexicon.CURRENCY_CODES}, **lexicon.CURRENCY_NAMES}
-UNITS = lexicon.UNITS
+UNITS = {**lexicon.UNITS, **lexicon.MORE_UNITS}
 
 _APPROX = lexicon.APPROXIMATORS
 _LOWER = lexicon.LOWER_BOUNDS
@@ -32,6 +32,9 @@ _NEARLY = lexicon.NEARLY
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
+_LONG_UNITS = "|".join(re.escape(u) for u in _UNIT_WORDS if u not in ("%", "°"))
+# "24C", "75F", "5.6 Mt", "300 kt": in this case only, and not the start of a longer token ("F-35")
+_CASED_UNITS = "|".join(sorted(lexicon.CASED_UNITS, key=len, reverse=True))
 _SYMBOLS = "|".join(re.escape(s) for s in sorted(lexicon.CURRENCY_SYMBOLS, key=len, reverse=True))
 _CODES = "|".join(sorted(lexicon.CURRENCY_CODES - lexicon.CURRENCY_CODES_ANY_CASE))
 _ANY_CASE = "|".join(sorted(lexicon.CURRENCY_CODES_ANY_CASE))
@@ -41,8 +44,8 @@ _QUANTITY = re.compile(
     rf"(?P<num>{_NUM})"
     rf"(?:\s?(?:-|–|—|to)\s?(?:US\$|[$€£¥])?(?P<num2>{_NUM}))?"
     rf"(?P<scale>\s?(?:{'|'.join(sorted(_WORD_SCALES, key=len, reverse=True))})\b|(?:bn|mn|[kKmMbBtT])\b)?"
-    rf"(?P<unit>\s?(?:%|(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b)"
-    rf"|-(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b(?!-old))?"  # "29-year-old" is an age
+    rf"(?P<unit>\s?(?:%|°(?![cf]\b)|(?:{_LONG_UNITS})\b|(?-i:{_CASED_UNITS})(?![\w‑-]))"
+    rf"|-(?:{_LONG_UNITS})\b(?!-old))?"  # "29-year-old" is an age
     rf"(?P<cur2>\s(?:{_NAMES})\b|\s(?-i:{_CODES}|{_ANY_CASE})\b)?",
     re.IGNORECASE,
 )
@@ -299,6 +302,9 @@ _PHYSICAL_AFTER = re.compile(
 )
 
 
+_MINUS_BEFORE = re.compile(r"(?:^|[\s(])(?:[-−–]|minus\s+)$", re.IGNORECASE)  # "-3C", "minus 3C"
+
+
 def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
     num, num2 = m.group("num"), m.group("num2")
     scale_word = (m.group("scale") or "").strip().lower()
@@ -319,7 +325,10 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
     scale = SCALES.get(scale_word, 1.0)
     if unit_word == "pounds" and (scale_word or currency):
         unit_word, currency = "", "GBP"  # "85 million pounds" is money; "200 pounds" a weight
-    if unit_word in UNITS:
+    cased = " ".join((m.group("unit") or "").split())
+    if cased in lexicon.CASED_UNITS:
+        unit, dimension, factor = lexicon.CASED_UNITS[cased]
+    elif unit_word in UNITS:
         unit, dimension, factor = UNITS[unit_word]
     elif currency:
         unit, dimension, factor = currency, "money", 1.0
@@ -327,15 +336,16 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
         unit, dimension, factor = "", "number", 1.0
     approximate = approx or bool(scale_word and "." not in num)
     step = _step(num, approximate) * scale * factor
-    offset = lexicon.UNIT_OFFSETS.get(unit_word, 0.0)  # °F counts from 32 below °C's zero
-    value = (_to_float(num) + offset) * scale * factor
+    offset = lexicon.CASED_UNIT_OFFSETS.get(cased, lexicon.UNIT_OFFSETS.get(unit_word, 0.0))  # °F from 32 below
+    sign = -1.0 if dimension == "temperature" and _MINUS_BEFORE.search(text[max(0, m.start() - 8):m.start()]) else 1.0
+    value = (sign * _to_float(num) + offset) * scale * factor
     high = (_to_float(num2) + offset) * scale * factor if num2 else None
     if high is not None and high < value:
         # "$115-135B" scale applies to both ends; "3-4" is a range; anything else is not
         return None
     return Quantity(
         value=value, high=high, unit=unit, dimension=dimension, step=step, bound=bound,
-        start=m.start(), end=m.end(), text=m.group(0).strip(), qualifier=qualifier,
+        start=m.start(), end=m.end(), text=("-" if sign < 0 else "") + m.group(0).strip(), qualifier=qualifier,
         rounding=_rounding(num) * scale * factor,
     )
 
