@@ -406,3 +406,5 @@ MORE_UNITS = unit("more units of measure", {
 DURATION_CUES = grammar_phrases("words before a figure that make it a duration", (
     r"in|a\s+time\s+of|time\s+of|timed\s+at|clocked|clocking|clocks|ran|run|record\s+of|best\s+of|winning\s+time\s+of"
 ))
+# words that join two numbers into a range ("two or three people", "four to five weeks")
+NUMBER_RANGE_WORDS = grammar("words joining two numbers", {"or", "to"})
