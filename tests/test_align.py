@@ -225,7 +225,7 @@ def _batch(name: str) -> tuple[list[GroundedClaim], dict[str, list[list[int]]]]:
     data = json.loads((BATCHES / f"{name}.json").read_text(encoding="utf-8"))
     claims = []
     for n, c in enumerate(data["claims"]):
-        q = first_quantity(c["value"])
+        q = first_quantity(c["value"], words=False)  # grounded as the llm backend grounds its claims
         text = next(d["text"] for d in data["documents"] if d["id"] == c["document"])
         start = text.index(c["quote"])
         claims.append(GroundedClaim(

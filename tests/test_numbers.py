@@ -174,3 +174,76 @@ def test_the_same_heat_in_two_scales_agrees_and_ranks_compare_as_ranks() -> None
 @pytest.mark.parametrize("text", ["the 21st century", "in the 4th quarter", "on March 1st", "for the third year"])
 def test_ordinals_that_are_no_rank_are_no_figure(text: str) -> None:
     assert parse_quantities(text) == []
+
+
+# --- numbers written in words, temperatures, Mt/kt, clock and compound durations (issue 16) ---
+
+@pytest.mark.parametrize(("text", "value", "unit"), [
+    ("Seven miners were killed when the shaft flooded.", 7, ""),
+    ("The gunman killed nine workers at the depot.", 9, ""),
+    ("Police said twelve people were hurt in the crush.", 12, ""),
+    ("Operators cancelled twenty-five buses on Monday.", 25, ""),
+    ("Firefighters rescued a dozen residents from the block.", 12, ""),
+    ("The strike lasted three hours.", 10800, "s"),
+    ("Madrid sweltered at 24C on Sunday.", 24, "°C"),
+    ("Overnight lows of -3C are forecast for Aberdeen.", -3, "°C"),
+    ("Phoenix hit 75F before dawn.", (75 - 32) * 5 / 9, "°C"),
+    ("The smelter emitted 5.6 Mt of carbon dioxide.", 5.6e9, "kg"),
+    ("The port handled 300 kt of grain.", 3e8, "kg"),
+    ("The crossing took 6 hours 40 minutes.", 24000, "s"),
+    ("She won in 2 hours 9 minutes 14 seconds.", 7754, "s"),
+    ("Kibet won the race in 2:07:41.", 7661, "s"),
+])
+def test_numbers_written_in_words_and_new_units_are_read(text: str, value: float, unit: str) -> None:
+    found = parse_quantities(text)
+    assert len(found) == 1, found
+    assert found[0].value == pytest.approx(value) and found[0].unit == unit
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Harlow is now the third-largest music festival in Europe.", 3),
+    ("Dunmore is Britain's fifth biggest building society.", 5),
+    ("The club finished twelfth in the league.", 12),
+    ("The university ranked 3rd in the table.", 3),
+])
+def test_ordinals_in_words_are_ranks(text: str, value: float) -> None:
+    (rank,) = parse_quantities(text)
+    assert (rank.value, rank.dimension) == (value, "rank")
+
+
+@pytest.mark.parametrize(("text", "low", "high"), [
+    ("A fifth of employees said they had worked unpaid.", 18, 22),
+    ("A quarter of voters backed the plan.", 23, 27),
+    ("Half of households cut their heating.", 47.5, 52.5),
+    ("Two-thirds of members voted to strike.", 64, 69),
+    ("Three in ten adults cannot afford a holiday.", 27, 33),
+])
+def test_shares_in_words_are_ranges_of_percent(text: str, low: float, high: float) -> None:
+    (share,) = parse_quantities(text)
+    assert (share.value, share.high, share.unit) == (low, high, "%")
+
+
+@pytest.mark.parametrize("text", [
+    "One of the workers was injured.", "One day later the bridge reopened.", "The two of them met in Oslo.",
+    "The two were arrested at the border.", "All three suspects were released.", "Two or three people saw it.",
+    "Talks began on a two-day strike.", "Channel Four reported the story.", "Formula One teams arrived.",
+    "England lost the second test at Lord's.", "The train leaves at 9:30am.", "United won 3-1 at home.",
+    "The meeting ended in 10:30 GMT.", "It was the twenty-first century's worst flood.",
+])
+def test_what_is_not_a_figure_in_words_is_not_read(text: str) -> None:
+    assert parse_quantities(text) == []
+
+
+def test_negated_bounds_are_read_the_right_way_round() -> None:
+    (most,) = parse_quantities("No more than 100 people may attend the vigil.")
+    (least,) = parse_quantities("No fewer than 40 boats joined the flotilla.")
+    (less,) = parse_quantities("The ship carried no less than 40 tonnes of rice.")
+    assert (most.bound, least.bound, less.bound) == ("at_most", "at_least", "at_least")
+
+
+def test_a_claims_value_in_words_is_read_alone_and_degrees_compare_only_with_their_like() -> None:
+    assert first_quantity("Seven") is not None and first_quantity("Seven").value == 7
+    assert first_quantity("third").dimension == "rank"
+    assert first_quantity("Seven", words=False) is None  # as the llm cassettes were recorded
+    assert compare(first_quantity("44C"), first_quantity("111.2F")).relation == "agree"
+    assert compare(first_quantity("24 degrees"), first_quantity("24C")).relation == "incomparable"

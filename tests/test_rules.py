@@ -253,3 +253,13 @@ def test_a_plural_opening_a_sentence_owns_nothing_and_a_singular_name_there_does
                      "Kelder reported 4,100 complaints in June.")
     found = {v: s for s, _, v, _ in claims}
     assert found["12%"] != "Wells" and found["4,100"] == "Kelder"
+
+
+def test_figures_in_words_clock_times_and_ranks_in_words_become_claims() -> None:
+    text = ("# Karvo pit collapse\n\nSeven miners were killed when a tunnel collapsed at the Karvo pit on Tuesday. "
+            "Amos Kibet won the Lakeside Marathon in 2:07:41. The Lakeside Marathon is now the third-largest "
+            "marathon in Europe. A fifth of employees at Dunmore Bank said they had worked unpaid overtime. "
+            "The two of them met in Oslo.\n")
+    values = {value for _, _, value, _ in _claims(text)}
+    assert {"Seven", "2:07:41", "third", "A fifth"} <= values
+    assert not any("two" in v.lower() for v in values)

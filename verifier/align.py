@@ -224,7 +224,7 @@ def _safety_net(grouped: list[tuple[str | None, list[GroundedClaim]]], entity_of
             if c.number is None:
                 continue
             measure = content_stems(c.attribute) - _MEASURE_HEADS
-            kind = value_kind(c.value)
+            kind = value_kind(c.value, words=c.number is not None)
             if measure:
                 buckets[(measure, kind.kind, kind.unit)].append((n, c))
     joins = 0
@@ -743,7 +743,7 @@ class QuestionBlocker:
             nodes.append(_Node(
                 claims=group, attribute=attribute, stems=content_stems(attribute), names=name_stems(attribute),
                 value_stems=frozenset().union(*(content_stems(v) for v in text_values)) if text_values else frozenset(),
-                kinds=tuple(dict.fromkeys(value_kind(c.value) for c in group)),
+                kinds=tuple(dict.fromkeys(value_kind(c.value, words=c.number is not None) for c in group)),
                 numeric=all(c.number is not None for c in group),
             ))
         if self.embedder is not None and nodes:
@@ -1061,7 +1061,7 @@ def _split_by_kind(claims: list[GroundedClaim]) -> list[list[GroundedClaim]]:
     parts: list[tuple[ValueKind, list[GroundedClaim]]] = []
     text: list[GroundedClaim] = []
     for c in claims:
-        kind = value_kind(c.value)
+        kind = value_kind(c.value, words=c.number is not None)
         if kind.kind == "text":
             text.append(c)
             continue

@@ -113,9 +113,10 @@ class ValueKind:
 
 
 @lru_cache(maxsize=65536)
-def value_kind(value: str, quantity: Quantity | None = None) -> ValueKind:
-    """The kind of a claim's value, from the figure parsed out of it when there is one."""
-    q = quantity if quantity is not None else first_quantity(value)
+def value_kind(value: str, quantity: Quantity | None = None, words: bool = True) -> ValueKind:
+    """The kind of a claim's value, from the figure parsed out of it when there is one (`words`: numbers in
+    words too, for a claim grounded as a number; see numbers.parse_quantities)."""
+    q = quantity if quantity is not None else first_quantity(value, words)
     if q is not None:
         noun = ""
         if q.dimension == "number":

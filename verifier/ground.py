@@ -36,8 +36,11 @@ class GroundingResult:
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
-def ground(documents: list[Document], candidates: list[CandidateClaim], keys: KeyMaker) -> GroundingResult:
-    """Locate every candidate's quote; keep the grounded ones, count the rest."""
+def ground(documents: list[Document], candidates: list[CandidateClaim], keys: KeyMaker,
+           words: bool = True) -> GroundingResult:
+    """Locate every candidate's quote; keep the grounded ones, count the rest. `words=False` reads
+    figures as before numbers in words were read (numbers.parse_quantities): the llm backend's
+    recorded answers were made with that reading."""
     by_id = {d.id: d for d in documents}
     folded = {d.id: _LazyFolded(d.text) for d in documents}
     result = GroundingResult()
@@ -47,7 +50,7 @@ def ground(documents: list[Document], candidates: list[CandidateClaim], keys: Ke
         if doc is None:
             result.drop("unknown document")
             continue
-        grounded = ground_one(doc, candidate, keys, folded[doc.id])
+        grounded = ground_one(doc, candidate, keys, folded[doc.id], words)
         if isinstance(grounded, str):
             result.drop(grounded)
         elif grounded.id not in seen:
@@ -57,7 +60,7 @@ def ground(documents: list[Document], candidates: list[CandidateClaim], keys: Ke
 
 
 def ground_one(
-    doc: Document, candidate: CandidateClaim, keys: KeyMaker, folded: _LazyFolded | None = None
+    doc: Document, candidate: CandidateClaim, keys: KeyMaker, folded: _LazyFolded | None = None, words: bool = True
 ) -> GroundedClaim | str:
     """One claim grounded in `doc`, or the reason it cannot be."""
     claim = candidate.claim
@@ -69,12 +72,12 @@ def ground_one(
     start, end, how = span
     match: Literal["exact", "normalized", "fuzzy"] = how
     quote = doc.text[start:end]
-    quantity = first_quantity(claim.value)
+    quantity = first_quantity(claim.value, words)
     number: float | None = None
     unit: str | None = None
     anchor = quote.lower().find(claim.value.strip().lower()) if claim.value.strip() else -1
     if quantity is not None:
-        in_quote = _matching_quantity(quantity, parse_quantities(quote))
+        in_quote = _matching_quantity(quantity, parse_quantities(quote, words))
         if in_quote is None:
             return "number not in quote"
         number, unit = in_quote.value, in_quote.unit or None

@@ -636,3 +636,67 @@ ORDER_WORDS = grammar_phrases("words of order before a figure", "first|second|th
 # words after a figure that make it a physical extent: "30 metres deep", "5 km away"
 EXTENT_WORDS = grammar_phrases("words of a physical extent", (
     r"deep|tall|high|long|wide|away|below|above|underground|under|across|in (?:depth|height|length|diameter)"))
+
+# --- numbers written in words ----------------------------------------------------------------------
+
+# cardinals written out ("Seven miners", "twenty-five buses"); "one" is left out: it is a pronoun or
+# a determiner far more often than a count ("one of the", "one day"). Tens and units join with a
+# hyphen or a space ("twenty-five", "twenty five"), read in numbers.py.
+CARDINAL_WORDS = unit("cardinals in words", {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19,
+})
+CARDINAL_TENS = unit("tens in words", {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+                                       "seventy": 70, "eighty": 80, "ninety": 90})
+# words that multiply the word before them: "a dozen", "half a dozen", "two dozen", "a hundred"
+CARDINAL_MULTIPLIERS = unit("multipliers in words", {"dozen": 12, "hundred": 100})
+MULTIPLIER_AMOUNTS = unit("amounts before a multiplier", {"a": 1.0, "one": 1.0, "half a": 0.5})
+# words after which a counted number refers back instead of counting ("the two men", "all three")
+REFERRING_BEFORE_COUNT = grammar("words before a number that refers back", {
+    "the", "these", "those", "both", "all", "its", "their", "his", "her", "our", "my", "your", "every", "each",
+})
+# ordinals past the tenth; tens and units join as for cardinals ("twenty-first")
+MORE_ORDINAL_WORDS = unit("ordinal words past the tenth", {
+    "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15, "sixteenth": 16,
+    "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "thirtieth": 30, "fortieth": 40,
+    "fiftieth": 50, "sixtieth": 60, "seventieth": 70, "eightieth": 80, "ninetieth": 90, "hundredth": 100,
+})
+# a rank by an ordinal before a superlative ("the third-largest", "Britain's fifth biggest"): any word
+# ending in -est is read as a superlative except these words of English that only end so
+NOT_SUPERLATIVES = grammar("words ending in -est that are no superlative", {
+    "test", "contest", "protest", "request", "interest", "quest", "west", "forest", "harvest", "chest", "nest",
+    "arrest", "guest", "rest", "conquest", "inquest", "suggest", "digest", "manifest", "honest", "modest",
+    "invest", "behest", "bequest", "crest", "zest", "vest", "pest", "attest", "detest", "unrest", "priest",
+    "midwest", "northwest", "southwest", "pretest", "retest",
+})
+SUPERLATIVE_WORDS = grammar("superlatives without -est", {"best", "worst", "most", "least"})
+# shares in words beside those above ("a fifth of employees"), as ranges of percent like them
+MORE_WORD_SHARES = unit("more shares in words", {
+    "a fifth": (18.0, 22.0), "one-fifth": (18.0, 22.0), "one fifth": (18.0, 22.0), "two-fifths": (38.0, 42.0),
+    "two fifths": (38.0, 42.0), "three-fifths": (58.0, 62.0), "three fifths": (58.0, 62.0),
+    "four-fifths": (78.0, 82.0), "four fifths": (78.0, 82.0), "a tenth": (9.0, 11.0), "one-tenth": (9.0, 11.0),
+    "one tenth": (9.0, 11.0), "a sixth": (15.0, 18.5), "one-sixth": (15.0, 18.5), "an eighth": (11.5, 13.5),
+    "three quarters": (73.0, 77.0), "two thirds": (64.0, 69.0), "one third": (31.0, 35.5),
+    "one quarter": (23.0, 27.0), "one half": (47.5, 52.5),
+})
+# units written in one case only, right after a figure: "24C" and "75F" are temperatures, "24c" is
+# cents; "5.6 Mt" is megatonnes, "5.6 mt" may be metric tonnes or million tonnes
+CASED_UNITS = unit("units written in one case", {
+    "C": ("°C", "temperature", 1.0), "F": ("°C", "temperature", 5 / 9),
+    "Mt": ("kg", "mass", 1e9), "kt": ("kg", "mass", 1e6),
+})
+CASED_UNIT_OFFSETS = unit("offsets of units written in one case", {"F": -32.0})
+# degrees without a scale: a temperature whose scale the text does not state, compared only with
+# figures stated the same way
+MORE_UNITS = unit("more units of measure", {
+    "degrees": ("°", "temperature", 1.0), "degree": ("°", "temperature", 1.0), "°": ("°", "temperature", 1.0),
+    "megatonnes": ("kg", "mass", 1e9), "megatonne": ("kg", "mass", 1e9), "megatons": ("kg", "mass", 1e9),
+    "kilotonnes": ("kg", "mass", 1e6), "kilotonne": ("kg", "mass", 1e6), "kilotons": ("kg", "mass", 1e6),
+})
+# words before a clock-like figure that make it a duration ("won in 2:07:41", "a time of 2:07")
+DURATION_CUES = grammar_phrases("words before a figure that make it a duration", (
+    r"in|a\s+time\s+of|time\s+of|timed\s+at|clocked|clocking|clocks|ran|run|record\s+of|best\s+of|winning\s+time\s+of"
+))
+# words that join two numbers into a range ("two or three people", "four to five weeks")
+NUMBER_RANGE_WORDS = grammar("words joining two numbers", {"or", "to"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,7 +24,7 @@ _WORD_SCALES = lexicon.WORD_SCALES
 # a currency by its symbol, ISO code or name, lower-cased: what `cur` and `cur2` below matched
 CURRENCIES = {**{symbol.lower(): code for symbol, code in lexicon.CURRENCY_SYMBOLS.items()},
               **{code.lower(): code for code in lexicon.CURRENCY_CODES}, **lexicon.CURRENCY_NAMES}
-UNITS = lexicon.UNITS
+UNITS = {**lexicon.UNITS, **lexicon.MORE_UNITS}
 
 _APPROX = lexicon.APPROXIMATORS
 _LOWER = lexicon.LOWER_BOUNDS
@@ -32,6 +33,9 @@ _NEARLY = lexicon.NEARLY
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
+_LONG_UNITS = "|".join(re.escape(u) for u in _UNIT_WORDS if u not in ("%", "°"))
+# "24C", "75F", "5.6 Mt", "300 kt": in this case only, and not the start of a longer token ("F-35")
+_CASED_UNITS = "|".join(sorted(lexicon.CASED_UNITS, key=len, reverse=True))
 _SYMBOLS = "|".join(re.escape(s) for s in sorted(lexicon.CURRENCY_SYMBOLS, key=len, reverse=True))
 _CODES = "|".join(sorted(lexicon.CURRENCY_CODES - lexicon.CURRENCY_CODES_ANY_CASE))
 _ANY_CASE = "|".join(sorted(lexicon.CURRENCY_CODES_ANY_CASE))
@@ -41,8 +45,8 @@ _QUANTITY = re.compile(
     rf"(?P<num>{_NUM})"
     rf"(?:\s?(?:-|–|—|to)\s?(?:US\$|[$€£¥])?(?P<num2>{_NUM}))?"
     rf"(?P<scale>\s?(?:{'|'.join(sorted(_WORD_SCALES, key=len, reverse=True))})\b|(?:bn|mn|[kKmMbBtT])\b)?"
-    rf"(?P<unit>\s?(?:%|(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b)"
-    rf"|-(?:{'|'.join(re.escape(u) for u in _UNIT_WORDS if u != '%')})\b(?!-old))?"  # "29-year-old" is an age
+    rf"(?P<unit>\s?(?:%|°(?![cf]\b)|(?:{_LONG_UNITS})\b|(?-i:{_CASED_UNITS})(?![\w‑-]))"
+    rf"|-(?:{_LONG_UNITS})\b(?!-old))?"  # "29-year-old" is an age
     rf"(?P<cur2>\s(?:{_NAMES})\b|\s(?-i:{_CODES}|{_ANY_CASE})\b)?",
     re.IGNORECASE,
 )
@@ -145,64 +149,103 @@ _ORDINAL_NOUNS = lexicon.ORDINAL_NOUNS
 _NOT_NAMES = lexicon.NOT_NAMES
 
 
-def parse_quantities(text: str) -> list[Quantity]:
+def parse_quantities(text: str, words: bool = True) -> list[Quantity]:
     """Every quantity in `text`, with dates, years and version numbers left out.
 
+    `words=False` reads as the parser did before numbers written in words (cardinals, ordinal
+    ranks, "three in ten", "a fifth"), clock durations and compound durations were read: the llm
+    backend's recorded cassettes were made with that reading (see ground.py).
     Quotes are parsed when grounded and again when their time is read: short texts are cached.
     """
-    return list(_parse_cached(text)) if len(text) <= 2000 else _parse(text)
+    return list(_parse_cached(text, words)) if len(text) <= 2000 else _parse(text, words)
 
 
 @functools.lru_cache(maxsize=32768)
-def _parse_cached(text: str) -> tuple[Quantity, ...]:
-    return tuple(_parse(text))
+def _parse_cached(text: str, words: bool) -> tuple[Quantity, ...]:
+    return tuple(_parse(text, words))
 
 
-def _parse(text: str) -> list[Quantity]:
+def _parse(text: str, words: bool = True) -> list[Quantity]:
     skip = dates.date_spans(text)
-    found: list[Quantity] = []
+    first = _ratios(text) + _clock_durations(text, skip) if words else []
+    found: list[Quantity] = list(first)
     for m in _QUANTITY.finditer(text):
-        if any(s <= m.start("num") < e for s, e in skip):
+        if any(s <= m.start("num") < e for s, e in skip) or any(q.start <= m.start("num") < q.end for q in first):
             continue
         quantity = _quantity_from_match(text, m)
         if quantity is not None:
             found.append(quantity)
     found += [q for q in _scale_words(text) if not any(f.start < q.end and q.start < f.end for f in found)]
-    found += [q for q in _word_quantities(text) if not any(f.start < q.end and q.start < f.end for f in found)]
-    found += [q for q in _ranks(text) if not any(f.start < q.end and q.start < f.end for f in found)]
-    return _join_between(text, sorted(found, key=lambda q: q.start))
+    found += [q for q in _word_quantities(text, words) if not any(f.start < q.end and q.start < f.end for f in found)]
+    found += [q for q in _ranks(text, words) if not any(f.start < q.end and q.start < f.end for f in found)]
+    if not words:
+        return _join_between(text, sorted(found, key=lambda q: q.start))
+    found += [q for q in _cardinal_words(text) if not any(f.start < q.end and q.start < f.end for f in found)]
+    return _join_durations(text, _join_between(text, sorted(found, key=lambda q: q.start)))
 
 
 # A rank: an ordinal with a noun or verb of ranking beside it ("48th place", "ranked 12th", "finished
 # third"); other ordinals are dates, periods or names ("March 1st", "the 21st century", "4th quarter").
-_ORDINAL = rf"(?:\d{{1,4}}(?:st|nd|rd|th)|{'|'.join(lexicon.ORDINAL_WORDS)})"
+_ORDINAL_UNITS = {word: value for word, value in lexicon.ORDINAL_WORDS.items() if value < 10}
+_ORDINAL_VALUES: dict[str, int] = {
+    **lexicon.ORDINAL_WORDS, **lexicon.MORE_ORDINAL_WORDS,
+    **{f"{tens}{joint}{word}": tens_value + value for tens, tens_value in lexicon.CARDINAL_TENS.items()
+       for word, value in _ORDINAL_UNITS.items() for joint in ("-", " ")},  # "twenty-first"
+}
+_ORDINAL = rf"(?:\d{{1,4}}(?:st|nd|rd|th)|{'|'.join(sorted(_ORDINAL_VALUES, key=len, reverse=True))})"
 _RANK_VERBS = "|".join(sorted(lexicon.RANK_VERBS, key=len, reverse=True))
 _RANK = re.compile(
     rf"\b(?:(?P<verb>{_RANK_VERBS})\s+(?:the\s+)?(?P<after_verb>{_ORDINAL})\b"
     rf"(?!\s+(?:{lexicon.NOT_A_RANK_AFTER})\b)"
-    rf"|(?P<before_noun>{_ORDINAL})[\s-]+(?:{'|'.join(lexicon.RANK_NOUNS)})\b)",
+    rf"|(?P<before_noun>{_ORDINAL})[\s-]+(?:{'|'.join(lexicon.RANK_NOUNS)})\b"
+    # an ordinal before a superlative, after "the" or an owner: "the third-largest", "Britain's fifth biggest"
+    rf"|(?:\bthe|\bits|\btheir|\bhis|\bher|['’]s)\s+(?P<before_superlative>{_ORDINAL})[\s-]+"
+    rf"(?:(?:most|least)[\s-]+[a-z]+|(?P<superlative>[a-z]+))\b)",
     re.IGNORECASE,
 )
 
 
-def _ranks(text: str) -> list[Quantity]:
-    """Ranks: '48th place' is 48, in a dimension of its own (a rank is not a count)."""
+def _is_superlative(word: str | None) -> bool:
+    if word is None:
+        return True  # "most" or "least" before an adjective
+    word = word.lower()
+    return word in lexicon.SUPERLATIVE_WORDS or (word.endswith("est") and word not in lexicon.NOT_SUPERLATIVES)
+
+
+_RANK_ALONE = re.compile(rf"(?P<word>{_ORDINAL})", re.IGNORECASE)
+
+
+def _ranks(text: str, words: bool = True) -> list[Quantity]:
+    """Ranks: '48th place' is 48, in a dimension of its own (a rank is not a count); a claim's
+    value 'third' stands alone (its quote said what ranks it)."""
     found = []
+    whole = _RANK_ALONE.fullmatch(text.strip()) if words else None
+    if whole is not None:
+        word = whole.group("word")
+        value = float(_ORDINAL_VALUES.get(" ".join(word.lower().split()), 0) or re.sub(r"\D", "", word))
+        start = text.index(word)
+        return [Quantity(value=value, high=None, unit="rank", dimension="rank", step=1.0, bound="exact",
+                         start=start, end=start + len(word), text=word)]
     skip = dates.date_spans(text)
     for m in _RANK.finditer(text):
-        group = "after_verb" if m.group("after_verb") else "before_noun"
+        group = next(g for g in ("after_verb", "before_noun", "before_superlative") if m.group(g))
+        if group == "before_superlative" and not _is_superlative(m.group("superlative")):
+            continue  # "the second test", "the third quest"
         word = m.group(group)
+        if not words and (group == "before_superlative" or (" ".join(word.lower().split()) in _ORDINAL_VALUES
+                          and word.lower() not in lexicon.ORDINAL_WORDS)):
+            continue
         start, end = m.start(group), m.end(group)
         if any(s <= start < e for s, e in skip):
             continue
-        value = float(lexicon.ORDINAL_WORDS.get(word.lower(), 0) or re.sub(r"\D", "", word))
+        value = float(_ORDINAL_VALUES.get(" ".join(word.lower().split()), 0) or re.sub(r"\D", "", word))
         found.append(Quantity(value=value, high=None, unit="rank", dimension="rank", step=1.0, bound="exact",
                               start=start, end=end, text=word))
     return found
 
 
 # Shares and scores written in words, as ranges of percent: what the words commit to, no more.
-_WORD_SHARES = lexicon.WORD_SHARES
+_WORD_SHARES = {**lexicon.WORD_SHARES, **lexicon.MORE_WORD_SHARES}
 _WORD_SHARE = re.compile(
     r"\b(?:" + "|".join(sorted((re.escape(w) for w in _WORD_SHARES), key=len, reverse=True)) + r")\b",
     re.IGNORECASE,
@@ -214,10 +257,11 @@ _WORD_SHARE_CONTEXT = re.compile(
 
 def may_hold_quantity(text: str) -> bool:
     """A cheap test that skips most sentences without figures."""
-    return any(ch.isdigit() for ch in text) or bool(_WORD_SHARE.search(text))
+    return (any(ch.isdigit() for ch in text) or bool(_WORD_SHARE.search(text)) or bool(_CARDINAL.search(text))
+            or bool(_RANK.search(text)))
 
 
-def _word_quantities(text: str) -> list[Quantity]:
+def _word_quantities(text: str, words: bool = True) -> list[Quantity]:
     """'near-perfect performance on X', 'half of the patients': shares in words, only where
     a share is what the words measure (followed by 'of' or by a word for a score)."""
     found = []
@@ -229,6 +273,8 @@ def _word_quantities(text: str) -> list[Quantity]:
             continue  # "a quarter of a million" is a figure with a scale, read by _scale_words
         if not _WORD_SHARE_CONTEXT.match(text[m.end():]) and alone != m.group(0).lower():
             continue  # a claim's value "near-perfect" stands alone; in running text the context decides
+        if not words and m.group(0).lower() not in lexicon.WORD_SHARES:
+            continue
         low, high = _WORD_SHARES[m.group(0).lower()]
         found.append(Quantity(
             value=low, high=high if high != low else None, unit="%", dimension="percent", step=0.1,
@@ -299,6 +345,9 @@ _PHYSICAL_AFTER = re.compile(
 )
 
 
+_MINUS_BEFORE = re.compile(r"(?:^|[\s(])(?:[-−–]|minus\s+)$", re.IGNORECASE)  # "-3C", "minus 3C"
+
+
 def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
     num, num2 = m.group("num"), m.group("num2")
     scale_word = (m.group("scale") or "").strip().lower()
@@ -319,7 +368,10 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
     scale = SCALES.get(scale_word, 1.0)
     if unit_word == "pounds" and (scale_word or currency):
         unit_word, currency = "", "GBP"  # "85 million pounds" is money; "200 pounds" a weight
-    if unit_word in UNITS:
+    cased = " ".join((m.group("unit") or "").split())
+    if cased in lexicon.CASED_UNITS:
+        unit, dimension, factor = lexicon.CASED_UNITS[cased]
+    elif unit_word in UNITS:
         unit, dimension, factor = UNITS[unit_word]
     elif currency:
         unit, dimension, factor = currency, "money", 1.0
@@ -327,15 +379,16 @@ def _quantity_from_match(text: str, m: re.Match[str]) -> Quantity | None:
         unit, dimension, factor = "", "number", 1.0
     approximate = approx or bool(scale_word and "." not in num)
     step = _step(num, approximate) * scale * factor
-    offset = lexicon.UNIT_OFFSETS.get(unit_word, 0.0)  # °F counts from 32 below °C's zero
-    value = (_to_float(num) + offset) * scale * factor
+    offset = lexicon.CASED_UNIT_OFFSETS.get(cased, lexicon.UNIT_OFFSETS.get(unit_word, 0.0))  # °F from 32 below
+    sign = -1.0 if dimension == "temperature" and _MINUS_BEFORE.search(text[max(0, m.start() - 8):m.start()]) else 1.0
+    value = (sign * _to_float(num) + offset) * scale * factor
     high = (_to_float(num2) + offset) * scale * factor if num2 else None
     if high is not None and high < value:
         # "$115-135B" scale applies to both ends; "3-4" is a range; anything else is not
         return None
     return Quantity(
         value=value, high=high, unit=unit, dimension=dimension, step=step, bound=bound,
-        start=m.start(), end=m.end(), text=m.group(0).strip(), qualifier=qualifier,
+        start=m.start(), end=m.end(), text=("-" if sign < 0 else "") + m.group(0).strip(), qualifier=qualifier,
         rounding=_rounding(num) * scale * factor,
     )
 
@@ -353,9 +406,9 @@ def own_quantity(quote: str, value: str) -> tuple[Quantity, list[Quantity]] | No
 
 
 @functools.lru_cache(maxsize=65536)
-def first_quantity(text: str) -> Quantity | None:
+def first_quantity(text: str, words: bool = True) -> Quantity | None:
     """The first quantity in a value string such as '$4.2 billion' or '58%' (values repeat: cached)."""
-    found = parse_quantities(text)
+    found = parse_quantities(text, words)
     return found[0] if found else None
 
 
@@ -453,3 +506,157 @@ def _fmt(gap: float, q: Quantity) -> str:
         if abs(gap) >= 1000:
             text = f"{gap:,.0f}"  # '60,930', not '6.093e+04'
     return f"gap {text} {unit}".strip()
+
+
+# --- numbers written in words ----------------------------------------------------------------
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
+_ONES = {**lexicon.CARDINAL_WORDS, "one": 1}
+_DIGIT_WORDS = _alternation(w for w, v in _ONES.items() if v < 10)
+_NUMBER_WORD = (rf"(?:(?:{_alternation(lexicon.CARDINAL_TENS)})(?:[-\s](?:{_DIGIT_WORDS}))?"
+                rf"|{_alternation(lexicon.CARDINAL_WORDS)})")
+# "Seven miners", "twenty-five buses", "a dozen homes", "half a dozen", "two hundred people"
+_CARDINAL = re.compile(
+    rf"\b(?:(?P<amount>{_alternation(lexicon.MULTIPLIER_AMOUNTS)}|{_NUMBER_WORD})\s+"
+    rf"(?P<multiplier>{_alternation(lexicon.CARDINAL_MULTIPLIERS)})|(?P<word>{_NUMBER_WORD}))\b",
+    re.IGNORECASE,
+)
+_NEXT_WORD = re.compile(r"\s+(?P<word>[A-Za-z][\w'’]*)")
+_PREVIOUS_WORD = re.compile(r"(?P<word>[A-Za-z][\w'’]*)\s+$")
+_WORD_UNIT = re.compile(rf"\s+(?P<unit>{_LONG_UNITS})\b", re.IGNORECASE)
+
+
+def _number_word_value(words: str) -> float:
+    """'twenty-five' -> 25, 'seven' -> 7, 'half a' -> 0.5."""
+    words = " ".join(words.lower().replace("-", " ").split())
+    if words in lexicon.MULTIPLIER_AMOUNTS:
+        return lexicon.MULTIPLIER_AMOUNTS[words]
+    return float(sum(lexicon.CARDINAL_TENS.get(w, _ONES.get(w, 0)) for w in words.split()))
+
+
+def _alone(text: str) -> str:
+    """A claim's value, stated alone: read without the context running text needs, lower-cased."""
+    return " ".join(text.split()).lower()
+
+
+def _cardinal_words(text: str) -> list[Quantity]:
+    """Counts written in words, only where they count something: the next word is a content word
+    ("Seven miners", "killed nine workers"), not a function word ("the two were", "two of them"), a
+    hyphened compound ("a two-day strike") or the end; a number that refers back ("the two men",
+    "all three") or one end of a range in words ("two or three") is not read, nor a capitalised
+    number inside a sentence, part of a name ("Channel Four")."""
+    found = []
+    alone = _alone(text)
+    for m in _CARDINAL.finditer(text):
+        after = _NEXT_WORD.match(text, m.end())
+        if alone == m.group(0).lower():
+            pass  # a claim's value "Seven" stands alone: the quote it came from said what it counts
+        elif after is None or after.group("word").lower() in lexicon.FUNCTION_WORDS \
+                or after.group("word").lower().startswith("o’clock") or after.group("word").lower() == "o'clock":
+            continue
+        before = _PREVIOUS_WORD.search(text[max(0, m.start() - 30):m.start()])
+        previous = before.group("word") if before else ""
+        if alone == m.group(0).lower():
+            pass
+        elif previous.lower() in lexicon.REFERRING_BEFORE_COUNT or previous.lower() in lexicon.NUMBER_RANGE_WORDS:
+            continue
+        elif m.group(0)[0].isupper() and not re.search(r"(?:^|[.!?:;\"“”(])\s*$", text[:m.start()]):
+            continue  # capitalised inside a sentence, a name: "Channel Four", "Five Street"
+        elif re.search(r"[\d\-‑]\s*$", text[max(0, m.start() - 2):m.start()]):
+            continue  # "20 two-", part of a longer figure
+        if m.group("multiplier"):
+            value = _number_word_value(m.group("amount")) * lexicon.CARDINAL_MULTIPLIERS[m.group("multiplier").lower()]
+        else:
+            value = _number_word_value(m.group("word"))
+        end, unit, dimension, factor = m.end(), "", "number", 1.0
+        unit_match = _WORD_UNIT.match(text, m.end())
+        if unit_match:  # "three hours", "seven per cent"
+            unit, dimension, factor = UNITS[" ".join(unit_match.group("unit").lower().split())]
+            end = unit_match.end()
+        bound, _, qualifier = _bound_before(text, m.start())
+        found.append(Quantity(
+            value=value * factor, high=None, unit=unit, dimension=dimension, step=factor, bound=bound,
+            start=m.start(), end=end, text=text[m.start():end], qualifier=qualifier,
+            rounding=_rounding(str(int(value))) * factor,
+        ))
+    return found
+
+
+# "three in ten adults", "one in 10 voters": a share, as a range of percent a tenth of it either way
+# (at most 3.5 points), the precision such words commit to
+_RATIO = re.compile(
+    rf"\b(?P<part>{_NUMBER_WORD}|one)\s+in\s+(?P<whole>{_NUMBER_WORD}|\d{{1,3}})\b(?!\.\d)", re.IGNORECASE
+)
+
+
+def _ratios(text: str) -> list[Quantity]:
+    found = []
+    for m in _RATIO.finditer(text):
+        after = text[m.end():]
+        if not (re.match(r"\s+[A-Za-z]", after) or text.strip().lower() == m.group(0).lower()):
+            continue  # "one in three" of a claim's value stands alone; in running text something follows
+        part = _number_word_value(m.group("part"))
+        whole_word = m.group("whole")
+        whole = float(whole_word) if whole_word.isdigit() else _number_word_value(whole_word)
+        if not 0 < part < whole <= 100:
+            continue
+        known = _WORD_SHARES.get(" ".join(m.group(0).lower().split()))
+        if known is not None:
+            low, high = known
+        else:
+            share = 100.0 * part / whole
+            width = min(share * 0.1, 3.5)
+            low, high = round(share - width, 1), round(share + width, 1)
+        found.append(Quantity(value=low, high=high, unit="%", dimension="percent", step=0.1, bound="exact",
+                              start=m.start(), end=m.end(), text=m.group(0)))
+    return found
+
+
+# race and clock durations: "won in 2:07:41" (h:mm:ss) is 7,661 seconds; "a time of 2:07" could be
+# h:mm or m:ss, so it is a figure of its own kind, compared only with others written so. Only after
+# a word that makes it a duration, and never a time of day ("at 9:30am", "9:30 GMT").
+_CLOCK = re.compile(
+    rf"(?:\b(?:{lexicon.DURATION_CUES})\s+|^\s*(?=[\d:.]+\s*$))(?P<clock>(?P<a>\d{{1,2}}):(?P<b>[0-5]\d)(?::(?P<c>[0-5]\d(?:\.\d+)?))?)"
+    r"(?![\d:])(?!\s?(?:[ap]\.?m\.?\b|(?-i:GMT|BST|UTC|CET|EST|ET|PT)\b|local\b|hrs\b))",
+    re.IGNORECASE,
+)
+
+
+def _clock_durations(text: str, skip: list[tuple[int, int]]) -> list[Quantity]:
+    found = []
+    for m in _CLOCK.finditer(text):
+        start, end = m.start("clock"), m.end("clock")
+        if any(s <= start < e for s, e in skip):
+            continue
+        a, b, c = int(m.group("a")), int(m.group("b")), m.group("c")
+        if c is not None:
+            step = _step(c, False)
+            found.append(Quantity(value=a * 3600 + b * 60 + float(c), high=None, unit="s", dimension="time",
+                                  step=step, bound="exact", start=start, end=end, text=m.group("clock"),
+                                  rounding=step))
+        else:
+            found.append(Quantity(value=float(a * 60 + b), high=None, unit="a:bb", dimension="clock duration", step=1.0,
+                                  bound="exact", start=start, end=end, text=m.group("clock")))
+    return found
+
+
+def _join_durations(text: str, found: list[Quantity]) -> list[Quantity]:
+    """'6 hours 40 minutes' and '2 hours, 9 minutes and 14 seconds' are one duration, not two or three:
+    each part in a smaller unit than the one before, and less than one of it."""
+    joined: list[Quantity] = []
+    for q in found:
+        last = joined[-1] if joined else None
+        if last is not None and last.dimension == q.dimension == "time" and last.unit == q.unit == "s" \
+                and last.high is None and q.high is None and not q.qualifier and q.step < last.step \
+                and q.value < last.step and re.fullmatch(r"\s*(?:,\s*)?(?:and\s+)?", text[last.end:q.start]):
+            joined[-1] = Quantity(
+                value=last.value + q.value, high=None, unit="s", dimension="time", step=q.step, bound=last.bound,
+                start=last.start, end=q.end, text=text[last.start:q.end], qualifier=last.qualifier,
+                rounding=q.rounding,
+            )
+            continue
+        joined.append(q)
+    return joined

@@ -219,7 +219,7 @@ class Committer:
     holder: tuple[str, int, str] | None = None
 
     def __call__(self, doc: Document, candidates: list[CandidateClaim], failures: list[str]) -> None:
-        grounded = ground.ground([doc], candidates, self.keys)
+        grounded = ground.ground([doc], candidates, self.keys, words=self.options.backend == "rules")
         if self.budget is not None:
             self.budget.settle(doc)
         usage = self.usage()
