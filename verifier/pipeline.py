@@ -164,10 +164,12 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
         options.warn(budget.announce(todo))
     options.progress.start(total=len(documents), done=len(documents) - len(todo))
     stages = Stages(llm)
+    ahead = framing.Ahead()
     try:
         unprocessed = commit_documents(
             Committer(store, batch_id, options, keys, prompt_hashes.get("extract"), replace=set(done),
-                      usage=lambda: _usage(llm, earlier_usage, started, budget=budget), budget=budget),
+                      usage=lambda: _usage(llm, earlier_usage, started, budget=budget), budget=budget,
+                      ahead=ahead),
             todo, calls)
         if options.cancelled is not None and options.cancelled():
             raise Cancelled(batch_id, len(documents) - len(unprocessed))
@@ -175,7 +177,7 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
             options.warn(f"stopped before the budget of ${options.max_cost:.2f} ran out; "
                          f"{len(unprocessed)} document(s) not processed (see the report)")
         processed = [d for d in documents if d not in unprocessed]
-        checked = cross_check_batch(store, batch_id, processed, options, keys, llm, calls, aligner, stages)
+        checked = cross_check_batch(store, batch_id, processed, options, keys, llm, calls, aligner, stages, ahead)
     finally:
         options.progress.stop()
         if llm is not None:
@@ -217,9 +219,12 @@ class Committer:
     usage: Callable[[], Usage]
     budget: Budget | None = None
     holder: tuple[str, int, str] | None = None
+    ahead: framing.Ahead | None = None  # claims' times read here, while the calls of others are in flight
 
     def __call__(self, doc: Document, candidates: list[CandidateClaim], failures: list[str]) -> None:
         grounded = ground.ground([doc], candidates, self.keys)
+        if self.ahead is not None:
+            self.ahead.add(doc, grounded.claims)
         if self.budget is not None:
             self.budget.settle(doc)
         usage = self.usage()
@@ -256,13 +261,13 @@ class Checked:
 
 def cross_check_batch(store: Store, batch_id: str, processed: list[Document], options: RunOptions,
                       keys: KeyMaker, llm: LLM | None, calls: Calls | None, aligner: Aligner,
-                      stages: Stages) -> Checked:
+                      stages: Stages, ahead: framing.Ahead | None = None) -> Checked:
     """Time, alignment and comparison over the committed claims of `processed`: the same for a run in
-    one process and for the worker that finishes a sliced batch."""
+    one process and for the worker that finishes a sliced batch (`ahead`: what the commits read)."""
     claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
     failed_chunks = len(failures)  # alignment and judge failures follow in `failures`; they are not chunks
     stages.mark("extract")
-    framed = framing.frame(processed, claims)
+    framed = framing.frame(processed, claims, ahead)
     embedder_notes: list[str] = []
     grouper = align.Grouper(calls.entities, calls.questions) if calls is not None and aligner == "llm" else None
     alignment = align.align(framed.claims, keys, embedder=_embedder(options, llm, embedder_notes, calls),
