@@ -70,6 +70,12 @@ class Ahead:
     def __init__(self) -> None:
         self._read: dict[ReadKey, tuple[AsOf | None, Frame | None]] = {}
         self._readings: dict[tuple[str, str, str, str | None], list[timing.DateReading]] = {}
+        self._stored: dict[str, str | None] = {}  # carried documents: the date their stored frames were read at
+
+    def stored(self, document_dates: dict[str, str | None]) -> None:
+        """Claims of these documents come with the times and frames stored by the batch they were
+        carried from, read against these dates: where the date settles the same, they stand."""
+        self._stored.update(document_dates)
 
     def add(self, document: Document, claims: list[GroundedClaim]) -> None:
         """Read the claims of one committed document against the date it gives for itself."""
@@ -90,6 +96,9 @@ class Ahead:
     def claim_in_time(self, claim: GroundedClaim, document_date: str | None) -> GroundedClaim:
         """`claim_in_time`, from what was read ahead when it was read against the same date."""
         found = self._read.get(_key(claim, document_date))
+        if found is None and claim.frame is not None and claim.document in self._stored \
+                and self._stored[claim.document] == document_date:
+            found = claim.as_of, claim.frame
         as_of, read = found if found is not None else _read_time(claim, document_date)
         return claim.model_copy(update={"as_of": as_of, "frame": read})
 

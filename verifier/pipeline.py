@@ -13,6 +13,9 @@ from the cache, so nothing completed is paid for twice.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
 import json
 import secrets
 import time
@@ -131,6 +134,31 @@ def settings_of(options: RunOptions, model: str | None, prompt_hashes: dict[str,
             "prompts": prompt_hashes, "aligner": aligner}
 
 
+def carry_key(options: RunOptions, settings: dict[str, object]) -> str | None:
+    """What an earlier batch's stored claims must have been made under for a run to carry them
+    forward instead of extracting again: the settings, this code, the aliases and the claim cap.
+
+    Only the llm backend with its cache: there the answers are the cache's and every claim follows
+    from them by code; the rules' reading is bounded by seconds, and `--no-cache` asks anew.
+    """
+    if options.backend != "llm" or not options.use_cache:
+        return None
+    aliases = hashlib.sha256(options.aliases.read_bytes()).hexdigest() if options.aliases else None
+    material = {"settings": settings, "code": code_digest(), "aliases": aliases, "max_claims": options.max_claims,
+                "rapidfuzz": importlib.metadata.version("rapidfuzz")}
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def code_digest() -> str:
+    """The verifier package's source: claims and frames stored by other code are not carried."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def new_batch_id() -> str:
     return "b" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
 
@@ -157,6 +185,13 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
     earlier_usage = store.stored_usage(batch_id)
     done = store.done_documents(batch_id)
     todo = [d for d in documents if done.get(d.id) != d.sha256]
+    ahead = framing.Ahead()
+    carry = carry_key(options, settings)
+    store.note_carry(batch_id, carry)
+    if carry is not None:
+        carried = store.carry_forward(batch_id, carry, [d for d in todo if d.id not in done])
+        ahead.stored(carried)
+        todo = [d for d in todo if d.id not in carried]
     if done and len(todo) < len(documents):
         options.warn(f"resuming batch {batch_id}: {len(documents) - len(todo)} of {len(documents)} documents "
                      "already done")
@@ -164,7 +199,6 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
         options.warn(budget.announce(todo))
     options.progress.start(total=len(documents), done=len(documents) - len(todo))
     stages = Stages(llm)
-    ahead = framing.Ahead()
     try:
         unprocessed = commit_documents(
             Committer(store, batch_id, options, keys, prompt_hashes.get("extract"), replace=set(done),
