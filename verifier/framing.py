@@ -98,7 +98,7 @@ class Ahead:
         found = self._read.get(_key(claim, document_date))
         if found is None and claim.frame is not None and claim.document in self._stored \
                 and self._stored[claim.document] == document_date:
-            found = claim.as_of, claim.frame
+            return claim  # carried with the time and frame it would be read with: no copy to make
         as_of, read = found if found is not None else _read_time(claim, document_date)
         return claim.model_copy(update={"as_of": as_of, "frame": read})
 
