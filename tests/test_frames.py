@@ -153,6 +153,28 @@ def test_a_word_share_before_a_scale_is_a_figure_not_a_percentage() -> None:
     assert q.value == 250_000 and q.dimension == "number"
 
 
+def test_claims_read_ahead_are_not_read_again_unless_the_batch_settles_their_date_otherwise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the commits read ahead (while calls are in flight) is what framing would read, and
+    framing reads again only the claims whose document's date the batch settled otherwise."""
+    docs = [
+        _doc("a", "HARBOURTON, Feb 15 (Coast Wire) — Fees rose 4% in January, the port said."),
+        _doc("b", "Published 14 February 2026\nFees rose 3% in January, the port said."),
+    ]
+    claims = [_claim("a", "4%", "Fees rose 4% in January"), _claim("b", "3%", "Fees rose 3% in January")]
+    plain = framing.frame(docs, claims)
+    ahead = framing.Ahead()
+    for doc in docs:
+        ahead.add(doc, [c for c in claims if c.document == doc.id])
+    read: list[str] = []
+    inner = frames.read_frame
+    monkeypatch.setattr(frames, "read_frame", lambda value, *rest: read.append(value) or inner(value, *rest))
+    framed = framing.frame(docs, claims, ahead)
+    assert framed == plain
+    assert read == ["4%"]  # "Feb 15" took its year from the batch; b's own date stood
+    assert [d.date for d in framed.documents] == ["2026-02-15", "2026-02-14"]
+
+
 # --- figures compared in their frames ---------------------------------------------------------------
 
 

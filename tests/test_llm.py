@@ -120,3 +120,21 @@ def test_alignment_and_judge_calls_go_over_the_wire_and_code_checks_the_answers(
                for e in alignment.entities)
     for flag in findings.contradictions:
         assert {c.document for c in flag.claims} == {"orbis", "skyline"}
+
+
+def test_instructor_gets_one_wrapper_per_response_model_with_the_schema_it_would_build() -> None:
+    """The wrapper is built once (instructor built a class and its schema on every call), and what
+    instructor writes into the prompt from it is what it wrote from its own wrapper."""
+    import instructor
+
+    from verifier.llm import instructor_model
+
+    wrapped = instructor_model(ExtractedClaims)
+    assert instructor_model(ExtractedClaims) is wrapped
+    assert issubclass(wrapped, instructor.ResponseSchema) and wrapped.__name__ == "ExtractedClaims"
+    own = instructor.response_schema(ExtractedClaims).model_json_schema()
+    given = wrapped.model_json_schema()
+    assert given == own
+    given["title"] = "changed by a caller"
+    assert wrapped.model_json_schema() == own  # each call gets its own copy
+    assert wrapped.model_json_schema(mode="serialization") == ExtractedClaims.model_json_schema(mode="serialization")

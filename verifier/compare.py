@@ -691,7 +691,8 @@ def _record_part(pending: _Pending, verdict: _Local, findings: Findings) -> None
     positions = _Positions(claims)
     for group in verdict.agreements:
         numbers = [i for i in group if 1 <= i <= len(claims)]
-        if not any(frozenset((x, y)) in opposed for x in numbers for y in numbers):
+        in_group = set(numbers)  # a contradicting pair inside the group: each pair checked once, not each two members
+        if not any(pair <= in_group for pair in opposed):
             positions.join(numbers)  # agreeing on a figure while contradicting on words is not one position
     support: dict[str, set[str]] = defaultdict(set)
     for n, c in enumerate(claims, start=1):

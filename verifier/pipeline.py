@@ -13,6 +13,9 @@ from the cache, so nothing completed is paid for twice.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
 import json
 import secrets
 import time
@@ -131,6 +134,31 @@ def settings_of(options: RunOptions, model: str | None, prompt_hashes: dict[str,
             "prompts": prompt_hashes, "aligner": aligner}
 
 
+def carry_key(options: RunOptions, settings: dict[str, object]) -> str | None:
+    """What an earlier batch's stored claims must have been made under for a run to carry them
+    forward instead of extracting again: the settings, this code, the aliases and the claim cap.
+
+    Only the llm backend with its cache: there the answers are the cache's and every claim follows
+    from them by code; the rules' reading is bounded by seconds, and `--no-cache` asks anew.
+    """
+    if options.backend != "llm" or not options.use_cache:
+        return None
+    aliases = hashlib.sha256(options.aliases.read_bytes()).hexdigest() if options.aliases else None
+    material = {"settings": settings, "code": code_digest(), "aliases": aliases, "max_claims": options.max_claims,
+                "rapidfuzz": importlib.metadata.version("rapidfuzz")}
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def code_digest() -> str:
+    """The verifier package's source: claims and frames stored by other code are not carried."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def new_batch_id() -> str:
     return "b" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
 
@@ -157,6 +185,13 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
     earlier_usage = store.stored_usage(batch_id)
     done = store.done_documents(batch_id)
     todo = [d for d in documents if done.get(d.id) != d.sha256]
+    ahead = framing.Ahead()
+    carry = carry_key(options, settings)
+    store.note_carry(batch_id, carry)
+    if carry is not None:
+        carried = store.carry_forward(batch_id, carry, [d for d in todo if d.id not in done])
+        ahead.stored(carried)
+        todo = [d for d in todo if d.id not in carried]
     if done and len(todo) < len(documents):
         options.warn(f"resuming batch {batch_id}: {len(documents) - len(todo)} of {len(documents)} documents "
                      "already done")
@@ -167,7 +202,8 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
     try:
         unprocessed = commit_documents(
             Committer(store, batch_id, options, keys, prompt_hashes.get("extract"), replace=set(done),
-                      usage=lambda: _usage(llm, earlier_usage, started, budget=budget), budget=budget),
+                      usage=lambda: _usage(llm, earlier_usage, started, budget=budget), budget=budget,
+                      ahead=ahead),
             todo, calls)
         if options.cancelled is not None and options.cancelled():
             raise Cancelled(batch_id, len(documents) - len(unprocessed))
@@ -175,7 +211,7 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
             options.warn(f"stopped before the budget of ${options.max_cost:.2f} ran out; "
                          f"{len(unprocessed)} document(s) not processed (see the report)")
         processed = [d for d in documents if d not in unprocessed]
-        checked = cross_check_batch(store, batch_id, processed, options, keys, llm, calls, aligner, stages)
+        checked = cross_check_batch(store, batch_id, processed, options, keys, llm, calls, aligner, stages, ahead)
     finally:
         options.progress.stop()
         if llm is not None:
@@ -217,9 +253,12 @@ class Committer:
     usage: Callable[[], Usage]
     budget: Budget | None = None
     holder: tuple[str, int, str] | None = None
+    ahead: framing.Ahead | None = None  # claims' times read here, while the calls of others are in flight
 
     def __call__(self, doc: Document, candidates: list[CandidateClaim], failures: list[str]) -> None:
         grounded = ground.ground([doc], candidates, self.keys, words=self.options.backend == "rules")
+        if self.ahead is not None:
+            self.ahead.add(doc, grounded.claims)
         if self.budget is not None:
             self.budget.settle(doc)
         usage = self.usage()
@@ -256,13 +295,13 @@ class Checked:
 
 def cross_check_batch(store: Store, batch_id: str, processed: list[Document], options: RunOptions,
                       keys: KeyMaker, llm: LLM | None, calls: Calls | None, aligner: Aligner,
-                      stages: Stages) -> Checked:
+                      stages: Stages, ahead: framing.Ahead | None = None) -> Checked:
     """Time, alignment and comparison over the committed claims of `processed`: the same for a run in
-    one process and for the worker that finishes a sliced batch."""
+    one process and for the worker that finishes a sliced batch (`ahead`: what the commits read)."""
     claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
     failed_chunks = len(failures)  # alignment and judge failures follow in `failures`; they are not chunks
     stages.mark("extract")
-    framed = framing.frame(processed, claims)
+    framed = framing.frame(processed, claims, ahead)
     embedder_notes: list[str] = []
     grouper = align.Grouper(calls.entities, calls.questions) if calls is not None and aligner == "llm" else None
     alignment = align.align(framed.claims, keys, embedder=_embedder(options, llm, embedder_notes, calls),

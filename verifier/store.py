@@ -258,6 +258,10 @@ MIGRATIONS: list[Migration] = [
         "workers: each one's lease, so one that stopped beating (killed) is shown as lost",
         "ALTER TABLE workers ADD COLUMN lease_seconds REAL NOT NULL DEFAULT 30",
     ),
+    Migration(
+        "batches: the key its claims were made under (code, aliases, caps), so a re-run can carry them forward",
+        "ALTER TABLE batches ADD COLUMN carry TEXT",
+    ),
 ]
 
 def default_home() -> Path:
@@ -641,6 +645,57 @@ class Store:
             (lineage_of(inputs), json.dumps(settings, sort_keys=True)),
         )
         return str(row["id"]) if row else None
+
+    def note_carry(self, batch_id: str, carry: str | None) -> None:
+        """Record the key a batch's claims are made under: kept only while every run of the batch
+        (a resumed one too) had the same one, so a batch committed partly by other code carries nothing."""
+        self.db.atomic(lambda: self.db.execute(
+            "UPDATE batches SET carry = CASE WHEN NOT EXISTS (SELECT 1 FROM documents WHERE batch_id = ?) THEN ?"
+            " WHEN carry = ? THEN carry ELSE NULL END WHERE id = ?", (batch_id, carry, carry, batch_id)))
+
+    def carry_forward(self, batch_id: str, carry: str, documents: list[Document]) -> dict[str, str | None]:
+        """Commit the documents unchanged since the latest finished batch of the same inputs, settings
+        and carry key, with that batch's claims, in one transaction; {document id: the date that batch
+        settled for it} of those carried.
+
+        Unchanged is the same id, path and content (sha256), read whole and without a failed chunk
+        there: extraction would give the same answers from the cache and grounding the same claims,
+        so a re-run of a finished batch copies them (and their times and frames) instead of
+        re-reading every answer and committing each document again.
+        """
+        row = self.db.one(
+            "SELECT b.id FROM batches b JOIN batches n ON n.id = ? WHERE b.id != n.id AND b.status = 'done'"
+            " AND b.lineage = n.lineage AND b.settings = n.settings AND b.carry = ? ORDER BY b.rowid DESC",
+            (batch_id, carry))
+        if row is None:
+            return {}
+        prior = row["id"]
+        earlier = {r["id"]: r for r in self.db.query(
+            "SELECT id, sha256, path, dropped, failures, date FROM documents WHERE batch_id = ?", (prior,))}
+        carried = [d for d in documents if d.id in earlier and earlier[d.id]["sha256"] == d.sha256
+                   and earlier[d.id]["path"] == d.path and json.loads(earlier[d.id]["failures"]) == []]
+
+        def work() -> None:
+            self.db.executemany(
+                "INSERT INTO documents (batch_id, id, path, sha256, title, text, replaced_bytes, date, dropped,"
+                " failures, copy_of, date_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)",
+                [(batch_id, d.id, d.path, d.sha256, d.title, d.text, d.replaced_bytes, d.date,
+                  earlier[d.id]["dropped"], d.copy_of, d.date_source) for d in carried],
+            )
+            for start in range(0, len(carried), 500):
+                ids = [d.id for d in carried[start:start + 500]]
+                self.db.execute(
+                    'INSERT INTO claims (batch_id, id, document_id, subject, attribute, value, number, unit,'
+                    ' conditions, asserted_by, hedged, quote, start, "end", match, backend, prompt_hash, as_of, frame)'
+                    ' SELECT ?, id, document_id, subject, attribute, value, number, unit, conditions, asserted_by,'
+                    ' hedged, quote, start, "end", match, backend, prompt_hash, as_of, frame FROM claims'
+                    f" WHERE batch_id = ? AND document_id IN ({', '.join('?' * len(ids))})",
+                    (batch_id, prior, *ids),
+                )
+
+        if carried:
+            self.db.atomic(work, immediate=True)
+        return {d.id: earlier[d.id]["date"] for d in carried}
 
     def done_documents(self, batch_id: str) -> dict[str, str]:
         """Documents already committed to a batch: id -> sha256."""
