@@ -30,7 +30,7 @@ import heapq
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -49,6 +49,7 @@ from .models import (
     QuestionAssignment,
     SubjectGroup,
 )
+from .pairing import pair_figures
 
 ENTITY_CALL_LIMIT = 150
 QUESTION_CALL_LIMIT = 60
@@ -94,6 +95,7 @@ class Alignment:
     notes: list[str] = field(default_factory=list)  # what fell back to code, for the user
     failures: list[str] = field(default_factory=list)  # LLM calls that failed, one line each
     safety_net: int = 0  # figures the safety net joined that the grouping had put apart
+    paired: int = 0  # figures of two documents that code's pairing put in one question (offline)
 
     def question(self, question_id: str) -> Question:
         return self._questions[question_id]
@@ -105,10 +107,13 @@ class Alignment:
 def align(
     claims: list[GroundedClaim], keys: KeyMaker, *,
     embedder: Embedder | None = None, grouper: Grouper | None = None, concurrency: int = 1, judged: bool = False,
+    words: Mapping[str, frozenset[str]] | None = None,
 ) -> Alignment:
     """Entities and questions for one batch's claims, already placed in time (both backends come
     through here). When a judge will read the questions (`judged`), a safety net joins figures of
-    one measure under related entities that the grouping put apart: the judge then decides."""
+    one measure under related entities that the grouping put apart: the judge then decides. Without
+    an LLM grouping, figures of two documents are paired across entities (`pairing`); `words`, each
+    document's words (`pairing.vocabulary`), tell it whom a document names."""
     notes: list[str] = []
     failures: list[str] = []
     examples = {c.subject: f"{c.attribute}: {c.value}" for c in reversed(claims)}
@@ -147,7 +152,9 @@ def align(
                 family.append(EntityClaims(entity_by_id[eid], tuple(ordered), tuple(links)))
             offered.append(family)
         grouped += _llm_questions(offered, grouper.questions, keys, by_code, notes, failures, concurrency)
-    joins = 0
+    joins = paired = 0
+    if grouper is None:
+        grouped, paired = pair_figures(grouped, embedder, words)
     if judged:
         grouped, joins = _safety_net(grouped, entity_of, entity_by_id, family_of)
     questions = sorted((_question(entity_by_id[_owner_of(group, entity_of, family_of)], group, text)
@@ -156,6 +163,7 @@ def align(
     return Alignment(
         claims=claims, entities=entities, questions=questions, entity_of=entity_of, question_of=question_of,
         aligner="llm" if grouper is not None else "code", notes=notes, failures=failures, safety_net=joins,
+        paired=paired,
     )
 
 

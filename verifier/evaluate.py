@@ -192,6 +192,7 @@ class ReportView:
     its corroborations, and how often the safety net joined figures."""
 
     claims: dict[str, tuple[str, str]]  # claim id -> (document, searchable text)
+    stated: dict[str, tuple[str, str]]  # claim id -> (document, its statement and value, without the quote)
     entity_of: dict[str, str]  # claim id -> entity name
     question_of: dict[str, str]  # claim id -> question text
     corroborations: list[list[str]]  # claim ids of each corroboration
@@ -203,6 +204,7 @@ def load_report_view(path: Path) -> ReportView:
     data = _load_report(path)
     try:
         claims = {str(c["id"]): (str(c["document"]), _text(c)) for c in data.get("claims", [])}
+        stated = {str(c["id"]): (str(c["document"]), _text({**c, "quote": ""})) for c in data.get("claims", [])}
         names = {str(e["id"]): str(e.get("name", "")) for e in data.get("entities", [])}
         entity_of: dict[str, str] = {}
         question_of: dict[str, str] = {}
@@ -215,7 +217,7 @@ def load_report_view(path: Path) -> ReportView:
         net = counts.get("safety_net") if isinstance(counts, dict) else None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise EvalInputError(f"{path} is not a verifier report: missing or malformed {exc}") from exc
-    return ReportView(claims, entity_of, question_of, corroborations, net if isinstance(net, int) else None)
+    return ReportView(claims, stated, entity_of, question_of, corroborations, net if isinstance(net, int) else None)
 
 
 def _satisfies(claim: tuple[str, str], side: GoldSide) -> bool:
@@ -280,9 +282,12 @@ def score(gold: Gold, flags: list[FlagView], questions: list[QuestionView] | Non
 
 
 def _agreed(item: GoldItem, report: ReportView) -> bool:
-    """A corroboration holding claims of both sides: a contradiction reported as an agreement."""
+    """A corroboration holding claims of both sides: a contradiction reported as an agreement.
+    Here a claim satisfies a side by what it states (its statement or value), not by its quote: a
+    quote may name the contradicted figure beside the one the claim states ("cut hospitalizations
+    by 43% in a study of 1,200 patients"), and an agreement on 1,200 patients is not one on 43%."""
     for members in report.corroborations:
-        views = [report.claims[c] for c in members if c in report.claims]
+        views = [report.stated[c] for c in members if c in report.stated]
         if any(_satisfies(a, item.sides[0]) and _satisfies(b, item.sides[1]) and a[0] != b[0]
                for a in views for b in views):
             return True

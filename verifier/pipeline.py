@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from . import align, compare, copies, extract, framing, ground, ingest, report
+from . import align, compare, copies, extract, framing, ground, ingest, pairing, report
 from .budget import Budget
 from .embed import Embedder, EndpointEmbedder, FallbackEmbedder, default_embedder
 from .findings import Findings
@@ -305,7 +305,8 @@ def cross_check_batch(store: Store, batch_id: str, processed: list[Document], op
     embedder_notes: list[str] = []
     grouper = align.Grouper(calls.entities, calls.questions) if calls is not None and aligner == "llm" else None
     alignment = align.align(framed.claims, keys, embedder=_embedder(options, llm, embedder_notes, calls),
-                            grouper=grouper, concurrency=options.concurrency, judged=calls is not None)
+                            grouper=grouper, concurrency=options.concurrency, judged=calls is not None,
+                            words=pairing.vocabulary(processed) if grouper is None else None)
     for note in alignment.notes:
         options.warn(note)
     stages.mark("align")
@@ -455,7 +456,7 @@ def build_report(
             corroborations=len(findings.corroborations), single_source=len(findings.single_source),
             entities=len(alignment.entities), questions=len(alignment.questions),
             questions_compared=findings.questions_compared, judge_groups=findings.judge_groups,
-            judge_calls=findings.judge_calls, safety_net=alignment.safety_net,
+            judge_calls=findings.judge_calls, safety_net=alignment.safety_net, paired=alignment.paired,
             explained=len(findings.explained), timelines=len(findings.timelines),
         ),
         usage=usage,

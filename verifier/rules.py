@@ -874,6 +874,10 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
             return _clean_phrase(counted) or counted
     if reading.measure is None and direction and (reading.owner is not None or reading.refers):
         return direction  # "Brightwater Foods fell 7%": the name's own change
+    if reading.measure is None and q.unit and (stuff := _stuff_of(text[q.end:])):
+        # "harvested 4.9 million tonnes of wheat", "pumped 1,500 litres of water": the amount is of the stuff
+        acted = verb is not None and verb.lemma_ not in ("be", "have") and verb.idx < q.start
+        return f"{stuff} {verb.text}" if acted and verb is not None else stuff
     if reading.measure is None:
         attached = reading.relation.startswith("prep:") or (reading.relation == "dobj" and q.unit != "")
         if verb is not None and (reading.owner is not None or reading.refers) and verb.lemma_ not in ("be", "have") \
@@ -887,6 +891,16 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
     if reading.qualifier is not None:
         measure = _qualified(measure, " " + reading.qualifier.text)
     return f"{measure} {direction}" if direction else measure
+
+
+_OF_STUFF = re.compile(rf"^\s+of\s+(?:(?:{'|'.join(sorted(lexicon.DETERMINERS, key=len, reverse=True))})\s+)?"
+                       r"(?P<noun>[a-z][a-z-]+)\b")
+
+
+def _stuff_of(after: str) -> str:
+    """The noun an amount with a unit is of ("tonnes of wheat": "wheat"), or ''."""
+    m = _OF_STUFF.match(after)
+    return "" if m is None or m.group("noun") in lexicon.FUNCTION_WORDS else m.group("noun")
 
 
 def _change_noun(measure: parse.Phrase) -> str:

@@ -1,0 +1,120 @@
+"""Offline pairing: figures of two documents that report one measure meet in one question even
+when the parser read their subjects differently, and figures that only look alike do not.
+
+Each test builds two small documents' claims as the rules backend grounds them and runs the
+code aligner (`align.align` without an LLM grouping), which ends in `pairing.pair_figures`.
+"""
+
+from __future__ import annotations
+
+from verifier import align, pairing
+from verifier.embed import default_embedder
+from verifier.keys import KeyMaker
+from verifier.models import Document, GroundedClaim
+from verifier.numbers import first_quantity
+
+KEYS = KeyMaker()
+
+
+def _claim(cid: str, doc: str, subject: str, attribute: str, value: str, quote: str) -> GroundedClaim:
+    q = first_quantity(value)
+    return GroundedClaim(id=cid, document=doc, subject=subject, attribute=attribute, value=value,
+                         number=q.value if q else None, unit=q.unit if q else None, conditions=[], quote=quote,
+                         start=0, end=len(quote))
+
+
+def _aligned(claims: list[GroundedClaim], texts: dict[str, str] | None = None) -> align.Alignment:
+    words = pairing.vocabulary(Document(id=d, path=f"{d}.txt", title=d, text=t, sha256=d) for d, t in texts.items()) \
+        if texts else None
+    return align.align(claims, KEYS, embedder=default_embedder(), words=words)
+
+
+def _together(result: align.Alignment, a: str, b: str) -> bool:
+    return result.question_of[a] == result.question_of[b]
+
+
+def test_one_cost_under_two_subjects_meets_in_one_question() -> None:
+    claims = [
+        _claim("a1", "a", "the bridge", "construction cost", "$1.2 billion",
+               "The bridge's construction cost reached $1.2 billion, the agency said."),
+        _claim("b1", "b", "Ostmark", "construction cost", "$1.5 billion",
+               "Ostmark's new crossing had a construction cost of $1.5 billion."),
+    ]
+    result = _aligned(claims)
+    assert result.entity_of["a1"] != result.entity_of["b1"]  # the parser's subjects stay two entities
+    assert _together(result, "a1", "b1")
+    assert result.paired == 1
+
+
+def test_only_the_best_counterpart_is_paired() -> None:
+    claims = [
+        _claim("a1", "a", "the bridge", "construction cost", "$1.2 billion",
+               "The bridge's construction cost reached $1.2 billion."),
+        _claim("a2", "a", "the bridge", "annual maintenance budget", "$40 million",
+               "Its annual maintenance budget is put at $40 million."),
+        _claim("b1", "b", "Ostmark", "construction cost", "$1.5 billion",
+               "Ostmark's new crossing had a construction cost of $1.5 billion."),
+    ]
+    result = _aligned(claims)
+    assert _together(result, "a1", "b1")
+    assert not _together(result, "a2", "b1")
+
+
+def test_figures_of_one_document_are_never_paired_with_each_other() -> None:
+    claims = [
+        _claim("a1", "a", "the bridge", "construction cost", "$1.2 billion",
+               "The bridge's construction cost reached $1.2 billion."),
+        _claim("a2", "a", "the tunnel", "construction cost", "$1.1 billion",
+               "The tunnel's construction cost reached $1.1 billion."),
+    ]
+    result = _aligned(claims)
+    assert not _together(result, "a1", "a2")
+    assert result.paired == 0
+
+
+def test_a_figure_beside_a_name_the_other_report_never_mentions_is_not_paired() -> None:
+    texts = {
+        "a": "The marathon was won in 2:07:41. Runner Poul Svendsen, 71, finished in 3:10:05.",
+        "b": "The winner crossed the line in 2:09:12 after a fast start.",
+    }
+    claims = [
+        _claim("a1", "a", "the marathon", "winning time", "2:07:41", "The marathon was won in 2:07:41."),
+        _claim("a2", "a", "Svendsen", "finishing time", "3:10:05",
+               "Runner Poul Svendsen, 71, finished in 3:10:05."),
+        _claim("b1", "b", "the winner", "finishing time", "2:09:12",
+               "The winner crossed the line in 2:09:12 after a fast start."),
+    ]
+    result = _aligned(claims, texts)
+    assert not _together(result, "a2", "b1")
+
+
+def test_shares_of_different_things_are_not_paired() -> None:
+    claims = [
+        _claim("a1", "a", "the festival", "share", "94%", "Organisers said 94% of tents were taken down by noon."),
+        _claim("b1", "b", "the site", "share", "50 per cent",
+               "About 50 per cent of festivalgoers left before the final act."),
+    ]
+    result = _aligned(claims)
+    assert not _together(result, "a1", "b1")
+
+
+def test_counts_far_apart_under_different_subjects_are_not_paired() -> None:
+    claims = [
+        _claim("a1", "a", "the museum", "visitors last year", "700,000",
+               "The museum drew 700,000 visitors last year."),
+        _claim("b1", "b", "Lisbon", "visitors last year", "21 million",
+               "Lisbon welcomed 21 million visitors last year."),
+    ]
+    result = _aligned(claims)
+    assert not _together(result, "a1", "b1")
+
+
+def test_one_noun_with_two_things_done_to_it_is_two_measures() -> None:
+    claims = [
+        _claim("a1", "a", "the utility", "homes reconnected", "12,000",
+               "The utility said 12,000 homes had been reconnected by Tuesday."),
+        _claim("b1", "b", "the storm", "homes still cut off", "9,000",
+               "Some 9,000 homes were still cut off on Tuesday."),
+    ]
+    result = _aligned(claims)
+    assert not _together(result, "a1", "b1")
