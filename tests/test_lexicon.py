@@ -77,7 +77,7 @@ _DOMAIN_LIST_LEFT = pytest.mark.xfail(strict=True, reason="rules.py's _MODE_WORD
 
 @pytest.mark.parametrize("module", [
     "parse.py", "features.py", "keys.py", "numbers.py", "text.py", "dates.py", "timing.py", "compare.py", "frames.py",
-    "ground.py", "pairing.py", pytest.param("rules.py", marks=_DOMAIN_LIST_LEFT),
+    "ground.py", "pairing.py", "align.py", pytest.param("rules.py", marks=_DOMAIN_LIST_LEFT),
 ])
 def test_the_readers_of_sentences_and_figures_keep_no_word_list_of_their_own(module: str) -> None:
     assert _word_sets(VERIFIER / module) == []

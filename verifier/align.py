@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import lexicon
 from .embed import Embedder, EmbeddingsUnavailable, Vectors
 from .features import FUNCTION_WORDS, ValueKind, content_stems, name_stems, stem, value_kind, words
 from .keys import KeyMaker, fold, split_parenthetical, squash
@@ -285,11 +286,9 @@ def _question_text(entity: Entity, claims: list[GroundedClaim]) -> str:
 
 # --- entities ---------------------------------------------------------------------------------
 
-_ORG_SUFFIX = re.compile(
-    r"\b(?:inc|incorporated|corp|corporation|ltd|limited|plc|llc|co|company|group|holdings|sa|ag|nv|se|gmbh|"
-    r"labs|laboratories)\.?$", re.IGNORECASE)
+_ORG_SUFFIX = re.compile(rf"\b(?:{'|'.join(sorted(lexicon.ORG_SUFFIXES, key=len, reverse=True))})\.?$", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s\s+")
-_INITIAL_SKIP = {"of", "the", "and", "for", "&", "de", "du", "la", "le", "von", "van", "der"}
+_INITIAL_SKIP = lexicon.NAME_PARTICLES
 
 
 def _tokens(text: str) -> list[str]:
@@ -331,13 +330,8 @@ class _Union:
 
 
 # Nouns for a part of an organisation: "Kestrel's freight arm" is not Kestrel.
-_PART_NOUNS = frozenset({"unit", "units", "arm", "arms", "division", "divisions", "subsidiary", "subsidiaries",
-                         "branch", "branches", "wing", "department", "office", "bureau", "affiliate", "team",
-                         "board", "committee", "agency", "ministry", "chapter"})
-
-
-_NOT_DESCRIPTORS = _PART_NOUNS | {"and", "or", "nor", "of", "at", "in", "on", "for", "against", "by", "with", "from",
-                                  "to", "over", "near", "between", "versus", "vs"}
+_PART_NOUNS = lexicon.PART_NOUNS
+_NOT_DESCRIPTORS = _PART_NOUNS | lexicon.NOT_DESCRIPTORS
 
 
 def _core(subject: str) -> list[str]:
@@ -441,7 +435,7 @@ def _named_owner(atom: _Atom, atoms: dict[str, _Atom], by_core: dict[tuple[str, 
     return None
 
 
-_PREPOSITIONS = frozenset({"of", "at", "in", "on", "for", "by", "from", "over", "against", "with"})
+_PREPOSITIONS = lexicon.DESCRIPTOR_PREPOSITIONS
 
 
 def _known_name(tokens: list[str], atoms: dict[str, _Atom], by_core: dict[tuple[str, ...], str]) -> str | None:
@@ -891,18 +885,10 @@ class QuestionBlocker:
 
 # Words that qualify when or where a figure holds: a figure with one of them on one side only
 # is for another period or scope ("pass rate last year", "units recalled in the US").
-_TIME_WORDS = frozenset(stem(w) for w in (
-    "year", "years", "month", "months", "week", "weeks", "day", "days", "quarter", "season", "today", "yesterday",
-    "current", "currently", "previous", "prior", "last", "next", "earlier", "later", "initial", "final", "first",
-    "second", "third", "immediately", "now", "ago", "already", "expected", "projected", "forecast", "target",
-    "planned", "original", "originally", "new", "old", "change", "growth", "increase", "decrease", "rise", "fall",
-))
+_TIME_WORDS = frozenset(stem(w) for w in lexicon.QUALIFYING_WORDS)
 # Words that name "a measured value" without saying of what: 'Brixley Index rating' and
 # 'score on the Brixley Index' measure the same named thing.
-_MEASURE_HEADS = frozenset(stem(w) for w in (
-    "score", "result", "performance", "rating", "reading", "estimate", "measure", "metric", "statistic",
-    "mark", "size", "figure", "tally",
-))
+_MEASURE_HEADS = frozenset(stem(w) for w in lexicon.MEASURE_HEADS)
 
 
 def _same_measure(a: _Node, b: _Node) -> float:

@@ -700,3 +700,33 @@ DURATION_CUES = grammar_phrases("words before a figure that make it a duration",
 ))
 # words that join two numbers into a range ("two or three people", "four to five weeks")
 NUMBER_RANGE_WORDS = grammar("words joining two numbers", {"or", "to"})
+
+# --- grammar align.py tells names and measures apart with (moved verbatim) ------------------------
+
+# small words inside a name that its initials skip ("Bank of England": BoE)
+NAME_PARTICLES = grammar("words of a name its initials skip", {"of", "the", "and", "for", "&", "de", "du", "la",
+                                                                "le", "von", "van", "der"})
+# nouns for a part of an organisation: "Kestrel's freight arm" is not Kestrel
+PART_NOUNS = grammar("nouns of a part of an organisation", {
+    "unit", "units", "arm", "arms", "division", "divisions", "subsidiary", "subsidiaries", "branch", "branches",
+    "wing", "department", "office", "bureau", "affiliate", "team", "board", "committee", "agency", "ministry",
+    "chapter"})
+# words after a name that are no descriptor of it ("Acme and", "Acme of")
+NOT_DESCRIPTORS = grammar("words after a name that describe nothing", {
+    "and", "or", "nor", "of", "at", "in", "on", "for", "against", "by", "with", "from", "to", "over", "near",
+    "between", "versus", "vs"})
+# prepositions after a lower-case description before a name ("the mayor of Halvard")
+DESCRIPTOR_PREPOSITIONS = grammar("prepositions between a description and a name", {
+    "of", "at", "in", "on", "for", "by", "from", "over", "against", "with"})
+# words that qualify when or where a figure holds: a figure with one of them on one side only is for
+# another period or scope ("pass rate last year")
+QUALIFYING_WORDS = grammar("words qualifying when or how a figure holds", {
+    "year", "years", "month", "months", "week", "weeks", "day", "days", "quarter", "season", "today", "yesterday",
+    "current", "currently", "previous", "prior", "last", "next", "earlier", "later", "initial", "final", "first",
+    "second", "third", "immediately", "now", "ago", "already", "expected", "projected", "forecast", "target",
+    "planned", "original", "originally", "new", "old", "change", "growth", "increase", "decrease", "rise", "fall"})
+# nouns that name "a measured value" without saying of what: "Brixley Index rating" and "score on the
+# Brixley Index" measure one named thing
+MEASURE_HEADS = grammar("nouns of a measured value", {
+    "score", "result", "performance", "rating", "reading", "estimate", "measure", "metric", "statistic", "mark",
+    "size", "figure", "tally"})
