@@ -7,6 +7,8 @@ code aligner (`align.align` without an LLM grouping), which ends in `pairing.pai
 
 from __future__ import annotations
 
+import pytest
+
 from verifier import align, pairing
 from verifier.embed import default_embedder
 from verifier.keys import KeyMaker
@@ -88,33 +90,21 @@ def test_a_figure_beside_a_name_the_other_report_never_mentions_is_not_paired() 
     assert not _together(result, "a2", "b1")
 
 
-def test_shares_of_different_things_are_not_paired() -> None:
-    claims = [
-        _claim("a1", "a", "the festival", "share", "94%", "Organisers said 94% of tents were taken down by noon."),
-        _claim("b1", "b", "the site", "share", "50 per cent",
-               "About 50 per cent of festivalgoers left before the final act."),
-    ]
-    result = _aligned(claims)
+Said = tuple[str, str, str, str]  # subject, attribute, value, quote
+
+
+@pytest.mark.parametrize("a, b", [
+    # shares of different things
+    (("the festival", "share", "94%", "Organisers said 94% of tents were taken down by noon."),
+     ("the site", "share", "50 per cent", "About 50 per cent of festivalgoers left before the final act.")),
+    # counts far apart under different subjects
+    (("the museum", "visitors last year", "700,000", "The museum drew 700,000 visitors last year."),
+     ("Lisbon", "visitors last year", "21 million", "Lisbon welcomed 21 million visitors last year.")),
+    # one noun with two things done to it is two measures
+    (("the utility", "homes reconnected", "12,000", "The utility said 12,000 homes had been reconnected by Tuesday."),
+     ("the storm", "homes still cut off", "9,000", "Some 9,000 homes were still cut off on Tuesday.")),
+], ids=["shares of different things", "far apart under different subjects", "two verbs on one noun"])
+def test_figures_that_only_look_alike_are_not_paired(a: Said, b: Said) -> None:
+    result = _aligned([_claim("a1", "a", *a), _claim("b1", "b", *b)])
     assert not _together(result, "a1", "b1")
-
-
-def test_counts_far_apart_under_different_subjects_are_not_paired() -> None:
-    claims = [
-        _claim("a1", "a", "the museum", "visitors last year", "700,000",
-               "The museum drew 700,000 visitors last year."),
-        _claim("b1", "b", "Lisbon", "visitors last year", "21 million",
-               "Lisbon welcomed 21 million visitors last year."),
-    ]
-    result = _aligned(claims)
-    assert not _together(result, "a1", "b1")
-
-
-def test_one_noun_with_two_things_done_to_it_is_two_measures() -> None:
-    claims = [
-        _claim("a1", "a", "the utility", "homes reconnected", "12,000",
-               "The utility said 12,000 homes had been reconnected by Tuesday."),
-        _claim("b1", "b", "the storm", "homes still cut off", "9,000",
-               "Some 9,000 homes were still cut off on Tuesday."),
-    ]
-    result = _aligned(claims)
-    assert not _together(result, "a1", "b1")
+    assert result.paired == 0
