@@ -70,14 +70,9 @@ def test_the_check_catches_a_word_set_and_an_alternation_of_words(tmp_path: Path
     assert _word_sets(module) == ["reader.py:2", "reader.py:3: said|says|told|tells"]
 
 
-# rules.py keeps one list the lexicon does not take: _MODE_WORDS ("with tools", "tool use", "turbo mode")
-# reads as the vocabulary of one kind of news (model benchmarks), a domain list; it is left to be judged
-_DOMAIN_LIST_LEFT = pytest.mark.xfail(strict=True, reason="rules.py's _MODE_WORDS: a domain list, left for review")
-
-
 @pytest.mark.parametrize("module", [
     "parse.py", "features.py", "keys.py", "numbers.py", "text.py", "dates.py", "timing.py", "compare.py", "frames.py",
-    "ground.py", "pairing.py", "align.py", pytest.param("rules.py", marks=_DOMAIN_LIST_LEFT),
+    "ground.py", "pairing.py", "align.py", "rules.py",
 ])
 def test_the_readers_of_sentences_and_figures_keep_no_word_list_of_their_own(module: str) -> None:
     assert _word_sets(VERIFIER / module) == []

@@ -92,10 +92,14 @@ _READ_AT = re.compile(
     re.IGNORECASE,
 )
 _FORECAST = re.compile(rf"\b(?:{lexicon.FORECAST_WORDS})\b", re.IGNORECASE)
-# how a figure was obtained, in words of no one field: "without tools", "with assistance",
-# "in turbo mode" (a parenthetical after the figure is a condition too, whatever it says)
+# how a figure was obtained: "without tools", "with assistance", "no subsidies", "in turbo mode" (a
+# parenthetical after the figure is a condition too, whatever it says). What follows "with", "without"
+# or "no" is read as a noun phrase of one or two words that are not function words; a comparative
+# after "no" is a bound ("no more than 100"), not a condition.
+_CONDITION_WORD = rf"(?!(?:{'|'.join(sorted(FUNCTION_WORDS, key=len, reverse=True))})\b)[a-z][a-z-]+"
 _MODE_WORDS = re.compile(
-    r"\b(?:(?:with|without|no)\s+(?:tools?|tool use|help|assistance|aid|access)|[A-Z][a-z]+ mode|[a-z]+ mode)\b"
+    rf"\b(?!{lexicon.NOT_ABOVE}|{lexicon.NOT_BELOW})(?:with|without|no)\s+{_CONDITION_WORD}(?:\s+{_CONDITION_WORD})?\b"
+    r"|\b[A-Za-z]+ mode\b"
 )
 
 
