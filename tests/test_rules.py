@@ -263,3 +263,11 @@ def test_figures_in_words_clock_times_and_ranks_in_words_become_claims() -> None
     values = {value for _, _, value, _ in _claims(text)}
     assert {"Seven", "2:07:41", "third", "A fifth"} <= values
     assert not any("two" in v.lower() for v in values)
+
+
+def test_how_a_figure_was_obtained_is_its_condition_in_any_news() -> None:
+    found = _claims("Northgate Solar said its plant produced power at 9.1 cents per kilowatt-hour without "
+                    "subsidies.\nThe plant will sell no more than 400 megawatt-hours a day.\n")
+    conditions = {value: cond for _, _, value, cond in found}
+    assert any("without subsidies" in c for v, c in conditions.items() if "9.1" in v)
+    assert not any("no more" in " ".join(c) for c in conditions.values())
