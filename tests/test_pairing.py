@@ -52,8 +52,8 @@ def test_only_the_best_counterpart_is_paired() -> None:
     claims = [
         _claim("a1", "a", "the bridge", "construction cost", "$1.2 billion",
                "The bridge's construction cost reached $1.2 billion."),
-        _claim("a2", "a", "the bridge", "annual maintenance budget", "$40 million",
-               "Its annual maintenance budget is put at $40 million."),
+        _claim("a2", "a", "the bridge", "cost of the approach roads", "$1.0 billion",
+               "The cost of the approach roads came to $1.0 billion."),
         _claim("b1", "b", "Ostmark", "construction cost", "$1.5 billion",
                "Ostmark's new crossing had a construction cost of $1.5 billion."),
     ]
@@ -62,16 +62,20 @@ def test_only_the_best_counterpart_is_paired() -> None:
     assert not _together(result, "a2", "b1")
 
 
-def test_figures_of_one_document_are_never_paired_with_each_other() -> None:
+def test_a_third_document_that_tells_two_figures_apart_keeps_them_apart() -> None:
     claims = [
         _claim("a1", "a", "the bridge", "construction cost", "$1.2 billion",
                "The bridge's construction cost reached $1.2 billion."),
-        _claim("a2", "a", "the tunnel", "construction cost", "$1.1 billion",
-               "The tunnel's construction cost reached $1.1 billion."),
+        _claim("b1", "b", "the tunnel", "construction cost", "$1.5 billion",
+               "The tunnel's construction cost reached $1.5 billion."),
+        _claim("c1", "c", "the bridge", "construction cost", "$1.25 billion",
+               "The bridge's construction cost was put at $1.25 billion."),
+        _claim("c2", "c", "the tunnel", "construction cost", "$1.55 billion",
+               "The tunnel's construction cost was put at $1.55 billion."),
     ]
     result = _aligned(claims)
-    assert not _together(result, "a1", "a2")
-    assert result.paired == 0
+    assert not _together(result, "a1", "b1")
+    assert not _together(result, "c1", "c2")
 
 
 def test_a_figure_beside_a_name_the_other_report_never_mentions_is_not_paired() -> None:
@@ -100,11 +104,32 @@ Said = tuple[str, str, str, str]  # subject, attribute, value, quote
     # counts far apart under different subjects
     (("the museum", "visitors last year", "700,000", "The museum drew 700,000 visitors last year."),
      ("Lisbon", "visitors last year", "21 million", "Lisbon welcomed 21 million visitors last year.")),
+    # a count and a sum of money
+    (("the walkout", "workers on strike", "4,000", "The strike drew 4,000 workers to the picket lines."),
+     ("the stoppage", "strike pay lost", "$4,500", "The strike cost each worker $4,500 in lost pay.")),
+    # one figure, said of two different things ("$40 million" is many things)
+    (("Port", "fine", "$40 million", "The regulator said the fine was $40 million."),
+     ("Port", "profit", "$40 million", "The operator said its profit was $40 million.")),
     # one noun with two things done to it is two measures
     (("the utility", "homes reconnected", "12,000", "The utility said 12,000 homes had been reconnected by Tuesday."),
      ("the storm", "homes still cut off", "9,000", "Some 9,000 homes were still cut off on Tuesday.")),
-], ids=["shares of different things", "far apart under different subjects", "two verbs on one noun"])
+], ids=["shares of different things", "far apart under different subjects", "a count and money",
+        "one value of two things",
+        "two verbs on one noun"])
 def test_figures_that_only_look_alike_are_not_paired(a: Said, b: Said) -> None:
     result = _aligned([_claim("a1", "a", *a), _claim("b1", "b", *b)])
     assert not _together(result, "a1", "b1")
     assert result.paired == 0
+
+
+def test_the_same_measure_of_two_named_people_is_not_paired() -> None:
+    texts = {
+        "a": "The mayor, Ruth Calder, is 54 years old. Her challenger is Tom Ives.",
+        "b": "The challenger, Tom Ives, is 61 years old. He faces the mayor, Ruth Calder.",
+    }
+    claims = [
+        _claim("a1", "a", "the mayor", "age", "54 years", "The mayor, Ruth Calder, is 54 years old."),
+        _claim("b1", "b", "the challenger", "age", "61 years", "The challenger, Tom Ives, is 61 years old."),
+    ]
+    result = _aligned(claims, texts)
+    assert not _together(result, "a1", "b1")

@@ -271,3 +271,16 @@ def test_how_a_figure_was_obtained_is_its_condition_in_any_news() -> None:
     conditions = {value: cond for _, _, value, cond in found}
     assert any("without subsidies" in c for v, c in conditions.items() if "9.1" in v)
     assert not any("no more" in " ".join(c) for c in conditions.values())
+
+
+def test_a_reported_clause_keeps_its_subject_when_the_parser_makes_it_the_object_of_said() -> None:
+    said = _claims("Organisers said attendance across the weekend totalled 68,000.\n")
+    assert [(attribute, value) for _, attribute, value, _ in said] == [("attendance", "68,000")]
+
+
+def test_an_amount_with_a_unit_measures_what_it_is_of() -> None:
+    found = _claims("South Australian growers harvested 4.9 million tonnes of winter wheat in the season.\n"
+                    "Crews pumped 1,500 litres of drinking water into the tanks.\n")
+    attributes = {value: attribute for _, attribute, value, _ in found}
+    assert attributes["4.9 million tonnes"].startswith("winter wheat")
+    assert attributes["1,500 litres"].startswith("drinking water")

@@ -696,7 +696,7 @@ MORE_UNITS = unit("more units of measure", {
 })
 # words before a clock-like figure that make it a duration ("won in 2:07:41", "a time of 2:07")
 DURATION_CUES = grammar_phrases("words before a figure that make it a duration", (
-    r"in|a\s+time\s+of|time\s+of|timed\s+at|clocked|clocking|clocks|ran|run|record\s+of|best\s+of|winning\s+time\s+of"
+    r"in|a\s+time\s+of|time\s+of|timed\s+at|record\s+of|best\s+of|lasted|took"
 ))
 # words that join two numbers into a range ("two or three people", "four to five weeks")
 NUMBER_RANGE_WORDS = grammar("words joining two numbers", {"or", "to"})

@@ -374,8 +374,9 @@ class Counts(BaseModel):
     judge_calls: int = Field(default=0, description="Judge calls: several small questions share one.")
     safety_net: int = Field(default=0, description="Figures of one measure under related entities that the "
                             "grouping put apart and the safety net joined before judging.")
-    paired: int = Field(default=0, description="Joins of figures from two documents that code's pairing put in one "
-                        "question across entities (offline, without an LLM grouping).")
+    paired: int = Field(default=0, description="Joins made by pairing: questions holding figures of two documents "
+                        "that code merged, across entities or within one (without an LLM grouping: the rules "
+                        "backend or --align code).")
     explained: int = 0
     timelines: int = 0
 

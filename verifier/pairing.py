@@ -10,13 +10,16 @@ each is the other's best match and the match is good enough.
 
 What makes a match is read off the claim, never a topic's vocabulary: the same kind of value
 (a length with a length, money in one currency), the words of its measure, the words beside
-the figure in its sentence (weighted by how rare they are among the batch's figures, so the
-story's names and "said" count for little), the noun a count counts, and, offline, the
-static embeddings of the measures. The mutual best match keeps it conservative where it
-matters: a story's second cost or second count in one document does not pull a document's
-only figure of that kind into the wrong question, since that figure's best is its own
-counterpart. A figure whose question already holds a figure of the other document is
-already answered there and is not paired again.
+the figure in its sentence (weighted by how rare they are among the batch's figures,
+log(1 + figures / figures it is beside): among 20 figures, a word beside all weighs 0.7, one
+beside two 2.4), the noun a count counts;
+the static embeddings of the measures add to a match of words, they never make one alone, and
+an equal value only breaks a tie ("$40 million" is many things). The mutual best match keeps
+it conservative where it matters: a story's second cost or second count in one document does
+not pull a document's only figure of that kind into the wrong question, since that figure's
+best is its own counterpart. Two questions that a document already answers both (it tells them
+apart) are never joined, and two figures with different names beside them (two people's ages)
+are not paired.
 
 Pairing proposes questions; comparison still reads every figure in its frame (time,
 status, basis), so two paired figures for different years are an explained difference, not a flag.
@@ -100,13 +103,13 @@ def pair_figures(grouped: Grouped, embedder: Embedder | None = None,
         return i
 
     joins = 0
-    for (i, other_doc), (score, j) in sorted(best.items(), key=lambda e: (-e[1][0], e[0])):
+    for (i, _), (score, j) in sorted(best.items(), key=lambda e: (-e[1][0], e[0])):
         a, b = figures[i], figures[j]
         if best.get((j, a.claim.document), (0.0, -1))[1] != i or score < _threshold(a, b):
             continue
         ga, gb = find(a.group), find(b.group)
-        if ga == gb or other_doc in documents[ga] or a.claim.document in documents[gb]:
-            continue  # already together, or each already answered by the other document
+        if ga == gb or documents[ga] & documents[gb]:
+            continue  # already together, or a document answers in both: it tells the two apart
         parent[gb] = ga
         documents[ga] |= documents[gb]
         joins += 1
@@ -138,14 +141,14 @@ def _threshold(a: _Figure, b: _Figure) -> float:
 
 def _figure(claim: GroundedClaim, group: int) -> _Figure:
     measure = content_stems(claim.attribute)
-    before, after = _beside(claim)
+    everything_before, after = _beside(claim)
+    before = everything_before[-CONTEXT_WORDS:]
     beside = " ".join(before + after)
     base = _OF.match(" ".join(after))
     if base and fold(base.group("noun")) in FUNCTION_WORDS:
         base = None  # "of those taking the drug" says of whom only further on
-    opens = _WORD.match(claim.quote.lstrip())
-    starts_quote = bool(before) and opens is not None and before[0] == opens.group() and len(before) < CONTEXT_WORDS
-    names = _names(before[-NAME_WORDS:], starts_quote) + _names(after[:NAME_WORDS], not before and opens is not None)
+    starts_quote = 0 < len(everything_before) <= NAME_WORDS  # then the first word is the sentence's
+    names = _names(before[-NAME_WORDS:], starts_quote) + _names(after[:NAME_WORDS], False)
     bag = measure | (content_stems(beside) - content_stems(claim.subject))  # whose it is says not what it is
     return _Figure(claim, group, _kind(claim), measure, bag,
                    _folded(names) - _folded(_WORD.findall(claim.asserted_by)),
@@ -168,18 +171,21 @@ def _kind(claim: GroundedClaim) -> ValueKind:
 
 
 def _beside(claim: GroundedClaim) -> tuple[list[str], list[str]]:
-    """The words just before and after the figure in its quote: what it counts, or of what it is.
-    The words before are all of the quote's when it opens within them (then its first word is
-    capitalised by the sentence, not as a name)."""
+    """All the words of the quote before the figure, and the few just after it: what it counts, or
+    of what it is. The figure is found as a whole number ("5%" is not the end of "25%")."""
     quote, value = claim.quote, claim.value.strip()
-    at = quote.lower().find(value.lower()) if value else -1
-    if at < 0:
-        digits = re.search(r"\d[\d.,]*", value)
-        at = quote.find(digits.group()) if digits else -1
-        value = digits.group() if digits else ""
-    if at < 0:
+    found = _whole(value, quote) if value else None
+    if found is None:
+        digits = re.search(r"\d[\d.,]*\d|\d", value)
+        found = _whole(digits.group(), quote) if digits else None
+    if found is None:
         return [], _WORD.findall(quote)[:2 * CONTEXT_WORDS]
-    return _WORD.findall(quote[:at])[-CONTEXT_WORDS:], _WORD.findall(quote[at + len(value):])[:CONTEXT_WORDS]
+    return _WORD.findall(quote[:found.start()]), _WORD.findall(quote[found.end():])[:CONTEXT_WORDS]
+
+
+def _whole(value: str, quote: str) -> re.Match[str] | None:
+    """Where a value stands in a quote, not inside a longer number."""
+    return re.search(rf"(?<![\d.,]){re.escape(value)}(?![\d])", quote, re.IGNORECASE)
 
 
 def _folded(words: list[str]) -> frozenset[str]:
@@ -226,8 +232,8 @@ def _score(a: _Figure, b: _Figure, weights: dict[str, float], cosine: float) -> 
     measure = _overlap(a.measure, b.measure, weights)
     bag = _overlap(a.bag, b.bag, weights)
     noun = 1.0 if a.kind.noun and a.kind.noun == b.kind.noun else 0.0
-    same = 1.0 if a.claim.number == b.claim.number else 0.0
-    return (max(measure, bag) + 0.2 * noun + 0.3 * max(cosine - 0.5, 0.0) + 0.3 * same)
+    same = 1.0 if a.claim.number == b.claim.number else 0.0  # breaks a tie only: "$40 million" is many things
+    return (max(measure, bag) + 0.2 * noun + 0.3 * max(cosine - 0.5, 0.0) + 0.01 * same)
 
 
 def _best_matches(figures: list[_Figure], weights: dict[str, float], vectors: Vectors | None,
@@ -250,7 +256,8 @@ def _best_matches(figures: list[_Figure], weights: dict[str, float], vectors: Ve
             b = figures[j]
             if b.claim.document == a.claim.document or not _kinds_match(a.kind, b.kind):
                 continue
-            if a.names - mentioned[b.claim.document] or b.names - mentioned[a.claim.document]:
+            if a.names - mentioned[b.claim.document] or b.names - mentioned[a.claim.document] \
+                    or (a.names and b.names and not a.names & b.names):
                 continue
             if (a.base and b.base and a.base != b.base) or (a.kind.noun and b.kind.noun and a.kind.noun != b.kind.noun):
                 continue  # shares or counts of different things: "94% of tents", "50 per cent of festivalgoers"

@@ -489,11 +489,12 @@ def _clause_subject(verb: Token) -> Token | None:
             continue
         if verb.dep_ == "relcl" and verb.head.pos_ in _NOMINAL:
             return verb.head  # "the charity, which has 1.2 million members"
-        if verb.dep_ == "ccomp" and verb.head.lemma_.lower() in lexicon.REPORTING_VERBS:
+        if verb.dep_ == "ccomp" and verb.head.lemma_.lower() == "say":
             # "said attendance across the weekend totalled 68,000": the parser often makes the
-            # reported clause's subject the object of the verb of saying
+            # reported clause's subject the object of "say". Not of "tell" or "warn", whose object is
+            # the one addressed ("told reporters attendance totalled 68,000")
             return next((c for c in verb.head.children if c.dep_ == "dobj" and c.pos_ in _NOMINAL
-                         and c.i < verb.i), None)
+                         and c.ent_type_ != "PERSON" and c.i < verb.i), None)
         return None
     return None
 

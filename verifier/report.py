@@ -236,7 +236,7 @@ def render_markdown(report: Report) -> str:
         f"| questions (with two or more documents) | {counts.questions} ({counts.questions_compared}) |",
         f"| questions sent to the judge (calls) | {counts.judge_groups} ({counts.judge_calls}) |",
         f"| figures joined by the safety net | {counts.safety_net} |",
-        f"| figures of two documents paired across entities | {counts.paired} |",
+        f"| questions joined by pairing | {counts.paired} |",
         f"| figure pairs compared | {counts.candidate_pairs} |",
         f"| LLM calls | {usage.llm_calls}"
         + (" (" + ", ".join(f"{k} {v}" for k, v in usage.calls_by_stage.items()) + ")" if usage.calls_by_stage else "")

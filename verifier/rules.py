@@ -898,13 +898,24 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
 
 
 _OF_STUFF = re.compile(rf"^\s+of\s+(?:(?:{'|'.join(sorted(lexicon.DETERMINERS, key=len, reverse=True))})\s+)?"
-                       r"(?P<noun>[a-z][a-z-]+)\b")
+                       r"(?P<words>[A-Za-z][A-Za-z-]*(?:\s+[A-Za-z][A-Za-z-]*){0,2})")
 
 
 def _stuff_of(after: str) -> str:
-    """The noun an amount with a unit is of ("tonnes of wheat": "wheat"), or ''."""
+    """What an amount with a unit is of, as its noun phrase ("tonnes of winter wheat": "winter
+    wheat", "litres of drinking water were pumped": "drinking water"), or ''. The phrase ends at a
+    function word, and a participle after the noun ("wheat harvested") is the verb's, not the stuff's."""
     m = _OF_STUFF.match(after)
-    return "" if m is None or m.group("noun") in lexicon.FUNCTION_WORDS else m.group("noun")
+    if m is None:
+        return ""
+    words: list[str] = []
+    for word in m.group("words").split():
+        if word.lower() in lexicon.FUNCTION_WORDS:
+            break
+        words.append(word.lower())
+    while len(words) > 1 and words[-1].endswith(("ed", "ing")):
+        words.pop()
+    return " ".join(words)
 
 
 def _change_noun(measure: parse.Phrase) -> str:
