@@ -176,7 +176,8 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
                 model: str | None) -> RunResult:
     """The batch itself, with the store open and the batch's lock held."""
     keys = KeyMaker.from_file(options.aliases)
-    documents, skipped = read_documents(options)
+    ahead = framing.Ahead()
+    documents, skipped = read_documents(options, ahead)
     llm = open_llm(options, home) if options.backend == "llm" else None
     budget = Budget.for_run(options.max_cost, model, options.prices, llm.usage if llm else None,
                             options.chunk_tokens)
@@ -185,7 +186,6 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
     earlier_usage = store.stored_usage(batch_id)
     done = store.done_documents(batch_id)
     todo = [d for d in documents if done.get(d.id) != d.sha256]
-    ahead = framing.Ahead()
     carry = carry_key(options, settings)
     store.note_carry(batch_id, carry)
     if carry is not None:
@@ -225,9 +225,12 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
     return RunResult(batch_report, json_path, md_path, store.path)
 
 
-def read_documents(options: RunOptions) -> tuple[list[Document], list[SkippedFile]]:
-    """The readable documents of the inputs, syndicated copies marked; each skipped file said in one line."""
+def read_documents(options: RunOptions, ahead: framing.Ahead | None = None) -> tuple[list[Document], list[SkippedFile]]:
+    """The readable documents of the inputs, syndicated copies marked; each skipped file said in one line.
+    `ahead` is given the dates each document gives for itself, read here to date it."""
     ingested = ingest.ingest(options.paths, options.max_document_bytes)
+    if ahead is not None:
+        ahead.known(ingested.readings)
     for skipped in ingested.skipped:
         options.warn(f"skipped {skipped.path}: {skipped.reason}")
     for note in ingested.notes:
