@@ -8,6 +8,7 @@ figure was read: a death toll reported on two days may differ without contradict
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -172,6 +173,15 @@ def parse_periods(text: str) -> list[Period]:
 
 def periods_compatible(a: list[Period], b: list[Period], latest_year: int | None) -> bool:
     """Could two figures cover the same period? A figure with no period covers the latest one."""
+    if not a and not b:
+        return True  # both cover the latest period
+    return _periods_compatible(tuple(a), tuple(b), latest_year)
+
+
+@functools.lru_cache(maxsize=4096)
+def _periods_compatible(a: tuple[Period, ...], b: tuple[Period, ...], latest_year: int | None) -> bool:
+    """`periods_compatible`, kept: comparison asks it for every pair of figures of a question, and a batch
+    states few distinct periods (a third of comparison's own work at 10,000 documents)."""
     left = [_fill(p, latest_year) for p in a] or [Period("current")]
     right = [_fill(p, latest_year) for p in b] or [Period("current")]
     return any(_same_period(x, y, latest_year) for x in left for y in right)

@@ -77,6 +77,11 @@ class Ahead:
         carried from, read against these dates: where the date settles the same, they stand."""
         self._stored.update(document_dates)
 
+    def known(self, readings: dict[tuple[str, str, str, str | None], list[timing.DateReading]]) -> None:
+        """Dates documents give for themselves, already read (by ingest, to date them), under the key
+        `readings` reads them by: a document read with other page metadata is read again."""
+        self._readings.update(readings)
+
     def add(self, document: Document, claims: list[GroundedClaim]) -> None:
         """Read the claims of one committed document against the date it gives for itself."""
         readings = self.readings(document)

@@ -46,6 +46,9 @@ class IngestResult:
     documents: list[Document] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the dates each document gives for itself, as read here to date it, under the key the time stage
+    # reads them by (id, sha256, path, the page metadata read with them): the time stage need not read them again
+    readings: dict[tuple[str, str, str, str | None], list[timing.DateReading]] = field(default_factory=dict)
 
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a news article is kilobytes; a 200 MB "document" is a mistake
@@ -57,7 +60,9 @@ def ingest(paths: Iterable[str | Path], max_bytes: int = MAX_DOCUMENT_BYTES) -> 
     seen_ids: set[str] = set()
     seen_hashes: dict[str, str] = {}
     for path in _walk(paths, result):
-        doc_or_reason = read_document(path, max_bytes)
+        readings: list[timing.DateReading] = []
+        metadata: list[str | None] = []
+        doc_or_reason = read_document(path, max_bytes, readings, metadata)
         if isinstance(doc_or_reason, str):
             result.skipped.append(SkippedFile(path=str(path), reason=doc_or_reason))
             continue
@@ -73,6 +78,7 @@ def ingest(paths: Iterable[str | Path], max_bytes: int = MAX_DOCUMENT_BYTES) -> 
                 f"{path}: {doc.replaced_bytes} undecodable byte(s) replaced with U+FFFD"
             )
         result.documents.append(doc)
+        result.readings[(doc.id, doc.sha256, doc.path, metadata[0])] = readings
     return result
 
 
@@ -166,11 +172,14 @@ def _walk_dir(root: Path, result: IngestResult) -> Iterator[Path]:
     yield from sorted(files, key=lambda p: str(p))
 
 
-def read_document(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> Document | str:
+def read_document(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES, readings: list[timing.DateReading] | None = None,
+                  metadata: list[str | None] | None = None) -> Document | str:
     """Read one file into a Document, or return the reason it cannot be used.
 
     The size is checked before reading, so memory stays bounded whatever lies in the folder,
-    and only a regular file is opened for reading (a named pipe would wait for ever).
+    and only a regular file is opened for reading (a named pipe would wait for ever). The dates the
+    document gives for itself, read to date it, are added to `readings`, and the page metadata they
+    were read with to `metadata`, when those are given.
     """
     try:
         data = read_regular(path, max_bytes)
@@ -195,7 +204,11 @@ def read_document(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> Document |
         published = page.published if page else None
     if not text.strip():
         return "empty"
-    day, source = timing.document_date(text, str(path), published if kind == "html" else None)
+    found = timing.date_readings(text, str(path), published if kind == "html" else None)
+    day, source = (found[0].day, found[0].source) if found else (None, None)  # timing.document_date's reading
+    if readings is not None and metadata is not None:
+        readings += found
+        metadata.append(published if kind == "html" else None)
     return Document(
         id=path.stem,
         path=str(path),
@@ -255,8 +268,11 @@ def _looks_binary(data: bytes) -> bool:
     sample = data[:8192]
     if b"\x00" in sample:
         return True
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    controls = len(sample.translate(None, _NOT_CONTROL))  # counted in C: a loop over bytes took 0.35 s a 10,000 files
     return bool(sample) and controls / len(sample) > 0.1
+
+
+_NOT_CONTROL = bytes(b for b in range(256) if not (b < 32 and b not in (9, 10, 12, 13)))  # deleted, controls remain
 
 
 def first_line(text: str) -> str:

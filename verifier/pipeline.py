@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from . import align, compare, copies, extract, framing, ground, ingest, pairing, report
+from . import align, collector, compare, copies, extract, framing, ground, ingest, pairing, report
 from .budget import Budget
 from .embed import Embedder, EndpointEmbedder, FallbackEmbedder, default_embedder
 from .findings import Findings
@@ -106,7 +106,8 @@ def run_batch(options: RunOptions) -> RunResult:
         lock.acquire(options.wait, on_wait=lambda pid: options.warn(
             f"waiting for process {pid or '(unknown pid)'}, which is running this batch"))
         try:
-            return _run_locked(options, home, store, started, inputs, settings, aligner, prompt_hashes, model)
+            with collector.sparing():
+                return _run_locked(options, home, store, started, inputs, settings, aligner, prompt_hashes, model)
         finally:
             lock.release()
     finally:
@@ -176,7 +177,9 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
                 model: str | None) -> RunResult:
     """The batch itself, with the store open and the batch's lock held."""
     keys = KeyMaker.from_file(options.aliases)
-    documents, skipped = read_documents(options)
+    ahead = framing.Ahead()
+    documents, skipped = read_documents(options, ahead)
+    collector.spare()
     llm = open_llm(options, home) if options.backend == "llm" else None
     budget = Budget.for_run(options.max_cost, model, options.prices, llm.usage if llm else None,
                             options.chunk_tokens)
@@ -185,7 +188,6 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
     earlier_usage = store.stored_usage(batch_id)
     done = store.done_documents(batch_id)
     todo = [d for d in documents if done.get(d.id) != d.sha256]
-    ahead = framing.Ahead()
     carry = carry_key(options, settings)
     store.note_carry(batch_id, carry)
     if carry is not None:
@@ -220,14 +222,18 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
     usage.calls_by_stage = stages.add_to(earlier_usage)
     batch_report = build_report(store, batch_id, options, model, prompt_hashes, checked, unprocessed, skipped,
                                 usage, aligner)
+    collector.spare()
     json_path, md_path = report.write_report(batch_report, options.out_dir)
     store.finish_batch(batch_report, str(options.out_dir))
     return RunResult(batch_report, json_path, md_path, store.path)
 
 
-def read_documents(options: RunOptions) -> tuple[list[Document], list[SkippedFile]]:
-    """The readable documents of the inputs, syndicated copies marked; each skipped file said in one line."""
+def read_documents(options: RunOptions, ahead: framing.Ahead | None = None) -> tuple[list[Document], list[SkippedFile]]:
+    """The readable documents of the inputs, syndicated copies marked; each skipped file said in one line.
+    `ahead` is given the dates each document gives for itself, read here to date it."""
     ingested = ingest.ingest(options.paths, options.max_document_bytes)
+    if ahead is not None:
+        ahead.known(ingested.readings)
     for skipped in ingested.skipped:
         options.warn(f"skipped {skipped.path}: {skipped.reason}")
     for note in ingested.notes:
@@ -235,6 +241,9 @@ def read_documents(options: RunOptions) -> tuple[list[Document], list[SkippedFil
     if not ingested.documents:
         raise ingest.IngestError("no document could be read from " + ", ".join(options.paths))
     return copies.mark_copies(ingested.documents), ingested.skipped
+
+
+SPARE_EVERY = 50  # documents committed between two freezes of what lives on (collector.spare)
 
 
 @dataclass
@@ -254,6 +263,7 @@ class Committer:
     budget: Budget | None = None
     holder: tuple[str, int, str] | None = None
     ahead: framing.Ahead | None = None  # claims' times read here, while the calls of others are in flight
+    committed: int = 0
 
     def __call__(self, doc: Document, candidates: list[CandidateClaim], failures: list[str]) -> None:
         grounded = ground.ground([doc], candidates, self.keys, words=self.options.backend == "rules")
@@ -267,6 +277,9 @@ class Committer:
                                  None if self.holder else usage.model_dump_json(), replace=doc.id in self.replace,
                                  holder=self.holder)
         self.options.progress.document_done(usage)
+        self.committed += 1
+        if self.committed % SPARE_EVERY == 0:
+            collector.spare()  # what the time stage read ahead lives till the report
 
 
 def commit_documents(committer: Committer, todo: list[Document], calls: Calls | None) -> list[Document]:
@@ -302,6 +315,7 @@ def cross_check_batch(store: Store, batch_id: str, processed: list[Document], op
     failed_chunks = len(failures)  # alignment and judge failures follow in `failures`; they are not chunks
     stages.mark("extract")
     framed = framing.frame(processed, claims, ahead)
+    collector.spare()
     embedder_notes: list[str] = []
     grouper = align.Grouper(calls.entities, calls.questions) if calls is not None and aligner == "llm" else None
     alignment = align.align(framed.claims, keys, embedder=_embedder(options, llm, embedder_notes, calls),
@@ -310,6 +324,7 @@ def cross_check_batch(store: Store, batch_id: str, processed: list[Document], op
     for note in alignment.notes:
         options.warn(note)
     stages.mark("align")
+    collector.spare()
     findings = compare.cross_check(framed.documents, alignment, calls.judge if calls else None,
                                    options.concurrency, independent=copies.independence(processed))
     stages.mark("judge")
