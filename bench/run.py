@@ -86,18 +86,21 @@ TIMED_STAGES = (
 )
 
 
-def time_stages(seconds: dict[str, float]) -> None:
+def time_stages(seconds: dict[str, float], peaks: dict[str, float] | None = None) -> None:
     """Wrap the pipeline's stage functions so each adds its wall time to `seconds` (extraction, whose
-    calls are the ideal, and each stage that runs with no call in flight)."""
+    calls are the ideal, and each stage that runs with no call in flight) and, when `peaks` is given,
+    records the process's peak RSS (MB) as each stage ends: where the peak grows is the stage that
+    holds the memory, which the one figure for the whole run cannot say."""
     for label, where in TIMED_STAGES:
         module, *owners, name = where.split(".")
         owner: Any = importlib.import_module(f"verifier.{module}")
         for attribute in owners:
             owner = getattr(owner, attribute)
-        setattr(owner, name, _timed(getattr(owner, name), label, seconds))
+        setattr(owner, name, _timed(getattr(owner, name), label, seconds, peaks))
 
 
-def _timed(inner: Callable[..., Any], label: str, seconds: dict[str, float]) -> Callable[..., Any]:
+def _timed(inner: Callable[..., Any], label: str, seconds: dict[str, float],
+           peaks: dict[str, float] | None = None) -> Callable[..., Any]:
     @functools.wraps(inner)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         started = time.monotonic()
@@ -105,7 +108,14 @@ def _timed(inner: Callable[..., Any], label: str, seconds: dict[str, float]) -> 
             return inner(*args, **kwargs)
         finally:
             seconds[label] = seconds.get(label, 0.0) + time.monotonic() - started
+            if peaks is not None:
+                peaks[label] = peak_rss_mb()
     return wrapper
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _run(folder: Path, url: str, home: Path, out: Path, concurrency: int) -> tuple[pipeline.RunResult, float]:
@@ -138,8 +148,9 @@ def main() -> None:
 
 def _measure(args: argparse.Namespace, entities: int) -> None:
     cold_stages: dict[str, float] = {}
+    cold_peaks: dict[str, float] = {}
     if args.stages:
-        time_stages(cold_stages)
+        time_stages(cold_stages, cold_peaks)
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     server = multiprocessing.Process(target=serve, args=(args.latency_ms / 1000, ports), daemon=True)
     server.start()
@@ -148,9 +159,11 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             corpus.write(corpus.generate(args.docs, entities), root / "docs")
+            before_run = peak_rss_mb()
             cold, cold_wall = _run(root / "docs", url, root / "home", root / "out", args.concurrency)
             calls = requests_made(url)
             measured_cold = dict(cold_stages)
+            measured_peaks = dict(cold_peaks)
             cold_stages.clear()
             warm, warm_wall = _run(root / "docs", url, root / "home", root / "out2", args.concurrency)
             warm_calls = requests_made(url) - calls
@@ -174,7 +187,7 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
         "calls_per_s": round(calls / cold_wall, 1) if cold_wall else 0.0,
         "target_calls_per_s": round(0.8 * args.concurrency / (args.latency_ms / 1000), 1),
         "overhead_ms_per_call": round(max(cold_wall - ideal, 0) / calls * 1000, 2) if calls else 0.0,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
         "warm_calls": warm_calls,
         "warm_wall_s": round(warm_wall, 2),
         "warm_cache_hits": warm.report.usage.cache_hits,
@@ -182,6 +195,8 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
     if args.stages:
         figures["stages_cold_s"] = {k: round(v, 1) for k, v in measured_cold.items()}
         figures["stages_warm_s"] = {k: round(v, 1) for k, v in cold_stages.items()}
+        figures["peak_rss_mb_before_run"] = before_run
+        figures["peak_rss_mb_after_cold_stage"] = measured_peaks
     if args.json:
         print(json.dumps(figures))
     else:
