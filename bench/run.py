@@ -6,7 +6,8 @@ The fake OpenAI-compatible endpoint (verifier.testing.FakeEndpoint) runs in its 
 process, so its work does not compete with the pipeline for the interpreter lock; it
 answers each extraction request from the passage it is sent. Prints docs, claims,
 candidate_pairs, calls, tokens, wall_s, calls_per_s, overhead_ms_per_call (wall time
-beyond calls x latency / concurrency, per call), peak_rss_mb (of the pipeline process),
+beyond calls x latency / concurrency, per call), peak_rss_mb (of the pipeline process, both runs;
+cold_peak_rss_mb: until the cold run ended),
 warm_calls and warm_wall_s, and the alignment and judge stages' calls. With --postgres the store
 and the answers are in a throwaway PostgreSQL server (verifier.testing.PostgresServer) instead of
 SQLite and the disk cache. With --stages it also prints the seconds each stage of the pipeline took
@@ -41,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import corpus
 from verifier import pipeline
 from verifier.llm import LLMSettings
+from verifier.models import Report
 from verifier.testing import FakeEndpoint, PostgresServer, default_answer, request_kind
 
 _JUDGED = re.compile(r"(?m)^(?P<n>\d+)\. \[(?P<doc>D\d+)[^\]]*\] .*?: (?P<value>[^.]*)\. Conditions")
@@ -162,6 +164,10 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
             before_run = peak_rss_mb()
             cold, cold_wall = _run(root / "docs", url, root / "home", root / "out", args.concurrency)
             calls = requests_made(url)
+            # the figures are read from the cold report, which the warm run then does not hold beside its own
+            figures = _figures(cold.report, args, calls, cold_wall)
+            del cold
+            figures["cold_peak_rss_mb"] = peak_rss_mb()
             measured_cold = dict(cold_stages)
             measured_peaks = dict(cold_peaks)
             cold_stages.clear()
@@ -169,10 +175,29 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
             warm_calls = requests_made(url) - calls
     finally:
         server.terminate()
-    report = cold.report
+    figures.update({
+        "peak_rss_mb": peak_rss_mb(),
+        "warm_calls": warm_calls,
+        "warm_wall_s": round(warm_wall, 2),
+        "warm_cache_hits": warm.report.usage.cache_hits,
+    })
+    if args.stages:
+        figures["stages_cold_s"] = {k: round(v, 1) for k, v in measured_cold.items()}
+        figures["stages_warm_s"] = {k: round(v, 1) for k, v in cold_stages.items()}
+        figures["peak_rss_mb_before_run"] = before_run
+        figures["peak_rss_mb_after_cold_stage"] = measured_peaks
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for name, value in figures.items():
+            print(f"{name:22} {value}")
+
+
+def _figures(report: Report, args: argparse.Namespace, calls: int, cold_wall: float) -> dict[str, Any]:
+    """The cold run's figures, from its report and the endpoint's count of requests."""
     ideal = calls * args.latency_ms / 1000 / args.concurrency
     stages = report.usage.calls_by_stage
-    figures = {
+    return {
         "docs": report.counts.documents,
         "claims": report.counts.claims,
         "entities": report.counts.entities,
@@ -187,22 +212,7 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
         "calls_per_s": round(calls / cold_wall, 1) if cold_wall else 0.0,
         "target_calls_per_s": round(0.8 * args.concurrency / (args.latency_ms / 1000), 1),
         "overhead_ms_per_call": round(max(cold_wall - ideal, 0) / calls * 1000, 2) if calls else 0.0,
-        "peak_rss_mb": peak_rss_mb(),
-        "warm_calls": warm_calls,
-        "warm_wall_s": round(warm_wall, 2),
-        "warm_cache_hits": warm.report.usage.cache_hits,
     }
-    if args.stages:
-        figures["stages_cold_s"] = {k: round(v, 1) for k, v in measured_cold.items()}
-        figures["stages_warm_s"] = {k: round(v, 1) for k, v in cold_stages.items()}
-        figures["peak_rss_mb_before_run"] = before_run
-        figures["peak_rss_mb_after_cold_stage"] = measured_peaks
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for name, value in figures.items():
-            print(f"{name:22} {value}")
-
 
 if __name__ == "__main__":
     main()
