@@ -78,10 +78,11 @@ def requests_made(url: str) -> int:
         return count
 
 
-# what --stages times: the label printed, and where the function is found under `verifier`
+# what --stages times: the label printed, and where the function is found under `verifier` (framing.frame
+# includes reading the claims from the store, which it frames as they are read)
 TIMED_STAGES = (
     ("read_documents", "pipeline.read_documents"), ("commit_documents", "pipeline.commit_documents"),
-    ("store.batch_claims", "store.Store.batch_claims"), ("framing.frame", "framing.frame"),
+    ("store.extraction_losses", "store.Store.extraction_losses"), ("framing.frame", "framing.frame"),
     ("align.align", "align.align"), ("compare.cross_check", "compare.cross_check"),
     ("build_report", "pipeline.build_report"), ("report.write_report", "report.write_report"),
     ("store.finish_batch", "store.Store.finish_batch"),

@@ -14,6 +14,7 @@ up read as a year apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import frames, timing
@@ -29,7 +30,7 @@ class Framed:
     notes: list[str] = field(default_factory=list)
 
 
-def frame(documents: list[Document], claims: list[GroundedClaim], ahead: Ahead | None = None) -> Framed:
+def frame(documents: list[Document], claims: Iterable[GroundedClaim], ahead: Ahead | None = None) -> Framed:
     """Settle the documents' dates, then read every claim's time and frame against its document's date.
 
     `ahead` holds what was read while extraction waited on calls; a claim read there against the
@@ -76,6 +77,20 @@ class Ahead:
         """Claims of these documents come with the times and frames stored by the batch they were
         carried from, read against these dates: where the date settles the same, they stand."""
         self._stored.update(document_dates)
+
+    def headed(self, documents: list[Document]) -> list[Document]:
+        """The documents with their text cut to the head the time stage reads (`timing.HEAD_CHARS`),
+        their own dates read first from the whole text: after extraction nothing else reads a
+        document's text, and a batch's texts held to its end grew with the batch."""
+        for document in documents:
+            self.readings(document)
+        return [d.model_copy(update={"text": timing.head_of(d.text)}) for d in documents]
+
+    def release(self) -> None:
+        """Forget what was read: once the batch's claims are framed it is a copy of their times and
+        frames, as large as they are, that nothing reads again."""
+        self._read.clear()
+        self._stored.clear()
 
     def add(self, document: Document, claims: list[GroundedClaim]) -> None:
         """Read the claims of one committed document against the date it gives for itself."""

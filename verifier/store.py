@@ -18,7 +18,7 @@ import socket
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -286,6 +286,7 @@ def shared_database() -> bool:
 
 
 DATABASE = "verifier.db"
+CLAIM_PAGE_DOCUMENTS = 500  # documents whose claims one query reads (`Store.claims_of`)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MIGRATION_LOCK = 0x7665726966  # 'verif': the advisory lock several workers starting at once queue on
 
@@ -755,20 +756,32 @@ class Store:
 
     def batch_claims(self, batch_id: str, document_ids: list[str]) -> tuple[list[GroundedClaim], int, list[str]]:
         """The committed claims of these documents, their dropped count and their failed chunks."""
+        return list(self.claims_of(batch_id, document_ids)), *self.extraction_losses(batch_id, document_ids)
+
+    def claims_of(self, batch_id: str, document_ids: list[str]) -> Iterator[GroundedClaim]:
+        """The committed claims of these documents, in order of document, offset and id, read a page of
+        documents at a time: the rows of the whole batch, fetched at once beside the claims made of
+        them, were the largest thing a run held after extraction."""
+        wanted = sorted(set(document_ids))  # code point order: SQLite's BINARY and PostgreSQL's "C" alike
+        for first in range(0, len(wanted), CLAIM_PAGE_DOCUMENTS):
+            page = wanted[first:first + CLAIM_PAGE_DOCUMENTS]
+            marks = ", ".join("?" * len(page))
+            rows = self.db.query(
+                f"SELECT * FROM claims WHERE batch_id = ? AND document_id IN ({marks})"
+                " ORDER BY document_id COLLATE BINARY, start, id COLLATE BINARY", (batch_id, *page))
+            for row in rows:
+                yield _claim_of(row)
+
+    def extraction_losses(self, batch_id: str, document_ids: list[str]) -> tuple[int, list[str]]:
+        """The ungrounded claims dropped from these documents, and their failed chunks."""
         wanted = set(document_ids)
-        claims = [
-            _claim_of(row) for row in self.db.query(
-                "SELECT * FROM claims WHERE batch_id = ? ORDER BY document_id COLLATE BINARY, start,"
-                " id COLLATE BINARY", (batch_id,))
-            if row["document_id"] in wanted
-        ]
         dropped, failures = 0, []
         for row in self.db.query("SELECT id, dropped, failures FROM documents WHERE batch_id = ?"
                                  " ORDER BY id COLLATE BINARY", (batch_id,)):
             if row["id"] in wanted:
                 dropped += row["dropped"]
                 failures += json.loads(row["failures"])
-        return claims, dropped, failures
+        return dropped, failures
 
     def stored_usage(self, batch_id: str) -> dict[str, object]:
         row = self.db.one("SELECT usage FROM batches WHERE id = ?", (batch_id,))
