@@ -172,6 +172,7 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
             measured_cold = dict(cold_stages)
             measured_peaks = dict(cold_peaks)
             cold_stages.clear()
+            cold_peaks.clear()
             warm, warm_wall = _run(root / "docs", url, root / "home", root / "out2", args.concurrency)
             warm_calls = requests_made(url) - calls
     finally:
@@ -187,6 +188,7 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
         figures["stages_warm_s"] = {k: round(v, 1) for k, v in cold_stages.items()}
         figures["peak_rss_mb_before_run"] = before_run
         figures["peak_rss_mb_after_cold_stage"] = measured_peaks
+        figures["peak_rss_mb_after_warm_stage"] = dict(cold_peaks)
     if args.json:
         print(json.dumps(figures))
     else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from . import frames, timing
 from .models import AsOf, Document, Frame, GroundedClaim
@@ -39,8 +40,36 @@ def frame(documents: list[Document], claims: Iterable[GroundedClaim], ahead: Ahe
     ahead = ahead or Ahead()
     settled, notes = settle_dates(documents, ahead)
     date_of = {d.id: d.date for d in settled}
-    timed = [ahead.claim_in_time(c, date_of.get(c.document)) for c in claims]
+    shared = Shared()
+    timed = [shared.claim(ahead.claim_in_time(c, date_of.get(c.document))) for c in claims]
     return Framed(settled, timed, notes)
+
+
+_Part = TypeVar("_Part", Frame, AsOf)
+
+
+class Shared:
+    """Equal frames and times held once: a frame was about half of a framed claim's memory, and most
+    claims of a batch share a few frames ('reported', nothing else stated). Nothing changes a frame
+    or a time in place (a claim is copied with new ones), so claims may share them."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[object, ...], Frame | AsOf] = {}
+
+    def claim(self, claim: GroundedClaim) -> GroundedClaim:
+        """`claim`, its frame and time replaced by the equal ones seen before (the claim is the
+        caller's own: `claim_in_time`'s copy, or one just read from the store)."""
+        if claim.frame is not None:
+            claim.frame = self._one(claim.frame)
+        if claim.as_of is not None:
+            claim.as_of = self._one(claim.as_of)
+        return claim
+
+    def _one(self, model: _Part) -> _Part:
+        values = tuple(tuple(v) if isinstance(v, list) else v for v in model.__dict__.values())
+        seen = self._seen.setdefault((type(model), frozenset(model.model_fields_set), values), model)
+        assert isinstance(seen, type(model))  # the key holds the type
+        return seen
 
 
 def claim_in_time(claim: GroundedClaim, document_date: str | None) -> GroundedClaim:

@@ -1332,11 +1332,12 @@ def _claim_of(row: Row) -> GroundedClaim:
     statement = statement_of(row["subject"], row["attribute"], row["value"], conditions)
     as_of = row["as_of"]
     frame = row["frame"]
-    return GroundedClaim(
-        id=row["id"], document=row["document_id"], subject=row["subject"], attribute=row["attribute"],
-        value=row["value"], number=row["number"], unit=row["unit"], conditions=conditions,
-        asserted_by=row["asserted_by"], hedged=bool(row["hedged"]), quote=row["quote"], start=row["start"],
-        end=row["end"], match=row["match"], statement=statement,
+    return GroundedClaim(  # names that repeat across a batch's claims are held once (sys.intern)
+        id=row["id"], document=sys.intern(row["document_id"]), subject=sys.intern(row["subject"]),
+        attribute=sys.intern(row["attribute"]), value=row["value"], number=row["number"],
+        unit=sys.intern(row["unit"]) if row["unit"] else row["unit"], conditions=conditions,
+        asserted_by=sys.intern(row["asserted_by"]), hedged=bool(row["hedged"]), quote=row["quote"],
+        start=row["start"], end=row["end"], match=row["match"], statement=statement,
         as_of=AsOf.model_validate_json(as_of) if as_of else None,
         frame=Frame.model_validate_json(frame) if frame else None,
     )
