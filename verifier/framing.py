@@ -40,8 +40,7 @@ def frame(documents: list[Document], claims: Iterable[GroundedClaim], ahead: Ahe
     ahead = ahead or Ahead()
     settled, notes = settle_dates(documents, ahead)
     date_of = {d.id: d.date for d in settled}
-    shared = Shared()
-    timed = [shared.claim(ahead.claim_in_time(c, date_of.get(c.document))) for c in claims]
+    timed = [ahead.shared.claim(ahead.claim_in_time(c, date_of.get(c.document))) for c in claims]
     return Framed(settled, timed, notes)
 
 
@@ -60,12 +59,15 @@ class Shared:
         """`claim`, its frame and time replaced by the equal ones seen before (the claim is the
         caller's own: `claim_in_time`'s copy, or one just read from the store)."""
         if claim.frame is not None:
-            claim.frame = self._one(claim.frame)
+            claim.frame = self.one(claim.frame)
         if claim.as_of is not None:
-            claim.as_of = self._one(claim.as_of)
+            claim.as_of = self.one(claim.as_of)
         return claim
 
-    def _one(self, model: _Part) -> _Part:
+    def one(self, model: _Part | None) -> _Part | None:
+        """The first of the frames or times equal to `model` seen here (None stays None)."""
+        if model is None:
+            return None
         values = tuple(tuple(v) if isinstance(v, list) else v for v in model.__dict__.values())
         seen = self._seen.setdefault((type(model), frozenset(model.model_fields_set), values), model)
         assert isinstance(seen, type(model))  # the key holds the type
@@ -101,6 +103,7 @@ class Ahead:
         self._read: dict[ReadKey, tuple[AsOf | None, Frame | None]] = {}
         self._readings: dict[tuple[str, str, str, str | None], list[timing.DateReading]] = {}
         self._stored: dict[str, str | None] = {}  # carried documents: the date their stored frames were read at
+        self.shared = Shared()  # what is read here is held until the batch is framed: equal readings once
 
     def stored(self, document_dates: dict[str, str | None]) -> None:
         """Claims of these documents come with the times and frames stored by the batch they were
@@ -120,13 +123,15 @@ class Ahead:
         frames, as large as they are, that nothing reads again."""
         self._read.clear()
         self._stored.clear()
+        self.shared = Shared()
 
     def add(self, document: Document, claims: list[GroundedClaim]) -> None:
         """Read the claims of one committed document against the date it gives for itself."""
         readings = self.readings(document)
         day = timing.settle_date(readings, [], document.text)[0] if readings else document.date
         for claim in claims:
-            self._read[_key(claim, day)] = _read_time(claim, day)
+            as_of, read = _read_time(claim, day)
+            self._read[_key(claim, day)] = self.shared.one(as_of), self.shared.one(read)
 
     def readings(self, document: Document) -> list[timing.DateReading]:
         """The dates a document gives for itself (read once)."""
