@@ -48,21 +48,25 @@ _Part = TypeVar("_Part", Frame, AsOf)
 
 
 class Shared:
-    """Equal frames and times held once: a frame was about half of a framed claim's memory, and most
-    claims of a batch share a few frames ('reported', nothing else stated). Nothing changes a frame
-    or a time in place (a claim is copied with new ones), so claims may share them."""
+    """Equal frames and times held once, and one set of field names for all claims that set every
+    field. A framed claim took about 2.5 KB, of which its frame was about 1.1 KB (most claims of a
+    batch share a few frames: 'reported', nothing else stated) and pydantic's per-instance set of the
+    fields given (`model_fields_set`, the same 17 names for every claim) most of the rest. Nothing
+    changes a frame or a time in place (a claim is copied with new ones), and setting a field adds a
+    name the shared set already holds, so claims may share them."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[object, ...], Frame | AsOf] = {}
+        self._every_field: dict[type[GroundedClaim], set[str]] = {}
 
     def claim(self, claim: GroundedClaim) -> GroundedClaim:
-        """`claim`, its frame and time replaced by the equal ones seen before (the claim is the
-        caller's own: `claim_in_time`'s copy, or one just read from the store)."""
-        if claim.frame is not None:
-            claim.frame = self.one(claim.frame)
-        if claim.as_of is not None:
-            claim.as_of = self.one(claim.as_of)
-        return claim
+        """`claim` with the equal frame and time seen before, and the shared set of field names when
+        it sets every field (pydantic's `model_construct` keeps the set it is given)."""
+        kind = type(claim)
+        every = self._every_field.setdefault(kind, set(kind.model_fields))
+        given = every if claim.model_fields_set == every else set(claim.model_fields_set)
+        values = {**claim.__dict__, "frame": self.one(claim.frame), "as_of": self.one(claim.as_of)}
+        return kind.model_construct(_fields_set=given, **values)
 
     def one(self, model: _Part | None) -> _Part | None:
         """The first of the frames or times equal to `model` seen here (None stays None)."""
