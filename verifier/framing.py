@@ -45,28 +45,32 @@ def frame(documents: list[Document], claims: Iterable[GroundedClaim], ahead: Ahe
 
 
 _Part = TypeVar("_Part", Frame, AsOf)
+_Model = TypeVar("_Model", GroundedClaim, Document)
 
 
 class Shared:
-    """Equal frames and times held once, and one set of field names for all claims that set every
-    field. A framed claim took about 2.5 KB, of which its frame was about 1.1 KB (most claims of a
+    """Equal frames and times held once, and one set of field names for all models that set the same
+    fields. A framed claim took about 2.5 KB, of which its frame was about 1.1 KB (most claims of a
     batch share a few frames: 'reported', nothing else stated) and pydantic's per-instance set of the
-    fields given (`model_fields_set`, the same 17 names for every claim) most of the rest. Nothing
-    changes a frame or a time in place (a claim is copied with new ones), and setting a field adds a
-    name the shared set already holds, so claims may share them."""
+    fields given (`model_fields_set`, the same 17 names for every claim) most of the rest; a document
+    kept after extraction, the same set beside its head. Nothing changes a frame or a time in place (a
+    claim is copied with new ones), and setting a field only adds a name to a set that holds it
+    already, so models may share them."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[object, ...], Frame | AsOf] = {}
-        self._every_field: dict[type[GroundedClaim], set[str]] = {}
+        self._field_sets: dict[frozenset[str], set[str]] = {}
 
     def claim(self, claim: GroundedClaim) -> GroundedClaim:
-        """`claim` with the equal frame and time seen before, and the shared set of field names when
-        it sets every field (pydantic's `model_construct` keeps the set it is given)."""
-        kind = type(claim)
-        every = self._every_field.setdefault(kind, set(kind.model_fields))
-        given = every if claim.model_fields_set == every else set(claim.model_fields_set)
-        values = {**claim.__dict__, "frame": self.one(claim.frame), "as_of": self.one(claim.as_of)}
-        return kind.model_construct(_fields_set=given, **values)
+        """`claim` with the equal frame and time seen before, and a shared set of field names."""
+        return self.model(claim, frame=self.one(claim.frame), as_of=self.one(claim.as_of))
+
+    def model(self, model: _Model, **update: object) -> _Model:
+        """A copy of `model` with `update`, whose set of given field names is one shared with every
+        model that gave the same (pydantic's `model_construct` keeps the set it is handed)."""
+        given = frozenset(model.model_fields_set | update.keys())
+        fields_set = self._field_sets.setdefault(given, set(given))
+        return type(model).model_construct(_fields_set=fields_set, **{**model.__dict__, **update})
 
     def one(self, model: _Part | None) -> _Part | None:
         """The first of the frames or times equal to `model` seen here (None stays None)."""
@@ -120,7 +124,7 @@ class Ahead:
         document's text, and a batch's texts held to its end grew with the batch."""
         for document in documents:
             self.readings(document)
-        return [d.model_copy(update={"text": timing.head_of(d.text)}) for d in documents]
+        return [self.shared.model(d, text=timing.head_of(d.text)) for d in documents]
 
     def release(self) -> None:
         """Forget what was read: once the batch's claims are framed it is a copy of their times and
