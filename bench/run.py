@@ -6,7 +6,8 @@ The fake OpenAI-compatible endpoint (verifier.testing.FakeEndpoint) runs in its 
 process, so its work does not compete with the pipeline for the interpreter lock; it
 answers each extraction request from the passage it is sent. Prints docs, claims,
 candidate_pairs, calls, tokens, wall_s, calls_per_s, overhead_ms_per_call (wall time
-beyond calls x latency / concurrency, per call), peak_rss_mb (of the pipeline process),
+beyond calls x latency / concurrency, per call), peak_rss_mb (of the pipeline process, both runs;
+cold_peak_rss_mb: until the cold run ended),
 warm_calls and warm_wall_s, and the alignment and judge stages' calls. With --postgres the store
 and the answers are in a throwaway PostgreSQL server (verifier.testing.PostgresServer) instead of
 SQLite and the disk cache. With --stages it also prints the seconds each stage of the pipeline took
@@ -41,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import corpus
 from verifier import pipeline
 from verifier.llm import LLMSettings
+from verifier.models import Report
 from verifier.testing import FakeEndpoint, PostgresServer, default_answer, request_kind
 
 _JUDGED = re.compile(r"(?m)^(?P<n>\d+)\. \[(?P<doc>D\d+)[^\]]*\] .*?: (?P<value>[^.]*)\. Conditions")
@@ -76,28 +78,32 @@ def requests_made(url: str) -> int:
         return count
 
 
-# what --stages times: the label printed, and where the function is found under `verifier`
+# what --stages times: the label printed, and where the function is found under `verifier` (framing.frame
+# includes reading the claims from the store, which it frames as they are read)
 TIMED_STAGES = (
     ("read_documents", "pipeline.read_documents"), ("commit_documents", "pipeline.commit_documents"),
-    ("store.batch_claims", "store.Store.batch_claims"), ("framing.frame", "framing.frame"),
+    ("store.extraction_losses", "store.Store.extraction_losses"), ("framing.frame", "framing.frame"),
     ("align.align", "align.align"), ("compare.cross_check", "compare.cross_check"),
     ("build_report", "pipeline.build_report"), ("report.write_report", "report.write_report"),
     ("store.finish_batch", "store.Store.finish_batch"),
 )
 
 
-def time_stages(seconds: dict[str, float]) -> None:
+def time_stages(seconds: dict[str, float], peaks: dict[str, float] | None = None) -> None:
     """Wrap the pipeline's stage functions so each adds its wall time to `seconds` (extraction, whose
-    calls are the ideal, and each stage that runs with no call in flight)."""
+    calls are the ideal, and each stage that runs with no call in flight) and, when `peaks` is given,
+    records the process's peak RSS (MB) as each stage ends: where the peak grows is the stage that
+    holds the memory, which the one figure for the whole run cannot say."""
     for label, where in TIMED_STAGES:
         module, *owners, name = where.split(".")
         owner: Any = importlib.import_module(f"verifier.{module}")
         for attribute in owners:
             owner = getattr(owner, attribute)
-        setattr(owner, name, _timed(getattr(owner, name), label, seconds))
+        setattr(owner, name, _timed(getattr(owner, name), label, seconds, peaks))
 
 
-def _timed(inner: Callable[..., Any], label: str, seconds: dict[str, float]) -> Callable[..., Any]:
+def _timed(inner: Callable[..., Any], label: str, seconds: dict[str, float],
+           peaks: dict[str, float] | None = None) -> Callable[..., Any]:
     @functools.wraps(inner)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         started = time.monotonic()
@@ -105,7 +111,14 @@ def _timed(inner: Callable[..., Any], label: str, seconds: dict[str, float]) -> 
             return inner(*args, **kwargs)
         finally:
             seconds[label] = seconds.get(label, 0.0) + time.monotonic() - started
+            if peaks is not None:
+                peaks[label] = peak_rss_mb()
     return wrapper
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _run(folder: Path, url: str, home: Path, out: Path, concurrency: int) -> tuple[pipeline.RunResult, float]:
@@ -138,8 +151,9 @@ def main() -> None:
 
 def _measure(args: argparse.Namespace, entities: int) -> None:
     cold_stages: dict[str, float] = {}
+    cold_peaks: dict[str, float] = {}
     if args.stages:
-        time_stages(cold_stages)
+        time_stages(cold_stages, cold_peaks)
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     server = multiprocessing.Process(target=serve, args=(args.latency_ms / 1000, ports), daemon=True)
     server.start()
@@ -148,18 +162,45 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             corpus.write(corpus.generate(args.docs, entities), root / "docs")
+            before_run = peak_rss_mb()
             cold, cold_wall = _run(root / "docs", url, root / "home", root / "out", args.concurrency)
             calls = requests_made(url)
+            # the figures are read from the cold report, which the warm run then does not hold beside its own
+            figures = _figures(cold.report, args, calls, cold_wall)
+            del cold
+            figures["cold_peak_rss_mb"] = peak_rss_mb()
             measured_cold = dict(cold_stages)
+            measured_peaks = dict(cold_peaks)
             cold_stages.clear()
+            cold_peaks.clear()
             warm, warm_wall = _run(root / "docs", url, root / "home", root / "out2", args.concurrency)
             warm_calls = requests_made(url) - calls
     finally:
         server.terminate()
-    report = cold.report
+    figures.update({
+        "peak_rss_mb": peak_rss_mb(),
+        "warm_calls": warm_calls,
+        "warm_wall_s": round(warm_wall, 2),
+        "warm_cache_hits": warm.report.usage.cache_hits,
+    })
+    if args.stages:
+        figures["stages_cold_s"] = {k: round(v, 1) for k, v in measured_cold.items()}
+        figures["stages_warm_s"] = {k: round(v, 1) for k, v in cold_stages.items()}
+        figures["peak_rss_mb_before_run"] = before_run
+        figures["peak_rss_mb_after_cold_stage"] = measured_peaks
+        figures["peak_rss_mb_after_warm_stage"] = dict(cold_peaks)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for name, value in figures.items():
+            print(f"{name:22} {value}")
+
+
+def _figures(report: Report, args: argparse.Namespace, calls: int, cold_wall: float) -> dict[str, Any]:
+    """The cold run's figures, from its report and the endpoint's count of requests."""
     ideal = calls * args.latency_ms / 1000 / args.concurrency
     stages = report.usage.calls_by_stage
-    figures = {
+    return {
         "docs": report.counts.documents,
         "claims": report.counts.claims,
         "entities": report.counts.entities,
@@ -174,20 +215,7 @@ def _measure(args: argparse.Namespace, entities: int) -> None:
         "calls_per_s": round(calls / cold_wall, 1) if cold_wall else 0.0,
         "target_calls_per_s": round(0.8 * args.concurrency / (args.latency_ms / 1000), 1),
         "overhead_ms_per_call": round(max(cold_wall - ideal, 0) / calls * 1000, 2) if calls else 0.0,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "warm_calls": warm_calls,
-        "warm_wall_s": round(warm_wall, 2),
-        "warm_cache_hits": warm.report.usage.cache_hits,
     }
-    if args.stages:
-        figures["stages_cold_s"] = {k: round(v, 1) for k, v in measured_cold.items()}
-        figures["stages_warm_s"] = {k: round(v, 1) for k, v in cold_stages.items()}
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for name, value in figures.items():
-            print(f"{name:22} {value}")
-
 
 if __name__ == "__main__":
     main()

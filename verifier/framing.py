@@ -14,7 +14,9 @@ up read as a year apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from . import frames, timing
 from .models import AsOf, Document, Frame, GroundedClaim
@@ -29,7 +31,7 @@ class Framed:
     notes: list[str] = field(default_factory=list)
 
 
-def frame(documents: list[Document], claims: list[GroundedClaim], ahead: Ahead | None = None) -> Framed:
+def frame(documents: list[Document], claims: Iterable[GroundedClaim], ahead: Ahead | None = None) -> Framed:
     """Settle the documents' dates, then read every claim's time and frame against its document's date.
 
     `ahead` holds what was read while extraction waited on calls; a claim read there against the
@@ -38,8 +40,46 @@ def frame(documents: list[Document], claims: list[GroundedClaim], ahead: Ahead |
     ahead = ahead or Ahead()
     settled, notes = settle_dates(documents, ahead)
     date_of = {d.id: d.date for d in settled}
-    timed = [ahead.claim_in_time(c, date_of.get(c.document)) for c in claims]
+    timed = [ahead.shared.claim(ahead.claim_in_time(c, date_of.get(c.document))) for c in claims]
     return Framed(settled, timed, notes)
+
+
+_Part = TypeVar("_Part", Frame, AsOf)
+_Model = TypeVar("_Model", GroundedClaim, Document)
+
+
+class Shared:
+    """Equal frames and times held once, and one set of field names for all models that set the same
+    fields. A framed claim took about 2.5 KB, of which its frame was about 1.1 KB (most claims of a
+    batch share a few frames: 'reported', nothing else stated) and pydantic's per-instance set of the
+    fields given (`model_fields_set`, the same 17 names for every claim) most of the rest; a document
+    kept after extraction, the same set beside its head. Nothing changes a frame or a time in place (a
+    claim is copied with new ones), and setting a field only adds a name to a set that holds it
+    already, so models may share them."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[object, ...], Frame | AsOf] = {}
+        self._field_sets: dict[frozenset[str], set[str]] = {}
+
+    def claim(self, claim: GroundedClaim) -> GroundedClaim:
+        """`claim` with the equal frame and time seen before, and a shared set of field names."""
+        return self.model(claim, frame=self.one(claim.frame), as_of=self.one(claim.as_of))
+
+    def model(self, model: _Model, **update: object) -> _Model:
+        """A copy of `model` with `update`, whose set of given field names is one shared with every
+        model that gave the same (pydantic's `model_construct` keeps the set it is handed)."""
+        given = frozenset(model.model_fields_set | update.keys())
+        fields_set = self._field_sets.setdefault(given, set(given))
+        return type(model).model_construct(_fields_set=fields_set, **{**model.__dict__, **update})
+
+    def one(self, model: _Part | None) -> _Part | None:
+        """The first of the frames or times equal to `model` seen here (None stays None)."""
+        if model is None:
+            return None
+        values = tuple(tuple(v) if isinstance(v, list) else v for v in model.__dict__.values())
+        seen = self._seen.setdefault((type(model), frozenset(model.model_fields_set), values), model)
+        assert isinstance(seen, type(model))  # the key holds the type
+        return seen
 
 
 def claim_in_time(claim: GroundedClaim, document_date: str | None) -> GroundedClaim:
@@ -71,6 +111,7 @@ class Ahead:
         self._read: dict[ReadKey, tuple[AsOf | None, Frame | None]] = {}
         self._readings: dict[tuple[str, str, str, str | None], list[timing.DateReading]] = {}
         self._stored: dict[str, str | None] = {}  # carried documents: the date their stored frames were read at
+        self.shared = Shared()  # what is read here is held until the batch is framed: equal readings once
 
     def stored(self, document_dates: dict[str, str | None]) -> None:
         """Claims of these documents come with the times and frames stored by the batch they were
@@ -82,12 +123,28 @@ class Ahead:
         `readings` reads them by: a document read with other page metadata is read again."""
         self._readings.update(readings)
 
+    def headed(self, documents: list[Document]) -> list[Document]:
+        """The documents with their text cut to the head the time stage reads (`timing.HEAD_CHARS`),
+        their own dates read first from the whole text: after extraction nothing else reads a
+        document's text, and a batch's texts held to its end grew with the batch."""
+        for document in documents:
+            self.readings(document)
+        return [self.shared.model(d, text=timing.head_of(d.text)) for d in documents]
+
+    def release(self) -> None:
+        """Forget what was read: once the batch's claims are framed it is a copy of their times and
+        frames, as large as they are, that nothing reads again."""
+        self._read.clear()
+        self._stored.clear()
+        self.shared = Shared()
+
     def add(self, document: Document, claims: list[GroundedClaim]) -> None:
         """Read the claims of one committed document against the date it gives for itself."""
         readings = self.readings(document)
         day = timing.settle_date(readings, [], document.text)[0] if readings else document.date
         for claim in claims:
-            self._read[_key(claim, day)] = _read_time(claim, day)
+            as_of, read = _read_time(claim, day)
+            self._read[_key(claim, day)] = self.shared.one(as_of), self.shared.one(read)
 
     def readings(self, document: Document) -> list[timing.DateReading]:
         """The dates a document gives for itself (read once)."""

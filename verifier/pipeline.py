@@ -212,7 +212,8 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
         if unprocessed:
             options.warn(f"stopped before the budget of ${options.max_cost:.2f} ran out; "
                          f"{len(unprocessed)} document(s) not processed (see the report)")
-        processed = [d for d in documents if d not in unprocessed]
+        processed = ahead.headed([d for d in documents if d not in unprocessed])
+        documents = todo = []  # their texts are committed; from here on only the heads are held
         checked = cross_check_batch(store, batch_id, processed, options, keys, llm, calls, aligner, stages, ahead)
     finally:
         options.progress.stop()
@@ -311,10 +312,14 @@ def cross_check_batch(store: Store, batch_id: str, processed: list[Document], op
                       stages: Stages, ahead: framing.Ahead | None = None) -> Checked:
     """Time, alignment and comparison over the committed claims of `processed`: the same for a run in
     one process and for the worker that finishes a sliced batch (`ahead`: what the commits read)."""
-    claims, dropped, failures = store.batch_claims(batch_id, [d.id for d in processed])
+    ids = [d.id for d in processed]
+    dropped, failures = store.extraction_losses(batch_id, ids)
     failed_chunks = len(failures)  # alignment and judge failures follow in `failures`; they are not chunks
     stages.mark("extract")
-    framed = framing.frame(processed, claims, ahead)
+    # the claims are framed as they are read from the store: the batch's claims are held once, framed
+    framed = framing.frame(processed, store.claims_of(batch_id, ids), ahead)
+    if ahead is not None:
+        ahead.release()
     collector.spare()
     embedder_notes: list[str] = []
     grouper = align.Grouper(calls.entities, calls.questions) if calls is not None and aligner == "llm" else None

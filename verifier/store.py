@@ -18,7 +18,7 @@ import socket
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -286,6 +286,7 @@ def shared_database() -> bool:
 
 
 DATABASE = "verifier.db"
+CLAIM_PAGE_DOCUMENTS = 500  # documents whose claims one query reads (`Store.claims_of`)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MIGRATION_LOCK = 0x7665726966  # 'verif': the advisory lock several workers starting at once queue on
 
@@ -755,21 +756,33 @@ class Store:
 
     def batch_claims(self, batch_id: str, document_ids: list[str]) -> tuple[list[GroundedClaim], int, list[str]]:
         """The committed claims of these documents, their dropped count and their failed chunks."""
-        wanted = set(document_ids)
+        return list(self.claims_of(batch_id, document_ids)), *self.extraction_losses(batch_id, document_ids)
+
+    def claims_of(self, batch_id: str, document_ids: list[str]) -> Iterator[GroundedClaim]:
+        """The committed claims of these documents, in order of document, offset and id, read a page of
+        documents at a time: the rows of the whole batch, fetched at once beside the claims made of
+        them, were the largest thing a run held after extraction."""
+        wanted = sorted(set(document_ids))  # code point order: SQLite's BINARY and PostgreSQL's "C" alike
         read: dict[str, AsOf | Frame] = {}  # one model for each distinct stored time or frame, read once
-        claims = [
-            _claim_of(row, read) for row in self.db.query(
-                "SELECT * FROM claims WHERE batch_id = ? ORDER BY document_id COLLATE BINARY, start,"
-                " id COLLATE BINARY", (batch_id,))
-            if row["document_id"] in wanted
-        ]
+        for first in range(0, len(wanted), CLAIM_PAGE_DOCUMENTS):
+            page = wanted[first:first + CLAIM_PAGE_DOCUMENTS]
+            marks = ", ".join("?" * len(page))
+            rows = self.db.query(
+                f"SELECT * FROM claims WHERE batch_id = ? AND document_id IN ({marks})"
+                " ORDER BY document_id COLLATE BINARY, start, id COLLATE BINARY", (batch_id, *page))
+            for row in rows:
+                yield _claim_of(row, read)
+
+    def extraction_losses(self, batch_id: str, document_ids: list[str]) -> tuple[int, list[str]]:
+        """The ungrounded claims dropped from these documents, and their failed chunks."""
+        wanted = set(document_ids)
         dropped, failures = 0, []
         for row in self.db.query("SELECT id, dropped, failures FROM documents WHERE batch_id = ?"
                                  " ORDER BY id COLLATE BINARY", (batch_id,)):
             if row["id"] in wanted:
                 dropped += row["dropped"]
                 failures += json.loads(row["failures"])
-        return claims, dropped, failures
+        return dropped, failures
 
     def stored_usage(self, batch_id: str) -> dict[str, object]:
         row = self.db.one("SELECT usage FROM batches WHERE id = ?", (batch_id,))
@@ -1323,11 +1336,12 @@ def _claim_of(row: Row, read: dict[str, AsOf | Frame] | None = None) -> Grounded
     statement = statement_of(row["subject"], row["attribute"], row["value"], conditions)
     as_of = row["as_of"]
     frame = row["frame"]
-    return GroundedClaim(
-        id=row["id"], document=row["document_id"], subject=row["subject"], attribute=row["attribute"],
-        value=row["value"], number=row["number"], unit=row["unit"], conditions=conditions,
-        asserted_by=row["asserted_by"], hedged=bool(row["hedged"]), quote=row["quote"], start=row["start"],
-        end=row["end"], match=row["match"], statement=statement,
+    return GroundedClaim(  # names that repeat across a batch's claims are held once (sys.intern)
+        id=row["id"], document=sys.intern(row["document_id"]), subject=sys.intern(row["subject"]),
+        attribute=sys.intern(row["attribute"]), value=row["value"], number=row["number"],
+        unit=sys.intern(row["unit"]) if row["unit"] else row["unit"], conditions=conditions,
+        asserted_by=sys.intern(row["asserted_by"]), hedged=bool(row["hedged"]), quote=row["quote"],
+        start=row["start"], end=row["end"], match=row["match"], statement=statement,
         as_of=_read_json(AsOf, as_of, read) if as_of else None,
         frame=_read_json(Frame, frame, read) if frame else None,
     )

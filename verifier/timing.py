@@ -47,6 +47,12 @@ _HEAD_SUFFIX = re.compile(
     r"(?:\s*\([^()\n]{1,40}\))?(?:\s*/[^/\n]{1,40}/)?\s*(?:[-–—:|,·•]|$)",
 )
 HEAD_LINES = 6
+HEAD_CHARS = 2000  # how far into a document its dateline and the dates near it are looked for
+
+
+def head_of(text: str) -> str:
+    """The part of a document's text that `settle_date` reads (its own dates are read from the whole)."""
+    return text[:HEAD_CHARS]
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ def head_date(text: str) -> DateReading | None:
     """The date of a dateline or byline among the first lines ('LONDON, Feb 11 (Reuters) -',
     'By Ann Lee, March 4', 'Tuesday, 3 March', 'Thursday 5 March 2026, 09:12'): a date that only
     names, weekdays and byline words stand before, and only a year, a time or a break follow."""
-    lines = [line.strip() for line in text[:2000].splitlines() if line.strip()][:HEAD_LINES]
+    lines = [line.strip() for line in text[:HEAD_CHARS].splitlines() if line.strip()][:HEAD_LINES]
     for line in lines:
         line = line[:200]
         for m in dates.FULL_DATE.finditer(line):
@@ -148,7 +154,7 @@ def _nearby_days(month_day: str, text: str) -> list[date]:
     """Full dates in the document's first lines that fall within a month of the dateline's month and
     day in their own year ("began on February 27, 2026" for "OSLO, March 3"): they give its year. A
     date further off (a record set on June 5, 1998; an opening on September 1, 2031) does not."""
-    head = "\n".join(text[:2000].splitlines()[:HEAD_LINES * 2])
+    head = "\n".join(head_of(text).splitlines()[:HEAD_LINES * 2])
     found = []
     for m in dates.FULL_DATE.finditer(head):
         day = parse_day(dates.normalize_date(m))
