@@ -284,3 +284,16 @@ def test_an_amount_with_a_unit_measures_what_it_is_of() -> None:
     attributes = {value: attribute for _, attribute, value, _ in found}
     assert attributes["4.9 million tonnes"].startswith("winter wheat")
     assert attributes["1,500 litres"].startswith("drinking water")
+
+
+def test_a_count_in_words_right_after_a_wire_dateline_is_read() -> None:
+    found = _claims("Mine collapse\n\nCOPIAPO, Chile, May 12 (Wire) - Seven miners were killed when part of a "
+                    "tunnel collapsed at the mine on Monday, the ministry said.\n")
+    assert [(a, v) for _, a, v, _ in found] == [("miners killed", "Seven")]
+
+
+def test_a_temperature_with_no_noun_is_a_temperature_and_its_unit_is_no_one() -> None:
+    found = _claims("Marathon day\n\nThe Harbour Marathon started in Aarhus. It was 17 degrees Celsius when the "
+                    "gun went off.\n")
+    assert [(a, v) for _, a, v, _ in found] == [("temperature", "17 degrees Celsius")]
+    assert all(s != "Celsius" for s, _, _, _ in found)

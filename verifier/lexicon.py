@@ -222,6 +222,9 @@ UNITS = unit("units of measure", {
     "fahrenheit": ("°C", "temperature", 5 / 9),
 })
 # a temperature's zero: °F counts from 32 below the freezing point °C counts from
+# what a figure in a unit of one quantity measures when no noun says ("It was 17 degrees Celsius");
+# a length may be a depth, a height or a distance, so only units that measure one thing are here
+DIMENSION_MEASURES = unit("measures named by their unit", {"temperature": "temperature", "speed": "speed"})
 UNIT_OFFSETS = unit("unit offsets", {"°f": -32.0, "degrees fahrenheit": -32.0, "fahrenheit": -32.0})
 # nouns and verbs that make an ordinal a rank: "48th place", "ranked 12th", "finished third"
 RANK_NOUNS = unit_words("rank nouns", {"place", "position", "spot", "rank", "ranking", "seed"})

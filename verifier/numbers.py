@@ -510,6 +510,10 @@ def _fmt(gap: float, q: Quantity) -> str:
 
 # --- numbers written in words ----------------------------------------------------------------
 
+# a wire dateline opening a sentence ("HALVIK, June 3 (Wire) - The backlog ..."): where and when it
+# was filed, not a part of the sentence; the sentence starts after it
+DATELINE = re.compile(r"^[A-Z][A-Z .'-]{2,40},[^-–—\n]{0,60}?\s[-–—]{1,2}\s")
+
 def _alternation(words: Iterable[str]) -> str:
     return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
 
@@ -563,9 +567,11 @@ def _cardinal_words(text: str) -> list[Quantity]:
             pass
         elif previous.lower() in lexicon.REFERRING_BEFORE_COUNT or previous.lower() in lexicon.NUMBER_RANGE_WORDS:
             continue
-        elif m.group(0)[0].isupper() and not re.search(r"(?:^|[.!?:;\"“”(])\s*$", text[:m.start()]):
-            continue  # capitalised inside a sentence, a name: "Channel Four", "Five Street"
-        elif re.search(r"[\d\-‑]\s*$", text[max(0, m.start() - 2):m.start()]):
+        elif m.group(0)[0].isupper() and not re.search(r"(?:^|[.!?:;\"“”(])\s*$", text[:m.start()]) \
+                and not DATELINE.fullmatch(text[:m.start()]):
+            continue  # capitalised inside a sentence, a name: "Channel Four", "Five Street"; after a
+            # dateline the sentence starts ("COPIAPO, Chile, May 12 (Wire) - Seven miners")
+        elif re.search(r"(?:\d\s*|[\-‑])$", text[max(0, m.start() - 2):m.start()]):
             continue  # "20 two-", part of a longer figure
         if m.group("multiplier"):
             value = _number_word_value(m.group("amount")) * lexicon.CARDINAL_MULTIPLIERS[m.group("multiplier").lower()]

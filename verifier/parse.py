@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import lexicon
+from . import lexicon, numbers
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -99,9 +99,8 @@ _MARKUP = re.compile(r"[\u202a-\u202e][^\u202c\n]{0,200}\u202c|[\u2066-\u2068][^
                      r"|<[^<>\n]{1,200}>|\[[^\[\]\n]{0,200}\]\([^()\s]{1,200}(?:\([^()\s]{0,50}\))?[^()\s]{0,50}\)")
 
 
-# a wire dateline opening a sentence ("HALVIK, June 3 (Wire) - The backlog ..."): where and when it
-# was filed, not a part of the sentence's grammar
-_DATELINE = re.compile(r"^[A-Z][A-Z .'-]{2,40},[^-–—\n]{0,60}?\s[-–—]{1,2}\s")
+# a wire dateline opening a sentence is where and when it was filed, not a part of its grammar
+_DATELINE = numbers.DATELINE
 
 
 def _blanked(text: str) -> str:

@@ -887,7 +887,7 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
         if verb is not None and (reading.owner is not None or reading.refers) and verb.lemma_ not in ("be", "have") \
                 and attached:
             return verb.text  # "the City 3 is priced at £1,499": what the verb says of a name
-        return ""
+        return lexicon.DIMENSION_MEASURES.get(q.dimension, "")  # "It was 17 degrees Celsius": a temperature
     measure = _clean_phrase(reading.measure.text) or reading.measure.text
     change = _change_noun(reading.measure)
     if change and q.dimension in ("percent", "points"):
@@ -1039,8 +1039,9 @@ def _parsed_subject(tree: Doc, q: Quantity, reading: parse.Reading | None, block
                     main: str, previous: Callable[[], str], common: Vocabulary) -> str:
     """Whose figure it is: the owner the parse gives, else whoever a pronoun stands for, else the
     nearest name of the sentence (not a place, a source or the measure), else the previous subject."""
-    if reading is not None and reading.owner is not None and not _overlaps_span(reading.owner, blocked):
-        return _bare_name(reading.owner.text)
+    if reading is not None and reading.owner is not None \
+            and not _overlaps_span(reading.owner, [*blocked, (q.start, q.end)]):
+        return _bare_name(reading.owner.text)  # (the figure's own words are never its owner: "degrees Celsius")
     if reading is not None and reading.refers:
         if reading.pronoun in lexicon.PERSONAL_PRONOUNS:
             return previous()  # "He scored 31 goals": whom the sentence before was about
