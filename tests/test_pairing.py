@@ -7,9 +7,14 @@ code aligner (`align.align` without an LLM grouping), which ends in `pairing.pai
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 
 from verifier import align, pairing
+from verifier.cli import cli
 from verifier.embed import default_embedder
 from verifier.keys import KeyMaker
 from verifier.models import Document, GroundedClaim
@@ -133,3 +138,22 @@ def test_the_same_measure_of_two_named_people_is_not_paired() -> None:
     ]
     result = _aligned(claims, texts)
     assert not _together(result, "a1", "b1")
+
+
+def test_a_name_a_document_gives_past_its_head_still_counts_as_named(tmp_path: Path) -> None:
+    """A run cuts each document to its head once extraction is done; whom a document names is read
+    from its whole text before that, so a name given near the end still lets a figure be paired."""
+    filler = " ".join(["Residents gathered along the river bank to watch the work go on."] * 40)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Kelvale crossing opens\n\nKelvale's new crossing had a construction cost of "
+                                f"$1.2 billion, the agency said.\n\n{filler}\n\n"
+                                "Some of the engineers came from Ostmark.\n")
+    (docs / "b.txt").write_text("Bridge finished\n\nThe bridge's construction cost came to $1.5 billion, "
+                                "Ostmark officials said.\n")
+    result = CliRunner().invoke(cli, ["run", str(docs), "--backend", "rules", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["counts"]["paired"] == 1
+    flagged = [sorted(c["value"] for c in f["claims"]) for f in report["contradictions"]]
+    assert flagged == [["$1.2 billion", "$1.5 billion"]]

@@ -19,7 +19,7 @@ import importlib.metadata
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -212,9 +212,13 @@ def _run_locked(options: RunOptions, home: Path, store: Store, started: float, i
         if unprocessed:
             options.warn(f"stopped before the budget of ${options.max_cost:.2f} ran out; "
                          f"{len(unprocessed)} document(s) not processed (see the report)")
-        processed = ahead.headed([d for d in documents if d not in unprocessed])
-        documents = todo = []  # their texts are committed; from here on only the heads are held
-        checked = cross_check_batch(store, batch_id, processed, options, keys, llm, calls, aligner, stages, ahead)
+        whole = [d for d in documents if d not in unprocessed]
+        # pairing asks whom a document names anywhere in it: read before the texts are cut to their heads
+        words = pairing.vocabulary(whole) if not _groups_by_llm(calls, aligner) else None
+        processed = ahead.headed(whole)
+        documents = todo = whole = []  # their texts are committed; from here on only the heads are held
+        checked = cross_check_batch(store, batch_id, processed, options, keys, llm, calls, aligner, stages, ahead,
+                                    words)
     finally:
         options.progress.stop()
         if llm is not None:
@@ -307,9 +311,15 @@ class Checked:
     failed_chunks: int
 
 
+def _groups_by_llm(calls: Calls | None, aligner: Aligner) -> bool:
+    """Whether alignment groups claims with the LLM; without it, code pairs figures across entities."""
+    return calls is not None and aligner == "llm"
+
+
 def cross_check_batch(store: Store, batch_id: str, processed: list[Document], options: RunOptions,
                       keys: KeyMaker, llm: LLM | None, calls: Calls | None, aligner: Aligner,
-                      stages: Stages, ahead: framing.Ahead | None = None) -> Checked:
+                      stages: Stages, ahead: framing.Ahead | None = None,
+                      words: Mapping[str, frozenset[str]] | None = None) -> Checked:
     """Time, alignment and comparison over the committed claims of `processed`: the same for a run in
     one process and for the worker that finishes a sliced batch (`ahead`: what the commits read)."""
     ids = [d.id for d in processed]
@@ -325,7 +335,8 @@ def cross_check_batch(store: Store, batch_id: str, processed: list[Document], op
     grouper = align.Grouper(calls.entities, calls.questions) if calls is not None and aligner == "llm" else None
     alignment = align.align(framed.claims, keys, embedder=_embedder(options, llm, embedder_notes, calls),
                             grouper=grouper, concurrency=options.concurrency, judged=calls is not None,
-                            words=pairing.vocabulary(processed) if grouper is None else None)
+                            words=(words if words is not None else pairing.vocabulary(processed))
+                            if grouper is None else None)
     for note in alignment.notes:
         options.warn(note)
     stages.mark("align")
