@@ -90,8 +90,10 @@ def pair_figures(grouped: Grouped, embedder: Embedder | None = None,
     mentioned: dict[str, set[str]] = defaultdict(set)
     for _, group in grouped:
         for c in group:
-            mentioned[c.document] |= words.get(c.document, frozenset()) if words is not None else \
-                _folded(_WORD.findall(f"{c.quote} {c.subject}"))
+            if words is not None:  # a document's words, once (not again for each of its claims)
+                mentioned.setdefault(c.document, set(words.get(c.document, frozenset())))
+            else:
+                mentioned[c.document] |= _folded(_WORD.findall(f"{c.quote} {c.subject}"))
     best = _best_matches(figures, weights, vectors, mentioned)
     parent = list(range(len(grouped)))
     documents = [{c.document for c in group} for _, group in grouped]
