@@ -425,3 +425,21 @@ def test_file_names_quotes_and_skip_reasons_are_escaped_on_the_terminal(tmp_path
     assert missing.exit_code == 1 and "Error: no document could be read from" in missing.stderr
     assert "no\\x1b[31mpe" in missing.stderr
     _assert_escaped(missing.stderr)
+
+
+def test_an_answer_cache_made_by_an_older_version_keeps_every_answer_and_maps_no_memory(tmp_path: Path) -> None:
+    # diskcache's defaults (a 64 MB memory map and a 32 MB page cache per connection, one
+    # connection per thread; least-recently-stored answers evicted past 1 GB) are what a
+    # cache made before these settings holds; opening it must replace them, or a long batch
+    # pays for its memory and, past 1 GB, for its answers again.
+    import diskcache
+
+    directory = tmp_path / "cache"
+    diskcache.Cache(str(directory)).close()
+    cache = open_cache(directory, pytest.fail)
+    assert cache is not None
+    try:
+        assert (cache.sqlite_mmap_size, cache.sqlite_cache_size, cache.eviction_policy) == (0, 256, "none")
+        assert cache._sql("PRAGMA mmap_size").fetchone()[0] == 0
+    finally:
+        cache.close()

@@ -249,6 +249,12 @@ class _Transient(Exception):
 
 
 _CACHE_PROBE = "verifier:probe"
+# Each thread that reads the answer cache opens its own SQLite connection, and diskcache's
+# defaults give each one a 64 MB memory map and a 32 MB page cache: with 16 calls in flight
+# that is most of a long batch's memory. Answers are read once per call, so neither pays off.
+# Nothing is evicted: an evicted answer is a model call paid for again (the cache is cleared
+# by deleting its folder).
+CACHE_SETTINGS: dict[str, Any] = {"sqlite_mmap_size": 0, "sqlite_cache_size": 256, "eviction_policy": "none"}
 
 
 def _warn_on_stderr(message: str) -> None:
@@ -279,7 +285,7 @@ def open_cache(directory: Path, warn: Callable[[str], None]) -> diskcache.Cache 
 
 def _open_probed(directory: Path) -> diskcache.Cache:
     """Open the cache and read from it once, so a damaged file fails here rather than mid-run."""
-    cache = diskcache.Cache(str(directory), timeout=30)
+    cache = diskcache.Cache(str(directory), timeout=30, **CACHE_SETTINGS)
     try:
         cache.get(_CACHE_PROBE)
         len(cache)
