@@ -124,6 +124,19 @@ def test_the_moment_and_basis_of_a_figure_are_read_next_to_it(value: str, quote:
     assert (frame.moment, frame.basis) == (moment, basis)
 
 
+def test_of_two_stated_times_the_one_in_a_relative_clause_is_not_the_figures() -> None:
+    # Conditions come in the order they were read; "which opened in 1974" is the plant's, the
+    # output's year is "last year" (2025 in an October 2026 report).
+    quote = "The plant, which opened in 1974, produced 240,000 gearboxes last year, mostly for export"
+    conditions = ["1974", "last year"]
+    assert frames.read_frame("240,000", "gearboxes produced", conditions, quote, "2026-10-14").period == "2025"
+    as_of = timing.claim_as_of("240,000", conditions, quote, "2026-10-14")
+    assert as_of is not None and as_of.start == "2025-01-01"
+    quote = quote.removeprefix("The plant, ")  # a quote cut at the comma, a dateline without a year
+    assert frames.read_frame("240,000", "gearboxes produced", conditions, quote, "2026-10-14").period == "2025"
+    assert timing.claim_as_of("240,000", conditions, quote, "10-20").text != "1974"  # type: ignore[union-attr]
+
+
 def test_a_month_named_without_a_year_and_the_month_before_resolve_against_the_document_date() -> None:
     quote = "Rents rose 0.7% in October, after 0.4% the month before"
     assert frames.read_frame("0.7%", "rent change", [], quote, "2026-11-10").period == "October 2026"
@@ -140,6 +153,8 @@ def test_a_month_named_without_a_year_and_the_month_before_resolve_against_the_d
     ("about a quarter of a million", "251,300", "agree"),
     ("half a million", "640,000", "differ"),
     ("nearly 5,000", "4,962", "agree"),
+    ("nearly 1,600", "1,140", "differ"),  # "nearly" is close below, not any figure below
+    ("almost 30%", "28.5%", "agree"),
     ("more than 40,000", "40,812", "agree"),
 ])
 def test_bounds_and_figures_in_words_are_read_right(a: str, b: str, relation: str) -> None:

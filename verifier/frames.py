@@ -63,7 +63,7 @@ _CLAUSE_END = re.compile(lexicon.CLAUSE_END)
 # something else: "Despite forecasts of rain, 30,000 attended"; "The bank, which had forecast a
 # loss, reported a profit of $2 billion".
 _FRONTED = re.compile(rf"^\s*(?:{lexicon.FRONTED})\b[^,]*,", re.IGNORECASE)
-_RELATIVE = re.compile(r",\s*(?:which|who|whose)\b[^,]*,", re.IGNORECASE)
+_RELATIVE = re.compile(lexicon.SET_OFF_RELATIVE, re.IGNORECASE)
 # After a figure, a subordinate clause tells of something else: "1.4% higher after surrendering a
 # morning rally", "0.8% as meteorologists said the front expected next week would pass".
 _SUBORDINATE = re.compile(rf"\b(?:{lexicon.SUBORDINATE})\b", re.IGNORECASE)
@@ -248,10 +248,10 @@ def read_period(texts: list[str], near: Near, reference: date | None, ahead: boo
     month, quarter, half or year next to it (or, failing that, the one period its sentence names);
     relative ones ('last month') resolved against the document's date. Conditions may name the
     period bare ('Q2 2026'). A period a change is measured against is not the figure's."""
-    for text in texts:
-        found = dates.parse_periods(text)
-        if found:
-            return _period_text(found[0], text, reference), text.strip()
+    stated = [(text, found[0]) for text in texts if (found := dates.parse_periods(text))]
+    if stated:  # of several, the one in the figure's own clause: not "the plant, which opened in 1974,"
+        text, period = next((s for s in stated if _in_clause(s[0], near)), stated[0])
+        return _period_text(period, text, reference), text.strip()
     own = [m for m in near.around(_IN_PERIOD) if _is_period(m)]
     if not own:  # "rose 0.6% in March, ..., taking the average price to £287,450": March's too
         whole = {(_describe_period(m, reference, ahead), m.group(0)) for m in _IN_PERIOD.finditer(near.sentence)
@@ -269,6 +269,12 @@ def read_period(texts: list[str], near: Near, reference: date | None, ahead: boo
 
 
 _ANCHORED = re.compile(rf"\b(?:{lexicon.ANCHORED})\b", re.IGNORECASE)
+
+
+def _in_clause(text: str, near: Near) -> bool:
+    """Whether a condition's words stand in the figure's own clause, as `near_figure` cut it."""
+    words = text.strip().lower()
+    return bool(words) and (words in near.before.lower() or words in near.after.lower())
 
 
 def _anchor(sentence: str, reference: date | None) -> tuple[str, int | None, int | None] | None:

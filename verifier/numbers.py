@@ -480,12 +480,23 @@ def _consistent(a: Quantity, b: Quantity, tolerance: float) -> bool:
     return lo_a <= hi_b + tolerance and lo_b <= hi_a + tolerance
 
 
+NEARLY_SPAN = 0.1  # "nearly 1,600" is at most 1,600 and within a tenth of it: 1,480 fits, 1,140 does not
+
+
 def _interval(q: Quantity) -> tuple[float, float]:
+    """The values a stated figure allows. "Nearly" and "almost" bound a figure from above and
+    closely: a writer with 1,140 in hand does not write "nearly 1,600"."""
     if q.bound == "at_least":
         return q.low, math.inf
     if q.bound == "at_most":
+        if _NEARLY_WORD.fullmatch(q.qualifier):
+            return q.top - NEARLY_SPAN * abs(q.top), q.top
         return -math.inf, q.top
     return q.low, q.top
+
+
+_NEARLY_WORD = re.compile(_NEARLY, re.IGNORECASE)
+
 
 
 def _gap(a: Quantity, b: Quantity) -> float:

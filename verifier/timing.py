@@ -455,6 +455,9 @@ def _around_value(quote: str, value: str) -> str:
     return quote.replace(value, " ") if value.strip() else quote
 
 
+_SET_OFF = re.compile(lexicon.SET_OFF_RELATIVE, re.IGNORECASE)  # "the plant, which opened in 1974, produced"
+
+
 def claim_as_of(value: str, conditions: list[str], quote: str, document_date: str | None) -> AsOf | None:
     """When a claim holds: stated in its conditions, else in its quote, else the document's date.
 
@@ -465,7 +468,11 @@ def claim_as_of(value: str, conditions: list[str], quote: str, document_date: st
     """
     reference = parse_day(document_date)
     month_day = document_date if document_date and len(document_date) == 5 else None
-    texts = [(c, True) for c in conditions if c.strip().lower() != value.strip().lower()]
+    around = _around_value(quote, value)
+    own = _SET_OFF.sub(", ", around).lower()
+    aside = " ".join(m.group(0) for m in _SET_OFF.finditer(around)).lower()
+    texts = [(c, True) for c in conditions if c.strip().lower() != value.strip().lower()
+             and (c.strip().lower() in own or c.strip().lower() not in aside)]  # not "the plant, which opened in 1974,"
     if _MAY_STATE_A_TIME.search(quote[:2000]):
         texts.append((_around_value(quote, value), False))
     for text, periods in texts:
