@@ -157,3 +157,19 @@ def test_a_name_a_document_gives_past_its_head_still_counts_as_named(tmp_path: P
     assert report["counts"]["paired"] == 1
     flagged = [sorted(c["value"] for c in f["claims"]) for f in report["contradictions"]]
     assert flagged == [["$1.2 billion", "$1.5 billion"]]
+
+
+def test_a_place_named_beside_one_figure_does_not_keep_two_reports_of_it_apart() -> None:
+    # "the Bellmoor weather station" names where the gust was measured, not whose figure it is: an
+    # article before a name says it is a place, a thing or an event, not a person (compare Poul Svendsen).
+    texts = {
+        "a": "The strongest gust, 140 km/h, was recorded at the Bellmoor weather station on Friday night.",
+        "b": "Forecasters said the strongest gust of the storm reached 118 km/h on the coast on Friday.",
+    }
+    claims = [
+        _claim("a1", "a", "Bellmoor", "strongest gust", "140 km/h",
+               "The strongest gust, 140 km/h, was recorded at the Bellmoor weather station on Friday night."),
+        _claim("b1", "b", "the coast", "strongest gust", "118 km/h",
+               "Forecasters said the strongest gust of the storm reached 118 km/h on the coast on Friday."),
+    ]
+    assert _together(_aligned(claims, texts), "a1", "b1")

@@ -443,7 +443,8 @@ NEGATION = grammar_phrases("negation", "no|not|without|excluding|non")
 # where a clause ends before a figure with no figure before it
 CLAUSE_END = grammar_phrases("ends of a clause", (r"[;:]|\.\s|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b|,\s+and\b"
                                                   r"|,\s+(?:which|who|whose)\b|,\s+[a-z]+ing\b"))
-# a relative clause set off by commas (or a quote's start) speaks of something else: "The plant, which opened in 1974, produced"
+# a relative clause set off by commas (or a quote's start) speaks of something else:
+# "The plant, which opened in 1974, produced"
 SET_OFF_RELATIVE = grammar_phrases("a relative clause set off by commas", r"(?:^|,)\s*(?:which|who|whose)\b[^,]*,")
 # a fronted clause of concession or contrast speaks of something else: "Despite forecasts of rain, 30,000 attended"
 FRONTED = grammar_phrases("openers of a fronted clause", (

@@ -19,7 +19,10 @@ it conservative where it matters: a story's second cost or second count in one d
 not pull a document's only figure of that kind into the wrong question, since that figure's
 best is its own counterpart. Two questions that a document already answers both (it tells them
 apart) are never joined, and two figures with different names beside them (two people's ages)
-are not paired.
+are not paired. A name beside one figure that the other document never uses keeps the two apart
+when it is someone's ("runner Poul Svendsen"); after an article it names a place, a thing or an
+event ("at the Kelbrook gauge"), which the other report may simply leave out, and it only counts
+against the match.
 
 Pairing proposes questions; comparison still reads every figure in its frame (time,
 status, basis), so two paired figures for different years are an explained difference, not a flag.
@@ -52,6 +55,9 @@ CANDIDATES = 64  # figures of one posting list looked at per figure: bounded, ne
 MAGNITUDE = 10.0  # figures further apart than this factor pair only on strong evidence (PAIR_THRESHOLD_FAR)
 PAIR_THRESHOLD_FAR = 0.45
 SAME_WORDING = 0.8  # embedding cosine above which "main span" and "central span" name one measure
+# taken off a match when a place or thing named beside one figure ("the Kelbrook gauge") is one
+# the other document never names
+NAMED_ELSEWHERE = 0.5
 PAIR_THRESHOLD_APART = 0.3  # measures named in words they do not share ("walkout", "stoppage")
 _OWNERS = "|".join(sorted(lexicon.DETERMINERS | {"all"}, key=len, reverse=True))
 _OF = re.compile(rf"^(?:per cent |percent )?of (?:(?:{_OWNERS}) )?(?P<noun>[^\W\d_]+)", re.UNICODE)
@@ -69,6 +75,7 @@ class _Figure:
     measure: frozenset[str]
     bag: frozenset[str]  # the measure's stems and those of the words beside the figure
     names: frozenset[str]  # folded names beside the figure ("71-year-old runner Poul Svendsen")
+    things: frozenset[str]  # those of them after an article: places, things, events ("the Kelbrook gauge")
     base: str  # the stem of what a share is of ("94% of tents": "tent"), when the sentence says
 
 
@@ -150,18 +157,31 @@ def _figure(claim: GroundedClaim, group: int) -> _Figure:
     if base and fold(base.group("noun")) in FUNCTION_WORDS:
         base = None  # "of those taking the drug" says of whom only further on
     starts_quote = 0 < len(everything_before) <= NAME_WORDS  # then the first word is the sentence's
-    names = _names(before[-NAME_WORDS:], starts_quote) + _names(after[:NAME_WORDS], False)
-    bag = measure | (content_stems(beside) - content_stems(claim.subject))  # whose it is says not what it is
-    return _Figure(claim, group, _kind(claim), measure, bag,
-                   _folded(names) - _folded(_WORD.findall(claim.asserted_by)),
+    window = everything_before[-NAME_WORDS - 1:]  # with the word before the stretch: is it "the"?
+    names = _names(window, starts_quote and len(window) <= NAME_WORDS, skip=len(window) > NAME_WORDS) \
+        + _names(after[:NAME_WORDS], False)
+    speaker = _folded(_WORD.findall(claim.asserted_by))
+    return _Figure(claim, group, _kind(claim), measure,
+                   measure | (content_stems(beside) - content_stems(claim.subject)),  # whose it is says not what it is
+                   _folded([w for w, _ in names]) - speaker,
+                   _folded([w for w, article in names if article]) - speaker,
                    stem(base.group("noun")) if base else "")
 
 
-def _names(words: list[str], starts_quote: bool) -> list[str]:
-    """The capitalised words of a stretch that are names: not a month or weekday, and not the
-    quote's first word, which any sentence capitalises."""
-    return [w for n, w in enumerate(words) if w[:1].isupper() and fold(w) not in _CALENDAR
-            and not (starts_quote and n == 0)]
+def _names(words: list[str], starts_quote: bool, skip: bool = False) -> list[tuple[str, bool]]:
+    """The capitalised words of a stretch that are names (not a month or weekday, and not the
+    quote's first word, which any sentence capitalises), each with whether its name follows an
+    article: "the Kelbrook gauge", "the Lakeport Marathon" name a place, a thing or an event, not
+    a person. `skip`: the first word only says what precedes the stretch."""
+    out: list[tuple[str, bool]] = []
+    article = False
+    for n, w in enumerate(words):
+        if not (w[:1].isupper() and fold(w) not in _CALENDAR and not (starts_quote and n == 0)) or (skip and n == 0):
+            continue
+        if not out or words[n - 1] != out[-1][0]:  # a name begins here
+            article = n > 0 and fold(words[n - 1]) in lexicon.DETERMINERS
+        out.append((w, article))
+    return out
 
 
 def _kind(claim: GroundedClaim) -> ValueKind:
@@ -242,8 +262,9 @@ def _best_matches(figures: list[_Figure], weights: dict[str, float], vectors: Ve
                   mentioned: Mapping[str, set[str]]) -> dict[tuple[int, str], tuple[float, int]]:
     """Each figure's best match in every other document: (figure, document) -> (score, figure).
     Candidates share a kind and a stem of their bags (postings capped), or a counted noun. A
-    figure whose sentence names, beside it, someone or something the other document never
-    names is about that one, not about what the other document reports: it has no match there."""
+    figure whose sentence names, beside it, someone the other document never names is about
+    that one, not about what the other document reports: it has no match there; a place or
+    thing the other document never names lowers the match."""
     index: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for i, f in enumerate(figures):
         for s in f.bag | ({"#" + f.kind.noun} if f.kind.noun else set()):
@@ -258,15 +279,20 @@ def _best_matches(figures: list[_Figure], weights: dict[str, float], vectors: Ve
             b = figures[j]
             if b.claim.document == a.claim.document or not _kinds_match(a.kind, b.kind):
                 continue
-            if a.names - mentioned[b.claim.document] or b.names - mentioned[a.claim.document] \
-                    or (a.names and b.names and not a.names & b.names):
+            if a.names and b.names and not a.names & b.names:
                 continue
+            unnamed_a, unnamed_b = a.names - mentioned[b.claim.document], b.names - mentioned[a.claim.document]
+            if unnamed_a - a.things or unnamed_b - b.things:
+                continue  # someone the other report never names: the figure is theirs
+            unnamed = unnamed_a or unnamed_b
             if (a.base and b.base and a.base != b.base) or (a.kind.noun and b.kind.noun and a.kind.noun != b.kind.noun):
                 continue  # shares or counts of different things: "94% of tents", "50 per cent of festivalgoers"
             cosine = float(np.dot(vectors[i], vectors[j])) if vectors is not None else 0.0
             if a.measure & b.measure and a.measure - b.measure and b.measure - a.measure and cosine < SAME_WORDING:
                 continue  # one noun, two things done to it: "homes reconnected", "homes still cut off"
             score = _score(a, b, weights, cosine)
+            if unnamed:
+                score -= NAMED_ELSEWHERE
             key = (i, b.claim.document)
             if score > best.get(key, (0.0, -1))[0]:
                 best[key] = (score, j)
