@@ -887,6 +887,9 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
         if verb is not None and (reading.owner is not None or reading.refers) and verb.lemma_ not in ("be", "have") \
                 and attached:
             return verb.text  # "the City 3 is priced at £1,499": what the verb says of a name
+        thing = _thing_the_verb_tells_of(reading)
+        if thing and attached and q.unit and verb is not None and verb.lemma_ not in ("be", "have"):
+            return f"{thing} {verb.text}"  # "a standard weekend pass cost 249 euros": "weekend pass cost"
         return lexicon.DIMENSION_MEASURES.get(q.dimension, "")  # "It was 17 degrees Celsius": a temperature
     measure = _clean_phrase(reading.measure.text) or reading.measure.text
     change = _change_noun(reading.measure)
@@ -895,6 +898,20 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
     if reading.qualifier is not None:
         measure = _qualified(measure, " " + reading.qualifier.text)
     return f"{measure} {direction}" if direction else measure
+
+
+def _thing_the_verb_tells_of(reading: parse.Reading) -> str:
+    """The common noun a figure's verb tells of, with its compound words: the clause's subject
+    ("a standard weekend pass cost 249 euros": "weekend pass") or the noun the verb describes
+    ("passes sold at €219": "passes"); '' for a name, a pronoun or no noun (the owner's case)."""
+    verb = reading.verb
+    noun = reading.clause_subject
+    if noun is None and verb is not None and verb.dep_ == "acl":
+        noun = verb.head
+    if noun is None or noun.pos_ != "NOUN":
+        return ""
+    words = [t.text for t in noun.lefts if t.dep_ == "compound" and t.pos_ == "NOUN" and t.is_alpha]
+    return " ".join([*words, noun.text]).lower()
 
 
 _OF_STUFF = re.compile(rf"^\s+of\s+(?:(?:{'|'.join(sorted(lexicon.DETERMINERS, key=len, reverse=True))})\s+)?"
