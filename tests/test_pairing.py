@@ -182,3 +182,18 @@ def test_a_plural_in_es_meets_its_singular() -> None:
     assert content_stems("weekend passes") == content_stems("weekend pass")
     assert content_stems("boxes shipped") & content_stems("box")
     assert content_stems("houses") == content_stems("house")
+
+
+def test_a_match_too_far_apart_to_pair_does_not_hide_the_one_that_pairs() -> None:
+    # The 31,500 share every word of the 400's measure, but a count 78 times larger under another
+    # subject is never the same count: taken as the 400's best match, it failed the threshold and
+    # left the 400 with no match, though the 650 treated was one.
+    claims = [
+        _claim("a1", "a", "the race", "runners needing treatment", "About 400",
+               "About 400 runners needing treatment were seen by medics"),
+        _claim("b1", "b", "the organisers", "runners treated", "some 650",
+               "Medics treated some 650 runners, organisers said"),
+        _claim("b2", "b", "the organisers", "runners needing treatment", "31,500",
+               "the 31,500 runners needing treatment of their entry fees were refunded"),
+    ]
+    assert _together(_aligned(claims), "a1", "b1")

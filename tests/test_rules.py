@@ -69,6 +69,15 @@ def test_counts_are_named_by_what_was_counted_and_what_happened_to_it() -> None:
     assert attributes["Some 3,000"] == "residents evacuated"
 
 
+def test_a_count_of_those_who_did_something_names_what_they_did_it_to() -> None:
+    # "workers lost" and "workers kept" would say too little to tell the two counts apart.
+    text = ("Mill closes\nThe Arden mill closed on Friday. Some 800 workers lost their jobs. "
+            "About 120 families received food parcels at the town hall.\n")
+    attributes = {v: a for _, a, v, _ in _claims(text)}
+    assert attributes["Some 800"] == "workers lost jobs"
+    assert attributes["About 120"] == "families received parcels"
+
+
 def test_an_amount_a_common_noun_costs_is_named_by_the_noun_and_its_verb() -> None:
     # No name owns these prices; what they are the price of is the clause's subject, or the noun
     # the verb describes. Both were dropped as figures without a measure.

@@ -293,6 +293,8 @@ def _best_matches(figures: list[_Figure], weights: dict[str, float], vectors: Ve
             score = _score(a, b, weights, cosine)
             if unnamed:
                 score -= NAMED_ELSEWHERE
+            if score < _threshold(a, b):
+                continue  # no match at all: it must not stand as the best and hide one that is
             key = (i, b.claim.document)
             if score > best.get(key, (0.0, -1))[0]:
                 best[key] = (score, j)

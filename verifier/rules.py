@@ -33,7 +33,7 @@ from .numbers import UNITS, Quantity, may_hold_quantity, parse_quantities
 from .text import CLAUSE_BREAK, Span, clause_at, is_headline, paragraphs, sentences
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Token
 
 # --- names ---------------------------------------------------------------------------------
 
@@ -873,7 +873,8 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
         acted_on = verb is not None and counted_head.head.i == verb.i and counted_head.dep_ in parse.ACTED_ON
         if verb is not None and verb.tag_ in ("VBN", "VBD") and acted_on \
                 and verb.lemma_ not in ("be", "have") and not (reading.measure and parse.states_a_level(verb)):
-            return f"{counted} {verb.text}"  # "killed 140 people", "3,000 residents were evacuated"
+            done = f"{counted} {verb.text}"  # "killed 140 people", "3,000 residents were evacuated"
+            return f"{done} {thing}" if (thing := _what_they_did(verb, counted_head)) else done
         if reading.measure is None:
             return _clean_phrase(counted) or counted
     if reading.measure is None and direction and (reading.owner is not None or reading.refers):
@@ -898,6 +899,15 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
     if reading.qualifier is not None:
         measure = _qualified(measure, " " + reading.qualifier.text)
     return f"{measure} {direction}" if direction else measure
+
+
+def _what_they_did(verb: Token, counted: Token) -> str:
+    """The object of what a counted subject did, a noun: "400 runners received treatment",
+    "1,150 workers lost their jobs"; without it "received" and "lost" say too little to tell
+    one count from another."""
+    if counted.dep_ != "nsubj":
+        return ""
+    return next((t.text.lower() for t in verb.children if t.dep_ == "dobj" and t.pos_ == "NOUN"), "")
 
 
 def _thing_the_verb_tells_of(reading: parse.Reading) -> str:
