@@ -72,10 +72,12 @@ def test_counts_are_named_by_what_was_counted_and_what_happened_to_it() -> None:
 def test_a_count_of_those_who_did_something_names_what_they_did_it_to() -> None:
     # "workers lost" and "workers kept" would say too little to tell the two counts apart.
     text = ("Mill closes\nThe Arden mill closed on Friday. Some 800 workers lost their jobs. "
-            "About 120 families received food parcels at the town hall.\n")
+            "About 120 families received food parcels at the town hall. "
+            "Around 60 drivers will keep their posts.\n")
     attributes = {v: a for _, a, v, _ in _claims(text)}
     assert attributes["Some 800"] == "workers lost jobs"
     assert attributes["About 120"] == "families received parcels"
+    assert attributes["Around 60"] == "drivers keep posts"  # in any tense
 
 
 def test_an_amount_a_common_noun_costs_is_named_by_the_noun_and_its_verb() -> None:

@@ -875,6 +875,9 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
                 and verb.lemma_ not in ("be", "have") and not (reading.measure and parse.states_a_level(verb)):
             done = f"{counted} {verb.text}"  # "killed 140 people", "3,000 residents were evacuated"
             return f"{done} {thing}" if (thing := _what_they_did(verb, counted_head)) else done
+        if verb is not None and acted_on and verb.lemma_ not in ("be", "have") and reading.measure is None \
+                and (thing := _what_they_did(verb, counted_head)):
+            return f"{counted} {verb.text} {thing}"  # "900 workers will lose their jobs", in any tense
         if reading.measure is None:
             return _clean_phrase(counted) or counted
     if reading.measure is None and direction and (reading.owner is not None or reading.refers):
