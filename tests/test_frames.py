@@ -135,6 +135,10 @@ def test_of_two_stated_times_the_one_in_a_relative_clause_is_not_the_figures() -
     quote = quote.removeprefix("The plant, ")  # a quote cut at the comma, a dateline without a year
     assert frames.read_frame("240,000", "gearboxes produced", conditions, quote, "2026-10-14").period == "2025"
     assert timing.claim_as_of("240,000", conditions, quote, "10-20").text != "1974"  # type: ignore[union-attr]
+    # a figure inside the clause keeps the clause's time: the clause has not closed when it comes
+    inside = "The bank, which reported a profit of $2 billion in 2025, said it would hire"
+    as_of = timing.claim_as_of("$2 billion", ["2025"], inside, "2026-03-01")
+    assert as_of is not None and as_of.start == "2025-01-01"
 
 
 def test_a_month_named_without_a_year_and_the_month_before_resolve_against_the_document_date() -> None:
@@ -154,6 +158,8 @@ def test_a_month_named_without_a_year_and_the_month_before_resolve_against_the_d
     ("half a million", "640,000", "differ"),
     ("nearly 5,000", "4,962", "agree"),
     ("nearly 1,600", "1,140", "differ"),  # "nearly" is close below, not any figure below
+    ("nearly 5,000", "4,000", "differ"),  # a tenth below, no rounding added under the ceiling
+    ("almost 30%", "24%", "differ"),
     ("almost 30%", "28.5%", "agree"),
     ("more than 40,000", "40,812", "agree"),
 ])

@@ -182,6 +182,18 @@ def test_a_plural_in_es_meets_its_singular() -> None:
     assert content_stems("weekend passes") == content_stems("weekend pass")
     assert content_stems("boxes shipped") & content_stems("box")
     assert content_stems("houses") == content_stems("house")
+    assert content_stems("sizes") == content_stems("size")
+
+
+@pytest.mark.parametrize("words, things", [
+    ("at the Kelbrook gauge", {"Kelbrook"}),
+    ("won the Lakeport Marathon", {"Lakeport", "Marathon"}),
+    ("said that Anna Berg", set()),  # only an article makes a place or a thing
+    ("said the US President Joe Biden", {"US", "President"}),  # past a title of two words, a person
+    ("told the BBC's Laura Smith", {"BBC's"}),  # a new name after a possessive
+])
+def test_only_a_name_after_an_article_is_a_place_or_a_thing(words: str, things: set[str]) -> None:
+    assert {w for w, thing in pairing._names(words.split(), False) if thing} == things
 
 
 def test_a_match_too_far_apart_to_pair_does_not_hide_the_one_that_pairs() -> None:

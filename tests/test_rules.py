@@ -84,10 +84,11 @@ def test_an_amount_a_common_noun_costs_is_named_by_the_noun_and_its_verb() -> No
     # No name owns these prices; what they are the price of is the clause's subject, or the noun
     # the verb describes. Both were dropped as figures without a measure.
     text = ("Orla Ferries\nOrla Ferries resumed sailings on Monday. A single adult fare cost 38 dollars. "
-            "Day return tickets sold at $52 on the first crossing.\n")
+            "Day return tickets sold at $52 on the first crossing. The new terminal cost $14 million.\n")
     attributes = {v: a for _, a, v, _ in _claims(text)}
     assert attributes["38 dollars"] == "adult fare cost"
     assert attributes["$52"] == "return tickets sold"
+    assert attributes["$14 million"] == "terminal cost"  # a definite subject too, not "cost"
 
 
 def test_figures_without_a_readable_attribute_are_left_out() -> None:

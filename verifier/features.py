@@ -34,7 +34,7 @@ def stem(word: str) -> str:
     w = w.replace("'", "")
     if len(w) > 3 and w.endswith("ies"):
         w = w[:-3] + "y"
-    elif len(w) > 4 and w.endswith(("sses", "xes", "zes", "ches", "shes")):
+    elif len(w) > 4 and w.endswith(("sses", "xes", "zzes", "ches", "shes")):
         w = w[:-2]  # "passes" is "pass", "boxes" "box"
     elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]

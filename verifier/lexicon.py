@@ -81,6 +81,7 @@ GENERIC_MEASURE_WORDS = grammar("generic measure words", {
     "number", "amount", "count", "figure", "value", "level", "total", "overall", "reported", "stated", "official",
     "current", "latest",
 })
+ARTICLES = grammar("articles", {"the", "a", "an"})
 DETERMINERS = grammar("determiners", {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these",
                                       "those"})
 # legal forms and the words any kind of organisation adds to its name, of no one trade:

@@ -474,13 +474,20 @@ def compare(a: Quantity, b: Quantity) -> Comparison:
 
 
 def _consistent(a: Quantity, b: Quantity, tolerance: float) -> bool:
-    """Intervals overlap, one-sided bounds hold, or the point values match within precision."""
+    """Intervals overlap, one-sided bounds hold, or the point values match within precision.
+    Below a "nearly" ceiling no rounding is added: its tenth is already the allowance."""
     lo_a, hi_a = _interval(a)
     lo_b, hi_b = _interval(b)
-    return lo_a <= hi_b + tolerance and lo_b <= hi_a + tolerance
+    return lo_a <= hi_b + (0.0 if _nearly(a) else tolerance) and lo_b <= hi_a + (0.0 if _nearly(b) else tolerance)
 
 
 NEARLY_SPAN = 0.1  # "nearly 1,600" is at most 1,600 and within a tenth of it: 1,480 fits, 1,140 does not
+_NEARLY_WORD = re.compile(_NEARLY, re.IGNORECASE)
+
+
+def _nearly(q: Quantity) -> bool:
+    """A ceiling said with "nearly" or "almost", which also says the figure is close to it."""
+    return q.bound == "at_most" and _NEARLY_WORD.fullmatch(q.qualifier) is not None
 
 
 def _interval(q: Quantity) -> tuple[float, float]:
@@ -488,15 +495,11 @@ def _interval(q: Quantity) -> tuple[float, float]:
     closely: a writer with 1,140 in hand does not write "nearly 1,600"."""
     if q.bound == "at_least":
         return q.low, math.inf
+    if _nearly(q):
+        return q.top - NEARLY_SPAN * abs(q.top), q.top
     if q.bound == "at_most":
-        if _NEARLY_WORD.fullmatch(q.qualifier):
-            return q.top - NEARLY_SPAN * abs(q.top), q.top
         return -math.inf, q.top
     return q.low, q.top
-
-
-_NEARLY_WORD = re.compile(_NEARLY, re.IGNORECASE)
-
 
 
 def _gap(a: Quantity, b: Quantity) -> float:

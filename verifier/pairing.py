@@ -63,6 +63,11 @@ _OWNERS = "|".join(sorted(lexicon.DETERMINERS | {"all"}, key=len, reverse=True))
 _OF = re.compile(rf"^(?:per cent |percent )?of (?:(?:{_OWNERS}) )?(?P<noun>[^\W\d_]+)", re.UNICODE)
 _WORD = re.compile(r"[^\W\d_][^\W_]*(?:['’][^\W\d_]+)?", re.UNICODE)  # "RSV-related" is two words
 _CALENDAR = frozenset(dates.MONTHS + dates.WEEKDAYS)  # capitalised, but no one's name
+_ARTICLES = lexicon.ARTICLES  # not "that" or "her": "that Anna Berg", "her Paul" are people
+# an article names a place or thing of one or two words ("the Lakeport Marathon"); past them a title
+# gives way to a person ("the US President Joe Biden", "the Chancellor Rachel Reeves")
+ARTICLE_NAME_WORDS = 2
+_POSSESSIVE = re.compile(r"['’]s?$")  # "the BBC's Laura Smith": a new name after the possessive
 
 
 @dataclass(frozen=True)
@@ -174,13 +179,15 @@ def _names(words: list[str], starts_quote: bool, skip: bool = False) -> list[tup
     article: "the Kelbrook gauge", "the Lakeport Marathon" name a place, a thing or an event, not
     a person. `skip`: the first word only says what precedes the stretch."""
     out: list[tuple[str, bool]] = []
-    article = False
+    article, length = False, 0
     for n, w in enumerate(words):
         if not (w[:1].isupper() and fold(w) not in _CALENDAR and not (starts_quote and n == 0)) or (skip and n == 0):
             continue
-        if not out or words[n - 1] != out[-1][0]:  # a name begins here
-            article = n > 0 and fold(words[n - 1]) in lexicon.DETERMINERS
-        out.append((w, article))
+        previous = words[n - 1] if n else ""
+        if not out or previous != out[-1][0] or _POSSESSIVE.search(previous):  # a name begins here
+            article, length = n > 0 and fold(previous) in _ARTICLES, 0
+        length += 1
+        out.append((w, article and length <= ARTICLE_NAME_WORDS))
     return out
 
 

@@ -890,7 +890,8 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
         attached = reading.relation.startswith("prep:") or (reading.relation == "dobj" and q.unit != "")
         if verb is not None and (reading.owner is not None or reading.refers) and verb.lemma_ not in ("be", "have") \
                 and attached:
-            return verb.text  # "the City 3 is priced at £1,499": what the verb says of a name
+            thing = _thing_the_verb_tells_of(reading)  # "the new bridge cost $3 million": "bridge cost"
+            return f"{thing} {verb.text}" if thing else verb.text  # "the City 3 is priced at £1,499"
         thing = _thing_the_verb_tells_of(reading)
         if thing and attached and q.unit and verb is not None and verb.lemma_ not in ("be", "have"):
             return f"{thing} {verb.text}"  # "a standard weekend pass cost 249 euros": "weekend pass cost"

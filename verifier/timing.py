@@ -458,6 +458,19 @@ def _around_value(quote: str, value: str) -> str:
 _SET_OFF = re.compile(lexicon.SET_OFF_RELATIVE, re.IGNORECASE)  # "the plant, which opened in 1974, produced"
 
 
+def _aside_before(quote: str, value: str) -> str:
+    """The relative clauses set off by commas that close before the claim's figure, lower-cased:
+    they speak of something else ("The plant, which opened in 1974, produced 240,000 gearboxes").
+    A figure inside such a clause ("The bank, which reported $2 billion in 2025, said") is not
+    aside from its own words: the clause has not closed when the figure comes."""
+    own = numbers.own_quantity(quote[:2000], value)
+    if own is None:
+        return ""
+    mine, found = own
+    begin = max((q.end for q in found if q.end <= mine.start), default=0)
+    return " ".join(m.group(0) for m in _SET_OFF.finditer(quote[begin:mine.start])).lower()
+
+
 def claim_as_of(value: str, conditions: list[str], quote: str, document_date: str | None) -> AsOf | None:
     """When a claim holds: stated in its conditions, else in its quote, else the document's date.
 
@@ -468,11 +481,9 @@ def claim_as_of(value: str, conditions: list[str], quote: str, document_date: st
     """
     reference = parse_day(document_date)
     month_day = document_date if document_date and len(document_date) == 5 else None
-    around = _around_value(quote, value)
-    own = _SET_OFF.sub(", ", around).lower()
-    aside = " ".join(m.group(0) for m in _SET_OFF.finditer(around)).lower()
+    aside = _aside_before(quote, value)
     texts = [(c, True) for c in conditions if c.strip().lower() != value.strip().lower()
-             and (c.strip().lower() in own or c.strip().lower() not in aside)]  # not "the plant, which opened in 1974,"
+             and not (c.strip() and c.strip().lower() in aside)]  # not "the plant, which opened in 1974,"
     if _MAY_STATE_A_TIME.search(quote[:2000]):
         texts.append((_around_value(quote, value), False))
     for text, periods in texts:
