@@ -871,13 +871,13 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
         counted = reading.counted.text
         counted_head = reading.counted.head  # "3,000 residents were evacuated", not "a ban for 1.4 million customers"
         acted_on = verb is not None and counted_head.head.i == verb.i and counted_head.dep_ in parse.ACTED_ON
-        if verb is not None and acted_on and verb.lemma_ not in ("be", "have"):
-            thing = _what_they_did(verb, counted_head)
-            done = verb.tag_ in ("VBN", "VBD") and not (reading.measure and parse.states_a_level(verb))
-            if done or (thing and reading.measure is None):
-                # "killed 140 people", "3,000 residents were evacuated"; in any tense with what they did
-                # it to: "900 workers will lose their jobs"
-                return " ".join(filter(None, (counted, verb.text, thing)))
+        if verb is not None and verb.tag_ in ("VBN", "VBD") and acted_on \
+                and verb.lemma_ not in ("be", "have") and not (reading.measure and parse.states_a_level(verb)):
+            done = f"{counted} {verb.text}"  # "killed 140 people", "3,000 residents were evacuated"
+            return f"{done} {thing}" if (thing := _what_they_did(verb, counted_head)) else done
+        if verb is not None and acted_on and verb.lemma_ not in ("be", "have") and reading.measure is None \
+                and (thing := _what_they_did(verb, counted_head)):
+            return f"{counted} {verb.text} {thing}"  # "900 workers will lose their jobs", in any tense
         if reading.measure is None:
             return _clean_phrase(counted) or counted
     if reading.measure is None and direction and (reading.owner is not None or reading.refers):
@@ -888,12 +888,13 @@ def _parsed_attribute(text: str, q: Quantity, figures: list[Quantity], reading: 
         return f"{stuff} {verb.text}" if acted and verb is not None else stuff
     if reading.measure is None:
         attached = reading.relation.startswith("prep:") or (reading.relation == "dobj" and q.unit != "")
+        if verb is not None and (reading.owner is not None or reading.refers) and verb.lemma_ not in ("be", "have") \
+                and attached:
+            thing = _thing_the_verb_tells_of(reading)  # "the new bridge cost $3 million": "bridge cost"
+            return f"{thing} {verb.text}" if thing else verb.text  # "the City 3 is priced at £1,499"
         thing = _thing_the_verb_tells_of(reading)
-        if verb is not None and verb.lemma_ not in ("be", "have") and attached \
-                and (reading.owner is not None or reading.refers or (thing and q.unit)):
-            # what the verb says of a name ("the City 3 is priced at £1,499"), or of a common noun
-            # ("the new bridge cost $3 million", "a standard weekend pass cost 249 euros": "weekend pass cost")
-            return " ".join(filter(None, (thing, verb.text)))
+        if thing and attached and q.unit and verb is not None and verb.lemma_ not in ("be", "have"):
+            return f"{thing} {verb.text}"  # "a standard weekend pass cost 249 euros": "weekend pass cost"
         return lexicon.DIMENSION_MEASURES.get(q.dimension, "")  # "It was 17 degrees Celsius": a temperature
     measure = _clean_phrase(reading.measure.text) or reading.measure.text
     change = _change_noun(reading.measure)

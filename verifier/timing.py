@@ -441,38 +441,34 @@ _MAY_STATE_A_TIME = re.compile(
 )
 
 
-def _beside_value(quote: str, value: str) -> tuple[str, str] | None:
-    """The words of a quote before and after the claim's own figure, each up to the neighbouring
-    figure ("rose to $610 million, compared with $540 million a year ago": the year ago is the
-    $540 million's); None when the quote does not hold the figure."""
+def _around_value(quote: str, value: str) -> str:
+    """The part of a quote that speaks of the claim's own figure: between the figures before and
+    after it ("rose to $610 million, compared with $540 million a year ago": the year ago is the
+    $540 million's). Without a figure, the quote with the value itself taken out."""
     quote = quote[:2000]
     own = numbers.own_quantity(quote, value)
-    if own is None:
-        return None
-    mine, found = own
-    begin = max((q.end for q in found if q.end <= mine.start), default=0)
-    end = min((q.start for q in found if q.start >= mine.end), default=len(quote))
-    return quote[begin:mine.start], quote[mine.end:end]
-
-
-def _around_value(quote: str, value: str, beside: tuple[str, str] | None) -> str:
-    """The part of a quote that speaks of the claim's own figure (`beside` it); without a figure,
-    the quote with the value itself taken out."""
-    if beside is not None:
-        return beside[0] + " " + beside[1]
-    quote = quote[:2000]
+    if own is not None:
+        mine, found = own
+        begin = max((q.end for q in found if q.end <= mine.start), default=0)
+        end = min((q.start for q in found if q.start >= mine.end), default=len(quote))
+        return quote[begin:mine.start] + " " + quote[mine.end:end]
     return quote.replace(value, " ") if value.strip() else quote
 
 
 _SET_OFF = re.compile(lexicon.SET_OFF_RELATIVE, re.IGNORECASE)  # "the plant, which opened in 1974, produced"
 
 
-def _aside(before: str) -> str:
+def _aside_before(quote: str, value: str) -> str:
     """The relative clauses set off by commas that close before the claim's figure, lower-cased:
     they speak of something else ("The plant, which opened in 1974, produced 240,000 gearboxes").
     A figure inside such a clause ("The bank, which reported $2 billion in 2025, said") is not
     aside from its own words: the clause has not closed when the figure comes."""
-    return " ".join(m.group(0) for m in _SET_OFF.finditer(before)).lower()
+    own = numbers.own_quantity(quote[:2000], value)
+    if own is None:
+        return ""
+    mine, found = own
+    begin = max((q.end for q in found if q.end <= mine.start), default=0)
+    return " ".join(m.group(0) for m in _SET_OFF.finditer(quote[begin:mine.start])).lower()
 
 
 def claim_as_of(value: str, conditions: list[str], quote: str, document_date: str | None) -> AsOf | None:
@@ -485,12 +481,11 @@ def claim_as_of(value: str, conditions: list[str], quote: str, document_date: st
     """
     reference = parse_day(document_date)
     month_day = document_date if document_date and len(document_date) == 5 else None
-    beside = _beside_value(quote, value)
-    aside = _aside(beside[0]) if beside is not None else ""
+    aside = _aside_before(quote, value)
     texts = [(c, True) for c in conditions if c.strip().lower() != value.strip().lower()
              and not (c.strip() and c.strip().lower() in aside)]  # not "the plant, which opened in 1974,"
     if _MAY_STATE_A_TIME.search(quote[:2000]):
-        texts.append((_around_value(quote, value, beside), False))
+        texts.append((_around_value(quote, value), False))
     for text, periods in texts:
         found = stated_time(text, reference, periods, month_day)
         if found is not None:
